@@ -1,0 +1,262 @@
+"""The canonical complaint ledger (LEDGER.md): columns, codes, Chinese labels, dtype normalisation.
+
+Pure: no I/O. Every source is mapped onto these columns; everything downstream reads only them.
+
+In memory, times are timezone-naive ``datetime64[us]`` values of Asia/Shanghai local time; ISO
+strings with an explicit offset are converted to Asia/Shanghai first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+TZ = "Asia/Shanghai"
+
+Kind = Literal["text", "datetime", "code", "bool", "int", "decimal"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool
+    label: str  # Chinese label (accepted as an XLSX header)
+    codes: str | None = None  # name of the code list, for kind == "code"
+
+
+CHANNELS = {
+    "phone": "电话", "online": "网络", "email": "电子邮件", "letter": "信函", "fax": "传真",
+    "sms": "短信", "visit": "来访", "regulator": "监管转办", "association": "行业协会转办",
+    "media": "媒体", "other": "其他",
+}
+CATEGORIES = {
+    "sales": "销售", "underwriting": "承保", "policy_service": "保全", "claims": "理赔",
+    "surrender": "退保", "renewal": "续保", "payment": "收付费", "counter_service": "柜面服务",
+    "call_center": "电话中心", "product_terms": "产品条款", "privacy": "信息安全", "other": "其他",
+}
+BUSINESS_LINES = {"property": "财产险", "life": "人身险"}
+PRODUCT_LINES = {
+    "motor": "机动车辆保险", "guarantee": "保证保险", "property_other": "财产险其他",
+    "life_ordinary": "普通人寿保险", "health": "健康/疾病保险", "accident": "意外伤害保险",
+    "annuity": "年金保险", "life_other": "人身险其他",
+}
+PRODUCT_LINE_BUSINESS = {
+    "motor": "property", "guarantee": "property", "property_other": "property",
+    "life_ordinary": "life", "health": "life", "accident": "life", "annuity": "life", "life_other": "life",
+}
+SEVERITIES = {"venting": "倾诉件", "general": "一般投诉件", "major": "重大投诉件", "difficult": "疑难投诉件",
+              "report": "举报件"}
+REJECTION_REASONS = {
+    "not_consumer": "非消费者投诉", "duplicate_no_new_facts": "重复投诉且无新事实",
+    "already_decided": "已处理完毕", "not_our_matter": "非本机构事项", "in_litigation": "已进入诉讼仲裁",
+    "other": "其他",
+}
+COMPLEXITIES = {"simple": "一般", "complex": "复杂", "approved_extension": "特别复杂(经批准延期)"}
+OUTCOMES = {
+    "customer_accepted": "客户接受", "upheld_by_law": "依法维持", "invalid": "无效投诉",
+    "withdrawn": "撤回", "litigation": "诉讼/仲裁",
+}
+DEPARTMENTS = {
+    "sales": "销售", "underwriting": "核保", "policy_service": "保全", "claims": "理赔", "finance": "财务",
+    "call_center": "客服中心", "counter": "柜面", "product": "产品", "it": "信息技术", "other": "其他",
+}
+SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
+                "not_reached": "未联系上"}
+EVENT_KINDS = {"logged": "系统记录", "contacted": "联系客户", "progress_notice": "进度告知",
+               "escalated": "升级", "note": "备注"}
+
+CODE_LISTS: dict[str, dict[str, str]] = {
+    "channel": CHANNELS, "category": CATEGORIES, "business_line": BUSINESS_LINES,
+    "product_line": PRODUCT_LINES, "severity": SEVERITIES, "rejection_reason": REJECTION_REASONS,
+    "complexity": COMPLEXITIES, "outcome": OUTCOMES, "responsible_dept": DEPARTMENTS,
+    "satisfaction": SATISFACTION, "event_kind": EVENT_KINDS,
+}
+
+LEDGER_COLUMNS: tuple[Column, ...] = (
+    Column("complaint_id", "text", True, "投诉编号"),
+    Column("entity_code", "text", True, "机构代码"),
+    Column("branch_code", "text", True, "处理机构"),
+    Column("province", "text", True, "省份"),
+    Column("received_at", "datetime", True, "收到投诉时间"),
+    Column("channel", "code", True, "投诉渠道", "channel"),
+    Column("business_line", "code", True, "业务类型", "business_line"),
+    Column("product_line", "code", False, "产品类型", "product_line"),
+    Column("category", "code", True, "投诉事由", "category"),
+    Column("extra_categories", "text", False, "其他事由"),
+    Column("severity", "code", True, "投诉级别", "severity"),
+    Column("amount_involved", "decimal", False, "涉及金额"),
+    Column("group_size", "int", False, "投诉人数"),
+    Column("media_exposed", "bool", False, "媒体曝光"),
+    Column("regulator_forwarded", "bool", True, "监管转办"),
+    Column("forwarded_at", "datetime", False, "转送日期"),
+    Column("forward_ref", "text", False, "转办编号"),
+    Column("acknowledged_at", "datetime", False, "确认收到时间"),
+    Column("accepted", "bool", False, "是否受理"),
+    Column("rejection_reason", "code", False, "不予受理原因", "rejection_reason"),
+    Column("complexity", "code", False, "复杂程度", "complexity"),
+    Column("clock_paused_days", "int", False, "不计入时限天数"),
+    Column("clock_restarted_at", "datetime", False, "重新计时时间"),
+    Column("decided_at", "datetime", False, "处理决定告知时间"),
+    Column("closed_at", "datetime", False, "结案时间"),
+    Column("outcome", "code", False, "结案方式", "outcome"),
+    Column("valid", "bool", True, "有效投诉"),
+    Column("upheld", "bool", False, "投诉属实"),
+    Column("redress_amount", "decimal", False, "赔付金额"),
+    Column("responsible_dept", "code", False, "责任部门", "responsible_dept"),
+    Column("repeat_of", "text", False, "重复投诉原编号"),
+    Column("escalation_of", "text", False, "升级投诉原编号"),
+    Column("review_requested_at", "datetime", False, "核查申请时间"),
+    Column("review_decided_at", "datetime", False, "核查决定时间"),
+    Column("satisfaction", "code", False, "回访满意度", "satisfaction"),
+    Column("revisited_at", "datetime", False, "回访时间"),
+    Column("complainant_ref", "text", False, "投诉人标识"),
+    Column("policy_no", "text", False, "保单号"),
+    Column("summary", "text", False, "投诉摘要"),
+)
+
+EXPOSURE_COLUMNS: tuple[Column, ...] = (
+    Column("entity_code", "text", True, "机构代码"),
+    Column("period", "text", True, "期间"),
+    Column("business_line", "code", True, "业务类型", "business_line"),
+    Column("premium", "decimal", True, "保费收入"),
+    Column("policies", "int", True, "承保件数"),
+    Column("insured_persons", "int", False, "承保人次"),
+)
+
+EVENT_COLUMNS: tuple[Column, ...] = (
+    Column("complaint_id", "text", True, "投诉编号"),
+    Column("at", "datetime", True, "时间"),
+    Column("kind", "code", True, "事件类型", "event_kind"),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "ledger": LEDGER_COLUMNS, "exposure": EXPOSURE_COLUMNS, "events": EVENT_COLUMNS,
+}
+
+# Text columns that may carry personal data and are masked in every output.
+PERSONAL_TEXT_COLUMNS = ("summary", "policy_no", "complainant_ref")
+
+
+def column_names(table: str = "ledger") -> list[str]:
+    return [c.name for c in TABLES[table]]
+
+
+def label_to_name(table: str = "ledger") -> dict[str, str]:
+    """Chinese header label -> column name (XLSX files may use the labels)."""
+    return {c.label: c.name for c in TABLES[table]}
+
+
+_TRUE = {"true", "1", "yes", "y", "t", "是", "对", "√"}
+_FALSE = {"false", "0", "no", "n", "f", "否", "错", "×"}
+
+
+def to_local_naive(values: pd.Series) -> pd.Series:
+    """Parse datetimes: explicit offsets are converted to Asia/Shanghai, naive values are taken as local.
+
+    Returns tz-naive ``datetime64[us]`` local times; unparseable values become NaT (callers that
+    must not lose rows compare null counts before and after, see :func:`coercion_failures`).
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert(TZ).dt.tz_localize(None).astype("datetime64[us]")
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values.astype("datetime64[us]")
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "")
+    has_offset = text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True, na=False)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    naive = text[~has_offset & text.notna()]
+    if len(naive):
+        out.loc[naive.index] = pd.to_datetime(naive, errors="coerce", format="ISO8601").astype(
+            "datetime64[us]")
+    aware = text[has_offset]
+    if len(aware):
+        parsed = pd.to_datetime(aware, errors="coerce", utc=True, format="ISO8601")
+        out.loc[aware.index] = parsed.dt.tz_convert(TZ).dt.tz_localize(None).astype("datetime64[us]")
+    return out
+
+
+def _to_bool(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("boolean")
+    text = values.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out[text.isin(_TRUE).fillna(False).astype(bool)] = True
+    out[text.isin(_FALSE).fillna(False).astype(bool)] = False
+    return out
+
+
+def _to_text(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(values.dtype):
+        # ids read from spreadsheets as numbers: 1001.0 -> "1001"
+        as_int = values.dropna()
+        if (as_int == as_int.round()).all():
+            values = values.astype("Int64")
+    text = values.astype("string").str.strip()
+    return text.mask(text == "").astype("str")
+
+
+def normalize(frame: pd.DataFrame, table: str = "ledger") -> pd.DataFrame:
+    """Return a copy with every column of ``table`` present and of its canonical dtype.
+
+    Missing optional columns are added empty. Extra columns are kept at the end. Values that do
+    not parse become missing; use :func:`coercion_failures` to find them.
+    """
+    columns = TABLES[table]
+    out = {}
+    n = len(frame)
+    for col in columns:
+        if col.name in frame.columns:
+            s = frame[col.name]
+        else:
+            s = pd.Series([None] * n, index=frame.index, dtype="object")
+        out[col.name] = _coerce(s, col)
+    result = pd.DataFrame(out, index=frame.index)
+    extra = [c for c in frame.columns if c not in result.columns]
+    for c in extra:
+        result[c] = frame[c]
+    return result.reset_index(drop=True)
+
+
+def _coerce(s: pd.Series, col: Column) -> pd.Series:
+    if col.kind == "datetime":
+        return to_local_naive(s)
+    if col.kind == "bool":
+        return _to_bool(s)
+    if col.kind == "int":
+        return pd.to_numeric(s, errors="coerce").astype("Float64").round().astype("Int64")
+    if col.kind == "decimal":
+        return pd.to_numeric(s, errors="coerce").astype("float64")
+    if col.kind == "code":
+        text = _to_text(s)
+        return text.str.lower()
+    return _to_text(s)
+
+
+def coercion_failures(raw: pd.DataFrame, normalized: pd.DataFrame, table: str = "ledger") -> pd.DataFrame:
+    """Boolean frame: True where ``raw`` had a non-blank value that ``normalize`` could not parse."""
+    flags = {}
+    for col in TABLES[table]:
+        if col.name not in raw.columns or col.kind in ("text", "code"):
+            continue
+        raw_present = raw[col.name].notna() & (raw[col.name].astype("string").str.strip() != "")
+        flags[col.name] = (raw_present.fillna(False) & normalized[col.name].isna()).to_numpy()
+    return pd.DataFrame(flags)
+
+
+def extra_category_lists(extra: pd.Series) -> pd.Series:
+    """Split ``extra_categories`` ("claims;sales") into lists of stripped lower-case codes."""
+    return extra.fillna("").astype(str).str.lower().str.split(";").map(
+        lambda items: [i.strip() for i in items if i.strip()])
+
+
+def empty(table: str = "ledger") -> pd.DataFrame:
+    return normalize(pd.DataFrame({c.name: pd.Series([], dtype="object") for c in TABLES[table]}), table)
+
+
+def local_dates(values: pd.Series) -> np.ndarray:
+    """Local calendar dates (``datetime64[D]``) of tz-naive local datetimes; NaT stays NaT."""
+    return values.to_numpy(dtype="datetime64[us]").astype("datetime64[D]")

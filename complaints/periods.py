@@ -1,0 +1,96 @@
+"""Reporting periods: quarters ``2026Q3``, years ``2026`` and months ``2026-07`` (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+_PATTERNS = {
+    "quarter": re.compile(r"^(\d{4})Q([1-4])$"),
+    "year": re.compile(r"^(\d{4})$"),
+    "month": re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"),
+}
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A half-open interval of local dates ``[start, end)``, identified by its code."""
+
+    kind: Literal["quarter", "year", "month"]
+    year: int
+    index: int  # quarter 1-4, month 1-12, 1 for a year
+
+    @classmethod
+    def parse(cls, code: str) -> Period:
+        code = code.strip().upper()
+        for kind, pattern in _PATTERNS.items():
+            m = pattern.match(code)
+            if m:
+                index = int(m.group(2)) if m.lastindex and m.lastindex > 1 else 1
+                return cls(kind, int(m.group(1)), index)  # type: ignore[arg-type]
+        raise ValueError(f"period {code!r} is not a quarter (2026Q3), a year (2026) or a month (2026-07)")
+
+    @property
+    def code(self) -> str:
+        if self.kind == "quarter":
+            return f"{self.year}Q{self.index}"
+        if self.kind == "month":
+            return f"{self.year}-{self.index:02d}"
+        return str(self.year)
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def start(self) -> dt.date:
+        if self.kind == "quarter":
+            return dt.date(self.year, 3 * self.index - 2, 1)
+        if self.kind == "month":
+            return dt.date(self.year, self.index, 1)
+        return dt.date(self.year, 1, 1)
+
+    @property
+    def end(self) -> dt.date:
+        """The day after the last day (exclusive bound)."""
+        return self.shift(1).start
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end - dt.timedelta(days=1)
+
+    def shift(self, n: int) -> Period:
+        """The period ``n`` steps later (negative: earlier) of the same kind."""
+        if self.kind == "year":
+            return Period("year", self.year + n, 1)
+        per_year = 4 if self.kind == "quarter" else 12
+        k = self.year * per_year + (self.index - 1) + n
+        return Period(self.kind, k // per_year, k % per_year + 1)
+
+    def previous(self) -> Period:
+        return self.shift(-1)
+
+    def year_earlier(self) -> Period:
+        return Period(self.kind, self.year - 1, self.index)
+
+    def quarters(self) -> list[Period]:
+        if self.kind == "year":
+            return [Period("quarter", self.year, q) for q in range(1, 5)]
+        if self.kind == "quarter":
+            return [self]
+        raise ValueError("a month has no quarters")
+
+    @property
+    def label_zh(self) -> str:
+        if self.kind == "quarter":
+            return f"{self.year}年第{'一二三四'[self.index - 1]}季度"
+        if self.kind == "month":
+            return f"{self.year}年{self.index}月"
+        return f"{self.year}年度"
+
+
+def last_full_quarter(today: dt.date) -> Period:
+    """The last quarter that ended before ``today``."""
+    current = Period("quarter", today.year, (today.month - 1) // 3 + 1)
+    return current.previous()
