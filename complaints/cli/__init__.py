@@ -1,0 +1,39 @@
+"""The ``complaints`` command line: one Typer app; each area registers its commands from its module.
+
+Area modules (``complaints/cli/<area>.py``) each expose ``register(app: typer.Typer) -> None``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="complaints",
+    help="投诉报送 — complaint-filing pipeline: quarterly and annual filings with signed evidence bundles.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+AREAS = ("demo", "run", "deadlines", "figures", "validate", "report", "bundles", "sources", "status")
+
+
+def _register_all() -> None:
+    for area in AREAS:
+        name = f"{__name__}.{area}"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # area not built yet
+                continue
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    app()

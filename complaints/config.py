@@ -1,0 +1,231 @@
+"""Configuration: ``config/complaints.yaml`` validated on load, with errors naming file, key and problem.
+
+This is an edge module (it reads files); the domain modules take the validated objects.
+Secrets never live here: only the *names* of environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = PROJECT_ROOT / "config"
+DEFAULT_CONFIG = CONFIG_DIR / "complaints.yaml"
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+_CODE = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
+
+
+class ConfigError(ValueError):
+    """A configuration file is missing, unreadable or invalid; the message names file and key."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Company(_Model):
+    name: str = Field(description="full legal name printed on filings")
+    short_name: str = ""
+
+
+class Entity(_Model):
+    code: str
+    name: str
+    level: Literal["head_office", "branch"]
+    province: str = ""
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str) -> str:
+        if not _CODE.match(v):
+            raise ValueError(f"entity code {v!r} must be 1-32 letters, digits, '_' or '-'")
+        return v
+
+
+class MajorCriteria(_Model):
+    """Which criteria make a case major (FIGURES.md counts.major_cases); each can be switched off."""
+
+    severity_major: bool = True
+    amount_threshold: float | None = 20000.0
+    media_exposed: bool = True
+    group_size_threshold: int | None = 20
+    regulator_forwarded: bool = True
+
+
+class FilingRules(_Model):
+    """Due-date rules of the filing calendar (DOMAIN.md), per entity level."""
+
+    quarterly_working_days: dict[Literal["head_office", "branch"], int] = {"head_office": 10, "branch": 7}
+    annual_due_month_day: str = "03-01"  # "before 1 March": the last allowed day is the day before
+    monthly_before_working_day: int = 5  # publish before the 5th working day of the next month
+    rectification_days: int = 30
+    forwarded_report_days: int | None = None  # as the forwarding office requires; None = per request
+    run_window_open_working_days: int = 3  # the watcher starts a filing this many working days after period end
+    at_risk_working_days: int = 3  # no bundle this many working days before due → at risk
+
+
+class LocalStore(_Model):
+    root: str = "archive"  # relative to the working directory
+
+
+class S3Store(_Model):
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    bucket: str = "complaint-filings"
+    prefix: str = "bundles/"
+    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] | None = "COMPLIANCE"
+    retention_days: int = 3650
+    server_side_encryption: Literal["AES256", "aws:kms"] | None = None
+    kms_key_id: str | None = None
+    multipart_threshold_mb: int = 16
+
+
+class Signing(_Model):
+    public_key: str | None = None  # Ed25519 public key, PEM or base64 raw; safe to commit
+    private_key_env: str = "COMPLAINTS_SIGNING_KEY"  # env var holding the PEM private key
+    private_key_file_env: str = "COMPLAINTS_SIGNING_KEY_FILE"  # env var naming a key file
+
+
+class Archive(_Model):
+    store: Literal["local", "s3"] = "local"
+    local: LocalStore = LocalStore()
+    s3: S3Store = S3Store()
+    signing: Signing = Signing()
+
+
+class Rendering(_Model):
+    body_font: str = "宋体"
+    heading_font: str = "黑体"
+    narrative_dir: str = "narratives"  # relative to the working directory: <period>.yaml per period
+    unmask_roles: list[str] = []  # roles allowed to see personal data; empty = masked for everybody
+    worsening_threshold_pct: float = 10.0  # a figure worse by more than this % QoQ/YoY is a finding
+
+
+class Notifier(_Model):
+    webhook_url_env: str | None = None  # env var holding the webhook URL
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str | None = None
+    smtp_to: list[str] = []
+    smtp_password_env: str | None = None
+
+
+class Schedules(_Model):
+    watcher_time: str = "08:30"  # Asia/Shanghai
+    timezone: str = "Asia/Shanghai"
+    notifier: Notifier = Notifier()
+
+
+class Rule(_Model):
+    name: str
+    effective_from: str
+    source: str = ""
+
+
+class Settings(_Model):
+    company: Company
+    entities: list[Entity]
+    sources: list[str] = ["sources/demo_callcenter.yaml"]  # relative to the config directory
+    rulebooks_dir: str = "rulebooks"
+    calendar_dir: str = "calendar"
+    major: MajorCriteria = MajorCriteria()
+    filings: FilingRules = FilingRules()
+    archive: Archive = Archive()
+    rendering: Rendering = Rendering()
+    schedules: Schedules = Schedules()
+    # targets keyed by dotted figure name (e.g. "timeliness.rate": 0.95); direction from the name
+    targets: dict[str, float] = {}
+    department_targets: dict[str, float] = {}  # "timeliness.rate" / "satisfaction.rate" per department
+    rules_in_force: list[Rule] = []  # internal rules listed in the annual self-inspection
+
+    @field_validator("entities")
+    @classmethod
+    def _one_head_office(cls, v: list[Entity]) -> list[Entity]:
+        if sum(e.level == "head_office" for e in v) != 1:
+            raise ValueError("exactly one entity must have level head_office")
+        codes = [e.code for e in v]
+        if len(set(codes)) != len(codes):
+            raise ValueError("entity codes must be unique")
+        return v
+
+    @property
+    def head_office(self) -> Entity:
+        return next(e for e in self.entities if e.level == "head_office")
+
+    def entity(self, code: str | None) -> Entity:
+        if code is None:
+            return self.head_office
+        for e in self.entities:
+            if e.code == code:
+                return e
+        known = ", ".join(e.code for e in self.entities)
+        raise ConfigError(f"entity {code!r} is not configured (known: {known})")
+
+
+class Loaded(BaseModel):
+    """Settings plus where they came from (paths are resolved against ``config_dir``)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+    settings: Settings
+    path: Path
+    config_dir: Path
+
+    def resolve(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else self.config_dir / p
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid UTF-8 YAML: {exc}") from exc
+
+
+def format_validation_error(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"  {key}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(path: str | Path | None = None) -> Loaded:
+    """Load and validate ``path`` (default: ``$COMPLAINTS_CONFIG`` or ``config/complaints.yaml``)."""
+    p = Path(path or os.environ.get("COMPLAINTS_CONFIG") or DEFAULT_CONFIG).resolve()
+    data = read_yaml(p)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: expected a mapping at the top level")
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(p, exc)) from exc
+    return Loaded(settings=settings, path=p, config_dir=p.parent)
+
+
+_SECRET_KEY = re.compile(r"(password|secret|token|private|credential|access_key)", re.I)
+
+
+def redact(data: Any) -> Any:
+    """A copy of a config mapping with values of secret-looking keys removed (for bundles)."""
+    if isinstance(data, dict):
+        return {
+            k: ("<removed>" if _SECRET_KEY.search(str(k)) and not str(k).endswith("_env") else redact(v))
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [redact(v) for v in data]
+    if isinstance(data, str):
+        return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1<removed>@", data)
+    return data
