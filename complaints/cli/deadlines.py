@@ -35,13 +35,13 @@ class LevelChoice(StrEnum):
 
 def _table(year: int, entries: list[FilingDue]) -> Table:
     table = Table(title=f"{year} 年报送日历 (filing calendar)")
-    for name in ("filing 报送事项", "period 期间", "level 层级", "due 截止日", "note 说明"):
+    for name in ("filing", "period", "level", "due", "note"):
         table.add_column(name, no_wrap=True)
     for e in entries:
         if e.due is not None:
             due, note = f"{e.due.isoformat()} 周{_WEEKDAYS_ZH[e.due.weekday()]}", ""
         else:
-            due, note = "—", f"[red]缺 {e.missing_year} 年日历[/red]"
+            due, note = "—", f"[red]缺{e.missing_year}年日历[/red]"
         table.add_row(f"{e.filing} {_SHORT_ZH[e.filing]}", e.period,
                       e.level, due, note)
     return table
