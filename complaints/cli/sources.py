@@ -1,0 +1,111 @@
+"""CLI: ``demo-data``, ``template spreadsheet`` and ``sources check``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+
+from complaints.config import ConfigError, load_settings
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code=2)
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option} {value!r} is not a date (YYYY-MM-DD)")
+    return None
+
+
+def demo_data(
+    url: str = typer.Option(None, "--url", help="SQLAlchemy URL (default: sqlite:///./demo_source.sqlite)"),
+    seed: int = typer.Option(7, "--seed", help="random seed (same seed, same data)"),
+    complaints: int = typer.Option(20000, "--complaints", min=50, help="complaints per year of span"),
+    start: str = typer.Option(
+        None, "--start", help="first received date (default: a year before the last full quarter's start)"
+    ),
+    end: str = typer.Option(None, "--end", help="last received date (default: yesterday)"),
+) -> None:
+    """Create the demo call-centre database (drops and recreates its own tables)."""
+    from tasks.demo_data import create_demo_source
+    from tasks.source_config import redact_url
+
+    target = url or f"sqlite:///{Path.cwd().resolve() / 'demo_source.sqlite'}"
+    try:
+        counts = create_demo_source(
+            target, seed=seed, complaints=complaints, start=_date(start, "--start"), end=_date(end, "--end")
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - database errors are user errors here (URL, server down)
+        _fail(f"cannot write the demo database at {redact_url(target)}: {str(exc).splitlines()[0]}")
+    typer.echo(f"demo source written to {redact_url(target)}")
+    for table, n in counts.items():
+        typer.echo(f"  {table}: {n} rows")
+
+
+def template_spreadsheet(
+    out: Path = typer.Option(..., "--out", help="where to write the XLSX intake template"),
+) -> None:
+    """Write the branch intake template (Chinese headers, code lists, instructions)."""
+    from tasks.spreadsheets import write_template
+
+    write_template(out)
+    typer.echo(f"template written to {out}")
+
+
+def sources_check(
+    config: Path = typer.Option(
+        None, "--config", help="configuration file (default: config/complaints.yaml)"
+    ),
+) -> None:
+    """Load and validate every source mapping and print what would be read."""
+    from tasks.source_config import load_sources, redact_url
+
+    try:
+        loaded = load_settings(config)
+        sources = load_sources(loaded)
+    except ConfigError as exc:
+        _fail(str(exc))
+    for src in sources:
+        m = src.mapping
+        try:
+            url = redact_url(src.url())
+        except ConfigError as exc:
+            url = f"<not set: {exc}>"
+        typer.echo(f"source {m.name} ({src.path})")
+        typer.echo(f"  url: {url}  (from ${m.url_env} or default_url)")
+        typer.echo(f"  time zone: {m.timezone}; chunk rows: {m.chunk_rows}; retries: {m.retries}")
+        for label, tmap in (("ledger", m.ledger), ("exposure", m.exposure), ("events", m.events)):
+            if tmap is None:
+                continue
+            where = tmap.table or "query"
+            typer.echo(
+                f"  {label} <- {where}: {len(tmap.columns)} columns mapped, defaults "
+                f"{dict(tmap.defaults) or '-'}"
+            )
+            for name, cm in tmap.columns.items():
+                src_desc = cm.column or cm.template or repr(cm.value)
+                if cm.lookup:
+                    src_desc = f"{m.ledger.lookups[cm.lookup].table}.{cm.column}"
+                extra = f" ({len(cm.values)} value translations)" if cm.values else ""
+                typer.echo(f"    {name:<20} <- {src_desc}{extra}")
+    typer.echo(f"{len(sources)} source mapping(s) OK")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo-data")(demo_data)
+    template = typer.Typer(help="Write templates for manual intake.", no_args_is_help=True)
+    template.command("spreadsheet")(template_spreadsheet)
+    app.add_typer(template, name="template")
+    sources = typer.Typer(help="Operational data sources.", no_args_is_help=True)
+    sources.command("check")(sources_check)
+    app.add_typer(sources, name="sources")

@@ -1,0 +1,623 @@
+"""Extraction: read a period's complaints from the operational sources into the ledger (LEDGER.md).
+
+``extract_period`` reads, per source and in one consistent snapshot (one transaction at REPEATABLE
+READ or the database's equivalent; SQLite: one read transaction):
+
+- the records received in the period, the previous period (QoQ) and the same period a year earlier
+  (YoY), and earlier cases still undecided at as-of (the backlog);
+- the records those rows reference through ``repeat_of`` / ``escalation_of`` (no dangling links);
+- the lookups (e.g. the latest call-back), the events of every extracted complaint, and the exposure
+  rows of those periods.
+
+Rows are streamed in chunks (tqdm progress bar); a transient connection error re-reads the whole
+snapshot after a backoff; the exact SQL text, its parameters and row counts are kept. Values are
+translated through the mapping; codes that do not translate are kept as they are (the quality gate
+flags them). Several sources are merged with a ``source`` tag; the same complaint found in two
+sources is reported in ``Extract.duplicates`` and kept once (the first source listed wins).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+import time
+import zoneinfo
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from tqdm import tqdm
+
+from complaints.config import Loaded
+from complaints.ledger import TABLES, TZ, coercion_failures, normalize
+from complaints.periods import Period
+from tasks.source_config import ColumnMap, Source, TableMap, load_sources, quoted_table, redact_url
+
+SHANGHAI = zoneinfo.ZoneInfo(TZ)
+IN_BATCH = 500  # ids per IN (...) list when following links
+
+
+class ExtractError(RuntimeError):
+    """Extraction failed; nothing was returned. The message names the source and the cause."""
+
+
+@dataclass
+class Extract:
+    ledger: pd.DataFrame
+    exposure: pd.DataFrame
+    events: pd.DataFrame
+    queries: list[dict[str, Any]]
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unparsed: pd.DataFrame = field(default_factory=pd.DataFrame)  # source, table, key, column, value
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready metadata for ``extract/extract.json``."""
+        return {
+            "sources": self.sources,
+            "queries": self.queries,
+            "rows": {"ledger": len(self.ledger), "exposure": len(self.exposure), "events": len(self.events)},
+            "duplicates": self.duplicates.to_dict("records"),
+            "unparsed": len(self.unparsed),
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+        }
+
+
+@dataclass
+class _Raw:
+    """What one snapshot read returns (source column names)."""
+
+    tickets: pd.DataFrame
+    lookups: dict[str, pd.DataFrame]
+    events: pd.DataFrame | None
+    exposure: pd.DataFrame | None
+    queries: list[dict[str, Any]]
+
+
+# -- time helpers ---------------------------------------------------------------------------------
+def _local(value: dt.datetime | dt.date) -> dt.datetime:
+    """Aware Asia/Shanghai datetime (naive input and dates are local)."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time())
+    return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value.astimezone(SHANGHAI)
+
+
+def _to_source_tz(value: dt.datetime | dt.date, tz: str) -> dt.datetime:
+    """Naive datetime in the source's time zone, to the second (bound parameter)."""
+    return _local(value).astimezone(zoneinfo.ZoneInfo(tz)).replace(tzinfo=None, microsecond=0)
+
+
+def _windows(period: Period) -> list[Period]:
+    out: list[Period] = []
+    for p in (period, period.previous(), period.year_earlier()):
+        if p not in out:
+            out.append(p)
+    return out
+
+
+def _period_codes(windows: Iterable[Period]) -> set[str]:
+    codes: set[str] = set()
+    for w in windows:
+        codes.add(w.code)
+        if w.kind != "month":
+            codes.update(q.code for q in w.quarters())
+        else:
+            codes.add(f"{w.year}Q{(w.index - 1) // 3 + 1}")
+    return codes
+
+
+# -- SQL ------------------------------------------------------------------------------------------
+def _source_table(tmap: TableMap, columns: list[str], types: dict[str, Any]) -> sa.FromClause:
+    if tmap.table is not None:
+        return quoted_table(tmap.table, columns, types)
+    cols = [sa.column(sa.quoted_name(c, quote=True), types.get(c)) for c in columns]
+    return sa.text(str(tmap.query).strip().rstrip(";")).columns(*cols).subquery("src")
+
+
+def _sql_record(conn: sa.Connection, source: str, table: str, stmt: sa.Executable) -> dict[str, Any]:
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = {
+        k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in compiled.params.items()
+    }
+    return {"source": source, "table": table, "sql": str(compiled), "params": params, "rows": 0}
+
+
+def _stream(
+    conn: sa.Connection, stmt: sa.Executable, record: dict[str, Any], chunk: int, bar: tqdm | None
+) -> pd.DataFrame:
+    result = conn.execution_options(stream_results=True, yield_per=chunk).execute(stmt)
+    keys = list(result.keys())
+    parts = []
+    for part in result.partitions(chunk):
+        parts.append(pd.DataFrame.from_records(part, columns=keys, coerce_float=False))
+        if bar is not None:
+            bar.update(len(part))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=keys)
+    record["rows"] = len(frame)
+    return frame
+
+
+def _begin_snapshot(conn: sa.Connection) -> None:
+    """Start the one consistent read of this connection (already inside ``conn.begin()``)."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        conn.exec_driver_sql("BEGIN")  # pysqlite does not BEGIN before SELECTs by itself
+        conn.exec_driver_sql("SELECT 1 FROM sqlite_master LIMIT 1").all()  # take the read snapshot now
+    elif name in ("mysql", "mariadb"):
+        conn.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+    elif name == "postgresql":
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+
+def _isolation(conn: sa.Connection) -> sa.Connection:
+    name = conn.dialect.name
+    if name in ("postgresql", "mysql", "mariadb", "mssql", "oracle"):
+        return conn.execution_options(
+            isolation_level="REPEATABLE READ" if name != "oracle" else "SERIALIZABLE"
+        )
+    return conn
+
+
+def _read_snapshot(
+    engine: sa.Engine,
+    src: Source,
+    windows: list[Period],
+    as_of: dt.datetime,
+    entity: str | None,
+    progress: bool,
+) -> _Raw:
+    m = src.mapping
+    lm = m.ledger
+    tz = m.timezone
+    dtype = sa.DateTime()
+    ledger_cols = list(
+        dict.fromkeys(
+            [
+                lm.key,
+                lm.received,
+                *([lm.decided] if lm.decided else []),
+                *([lm.entity] if lm.entity else []),
+                *lm.source_columns(),
+            ]
+        )
+    )
+    types = {lm.received: dtype, **({lm.decided: dtype} if lm.decided else {})}
+    tickets = _source_table(lm, ledger_cols, types)
+    c = tickets.c
+    recv = c[lm.received]
+    bounds = []
+    for i, w in enumerate(windows):
+        bounds.append(
+            sa.and_(
+                recv >= sa.bindparam(f"w{i}_start", _to_source_tz(w.start, tz), type_=dtype),
+                recv < sa.bindparam(f"w{i}_end", _to_source_tz(w.end, tz), type_=dtype),
+            )
+        )
+    if lm.decided:
+        as_of_p = sa.bindparam("as_of", _to_source_tz(as_of, tz), type_=dtype)
+        bounds.append(
+            sa.and_(
+                recv < sa.bindparam("open_before", _to_source_tz(windows[0].start, tz), type_=dtype),
+                sa.or_(c[lm.decided].is_(None), c[lm.decided] > as_of_p),
+            )
+        )
+    where = sa.or_(*bounds)
+    if entity is not None and lm.entity:
+        where = sa.and_(where, c[lm.entity] == sa.bindparam("entity", entity))
+    keyset = sa.select(c[lm.key]).where(where)
+
+    queries: list[dict[str, Any]] = []
+    chunk = m.chunk_rows
+    bar = tqdm(desc=f"{m.name}: {lm.table or 'query'}", unit=" rows", disable=not progress, leave=False)
+    with engine.connect() as raw_conn:
+        conn = _isolation(raw_conn)
+        with conn.begin():
+            _begin_snapshot(conn)
+
+            def run(table: str, stmt: sa.Executable) -> pd.DataFrame:
+                rec = _sql_record(conn, m.name, table, stmt)
+                queries.append(rec)
+                return _stream(conn, stmt, rec, chunk, bar)
+
+            label = lm.table or "query"
+            main = run(label, sa.select(*[c[n] for n in ledger_cols]).where(where).order_by(c[lm.key]))
+            # follow repeat_of / escalation_of until every link resolves (or the record is missing)
+            link_cols = [
+                lm.columns[k].column
+                for k in ("repeat_of", "escalation_of")
+                if k in lm.columns and lm.columns[k].column
+            ]
+            frames = [main]
+            seen = set(main[lm.key].astype(str))
+            extra_ids: list[str] = []
+            for _ in range(10):
+                wanted = set()
+                for f in frames[-1:]:
+                    for col in link_cols:
+                        wanted.update(f[col].dropna().astype(str))
+                wanted -= seen
+                if not wanted:
+                    break
+                ids = sorted(wanted)
+                seen.update(ids)
+                extra_ids.extend(ids)
+                got = [
+                    run(
+                        label,
+                        sa.select(*[c[n] for n in ledger_cols])
+                        .where(c[lm.key].in_(sa.bindparam("ids", ids[i : i + IN_BATCH], expanding=True)))
+                        .order_by(c[lm.key]),
+                    )
+                    for i in range(0, len(ids), IN_BATCH)
+                ]
+                frames.append(pd.concat(got, ignore_index=True))
+            all_tickets = pd.concat(frames, ignore_index=True)
+
+            def keyed(
+                tmap_table: sa.FromClause, key: str, cols: list[str], table: str, order: list[str]
+            ) -> pd.DataFrame:
+                kc = tmap_table.c[key]
+                sel = [tmap_table.c[n] for n in cols]
+                parts = [
+                    run(
+                        table,
+                        sa.select(*sel).where(kc.in_(keyset)).order_by(*[tmap_table.c[o] for o in order]),
+                    )
+                ]
+                for i in range(0, len(extra_ids), IN_BATCH):
+                    parts.append(
+                        run(
+                            table,
+                            sa.select(*sel)
+                            .where(kc.in_(sa.bindparam("ids", extra_ids[i : i + IN_BATCH], expanding=True)))
+                            .order_by(*[tmap_table.c[o] for o in order]),
+                        )
+                    )
+                return pd.concat(parts, ignore_index=True)
+
+            lookups: dict[str, pd.DataFrame] = {}
+            for lname, lk in lm.lookups.items():
+                lcols = list(
+                    dict.fromkeys(
+                        [
+                            lk.key,
+                            lk.order_by,
+                            *[cm.column for cm in lm.columns.values() if cm.lookup == lname and cm.column],
+                        ]
+                    )
+                )
+                lt = quoted_table(lk.table, lcols)
+                lookups[lname] = keyed(lt, lk.key, lcols, lk.table, [lk.key, lk.order_by])
+
+            events = None
+            if m.events is not None:
+                em = m.events
+                ecols = list(dict.fromkeys([em.key, *em.source_columns()]))
+                et = _source_table(em, ecols, {})
+                order = [
+                    em.key,
+                    *[cm.column for cm in em.columns.values() if cm.column and cm.column != em.key],
+                ]
+                events = keyed(et, em.key, ecols, em.table or "query", order)
+
+            exposure = None
+            if m.exposure is not None:
+                xcols = m.exposure.source_columns()
+                xt = _source_table(m.exposure, xcols, {})
+                exposure = run(
+                    m.exposure.table or "query",
+                    sa.select(*[xt.c[n] for n in xcols]).order_by(*[xt.c[n] for n in xcols]),
+                )
+    bar.close()
+    return _Raw(all_tickets, lookups, events, exposure, queries)
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.DisconnectionError)
+
+
+def read_source(
+    src: Source,
+    windows: list[Period],
+    as_of: dt.datetime,
+    entity: str | None,
+    workdir: Path,
+    progress: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+) -> _Raw:
+    """One snapshot read with retries; raises :class:`ExtractError` naming the source when it fails."""
+    url = src.url(workdir)
+    m = src.mapping
+    attempts = m.retries + 1
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                return _read_snapshot(engine, src, windows, as_of, entity, progress)
+            except sa.exc.SQLAlchemyError as exc:
+                if not _transient(exc):
+                    raise ExtractError(
+                        f"source {m.name} ({src.path.name}, {redact_url(url)}): the query failed: "
+                        f"{_short(exc)}; check the table and column names in the mapping"
+                    ) from exc
+                if attempt == attempts:
+                    raise ExtractError(
+                        f"source {m.name} ({redact_url(url)}): connection failed {attempts} time(s), last: "
+                        f"{_short(exc)}; nothing was extracted"
+                    ) from exc
+                engine.dispose()
+                sleep(m.retry_backoff_s * 2 ** (attempt - 1))
+    finally:
+        engine.dispose()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _short(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# -- mapping onto the ledger ------------------------------------------------------------------------
+def _translate(values: pd.Series, cm: ColumnMap) -> pd.Series:
+    if not cm.values:
+        return values
+    table = {str(k): v for k, v in cm.values.items()}
+    present = values.notna()
+    text = values.astype(object).where(~present, values.astype(str).str.strip())
+    if cm.split:
+        exploded = text[present].str.split(cm.split).explode().str.strip()
+        exploded = exploded[exploded != ""]
+        mapped = exploded.map(lambda v: table.get(v, v))
+        joined = mapped.groupby(level=0).agg(";".join)
+        out = pd.Series(None, index=values.index, dtype=object)
+        out.loc[joined.index] = joined
+        return out
+    known = text.isin(list(table))
+    return text.where(~known, text.map(table)).astype(object)
+
+
+def _column(raw: pd.DataFrame, cm: ColumnMap, lookups: dict[str, pd.DataFrame]) -> pd.Series:
+    if cm.value is not None:
+        return pd.Series([cm.value] * len(raw), index=raw.index, dtype=object)
+    if cm.template is not None:
+        out = pd.Series("", index=raw.index, dtype=object)
+        missing = pd.Series(False, index=raw.index)
+        for literal, name, _, _ in string.Formatter().parse(cm.template):
+            out = out + literal
+            if name:
+                col = raw[name]
+                missing |= col.isna()
+                as_text = col.astype(object).map(
+                    lambda v: str(int(v)) if isinstance(v, float) and v == int(v) else str(v)
+                )
+                out = out + as_text
+        return out.where(~missing, None)
+    if cm.lookup is not None:
+        return lookups[cm.lookup][str(cm.column)].reindex(raw.index)
+    return raw[str(cm.column)]
+
+
+def _map_frame(
+    raw: pd.DataFrame,
+    tmap: TableMap,
+    table: str,
+    tz: str,
+    source: str,
+    lookups: dict[str, pd.DataFrame] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mapped and normalised frame, plus the values that did not parse (source, table, row, column, value)."""
+    cols = {c.name: c for c in TABLES[table]}
+    mapped: dict[str, pd.Series] = {}
+    for name, cm in tmap.columns.items():
+        s = _translate(_column(raw, cm, lookups or {}), cm)
+        if cols[name].kind == "datetime":
+            s = _datetimes(s, tz)
+        mapped[name] = s
+    frame = pd.DataFrame(mapped, index=raw.index)
+    for name, default in tmap.defaults.items():
+        if name in frame:
+            frame[name] = frame[name].astype(object).where(frame[name].notna(), default)
+        else:
+            frame[name] = default
+    out = normalize(frame, table)
+    out["source"] = source
+    fails = coercion_failures(frame.reset_index(drop=True), out, table)
+    unparsed = []
+    key = "complaint_id" if "complaint_id" in out else "entity_code"
+    for col in fails.columns:
+        rows = np.flatnonzero(fails[col].to_numpy())
+        if len(rows):
+            unparsed.append(
+                pd.DataFrame(
+                    {
+                        "source": source,
+                        "table": table,
+                        "key": out[key].to_numpy()[rows],
+                        "column": col,
+                        "value": frame[col].reset_index(drop=True).astype(str).to_numpy()[rows],
+                    }
+                )
+            )
+    bad = (
+        pd.concat(unparsed, ignore_index=True)
+        if unparsed
+        else pd.DataFrame(columns=["source", "table", "key", "column", "value"])
+    )
+    return out, bad
+
+
+def _datetimes(s: pd.Series, tz: str) -> pd.Series:
+    """Source times → tz-naive Asia/Shanghai; naive values are in the source's time zone. Values that
+    are not datetimes are left for :func:`normalize` (ISO strings parse; others are reported)."""
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or tz == TZ:
+        return s
+    if s.dtype == object:
+        is_dt = s.map(lambda v: isinstance(v, dt.datetime))
+        if not is_dt.all() and s.notna().any():
+            parsed = pd.to_datetime(s.where(is_dt, None), errors="coerce")
+            return s.where(~is_dt, _shift_tz(parsed, tz).astype(object))
+        s = pd.to_datetime(s, errors="coerce")
+    return _shift_tz(s, tz) if pd.api.types.is_datetime64_any_dtype(s.dtype) else s
+
+
+def _shift_tz(s: pd.Series, tz: str) -> pd.Series:
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_convert(TZ).dt.tz_localize(None)
+    return s.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(TZ).dt.tz_localize(None)
+
+
+def _pick_lookups(raw: _Raw, src: Source) -> dict[str, pd.DataFrame]:
+    """One row per ticket key per lookup (the last/first by ``order_by``), aligned to raw.tickets."""
+    lm = src.mapping.ledger
+    out = {}
+    keys = raw.tickets[lm.key].astype(str)
+    for lname, lk in lm.lookups.items():
+        f = raw.lookups[lname]
+        if len(f):
+            f = f.assign(_k=f[lk.key].astype(str)).sort_values(["_k", lk.order_by], kind="stable")
+            f = f.drop_duplicates("_k", keep=lk.pick).set_index("_k")
+            aligned = f.reindex(keys.to_numpy())
+        else:
+            aligned = pd.DataFrame(columns=f.columns, index=keys.to_numpy())
+        aligned.index = raw.tickets.index
+        out[lname] = aligned
+    return out
+
+
+# -- the stage ------------------------------------------------------------------------------------
+def extract_period(
+    loaded: Loaded,
+    period: Period,
+    as_of: dt.datetime,
+    *,
+    entity: str | None = None,
+    workdir: Path = Path.cwd(),
+    progress: bool = True,  # noqa: B008
+    sleep: Callable[[float], None] = time.sleep,
+) -> Extract:
+    """Read the period's ledger, exposure and events from every configured source (see module doc)."""
+    started = dt.datetime.now(SHANGHAI).replace(microsecond=0)
+    settings = loaded.settings
+    ent = settings.entity(entity) if entity is not None else None
+    scope = None if ent is None or ent.level == "head_office" else ent.code
+    sources = load_sources(loaded)
+    windows = _windows(period)
+    codes = _period_codes(windows)
+    ledgers, exposures, events, bad, queries, meta = [], [], [], [], [], []
+    for src in sources:
+        raw = read_source(src, windows, as_of, scope, workdir, progress, sleep)
+        m = src.mapping
+        lookups = _pick_lookups(raw, src)
+        led, b = _map_frame(raw.tickets, m.ledger, "ledger", m.timezone, m.name, lookups)
+        ledgers.append(led)
+        bad.append(b)
+        rows = {"ledger": len(led)}
+        if raw.events is not None and m.events is not None:
+            ev, b = _map_frame(raw.events, m.events, "events", m.timezone, m.name)
+            events.append(ev)
+            bad.append(b)
+            rows["events"] = len(ev)
+        if raw.exposure is not None and m.exposure is not None:
+            ex, b = _map_frame(raw.exposure, m.exposure, "exposure", m.timezone, m.name)
+            ex = ex[ex["period"].isin(codes) & ((scope is None) | (ex["entity_code"] == scope))]
+            exposures.append(ex.reset_index(drop=True))
+            bad.append(b)
+            rows["exposure"] = len(ex)
+        queries.extend(raw.queries)
+        meta.append(
+            {
+                "name": m.name,
+                "file": str(src.path),
+                "url": redact_url(src.url(workdir)),
+                "timezone": m.timezone,
+                "rows": rows,
+            }
+        )
+    ledger = pd.concat(ledgers, ignore_index=True) if ledgers else _empty("ledger")
+    event_frame = pd.concat(events, ignore_index=True) if events else _empty("events")
+    exposure = pd.concat(exposures, ignore_index=True) if exposures else _empty("exposure")
+    ledger, event_frame, exposure, dups = merge_sources(ledger, event_frame, exposure)
+    return Extract(
+        ledger=ledger,
+        exposure=exposure,
+        events=event_frame,
+        queries=queries,
+        started_at=started,
+        finished_at=dt.datetime.now(SHANGHAI).replace(microsecond=0),
+        sources=meta,
+        duplicates=dups,
+        unparsed=pd.concat(bad, ignore_index=True) if bad else pd.DataFrame(),
+    )
+
+
+def _empty(table: str) -> pd.DataFrame:
+    out = normalize(pd.DataFrame({c.name: pd.Series([], dtype=object) for c in TABLES[table]}), table)
+    out["source"] = pd.Series([], dtype="str")
+    return out
+
+
+NATURAL_KEY = ("complainant_ref", "policy_no", "received_at", "category")
+
+
+def merge_sources(
+    ledger: pd.DataFrame, events: pd.DataFrame, exposure: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Drop cross-source duplicates (same complaint_id, or the same natural key — complainant, policy,
+    received time, category — in another source); the first source wins. Returns the report too."""
+    cols = ["match", "kept_source", "kept_id", "dropped_source", "dropped_id"]
+    if ledger.empty or ledger["source"].nunique() < 2:
+        return ledger, events, exposure, pd.DataFrame(columns=cols)
+    order = {s: i for i, s in enumerate(dict.fromkeys(ledger["source"]))}
+    rank = ledger["source"].map(order)
+    reports = []
+    drop = pd.Series(False, index=ledger.index)
+    for match, key in (("complaint_id", ["complaint_id"]), ("natural_key", list(NATURAL_KEY))):
+        usable = ledger[key].notna().all(axis=1) & ~drop
+        sub = ledger[usable].assign(_r=rank[usable]).sort_values("_r", kind="stable")
+        first = sub.drop_duplicates(key, keep="first")
+        cand = sub[sub.duplicated(key, keep="first")]
+        if cand.empty:
+            continue
+        joined = cand.reset_index().merge(
+            first[[*key, "source", "complaint_id"]], on=key, suffixes=("", "_kept")
+        )
+        if match == "complaint_id":
+            joined["complaint_id_kept"] = joined["complaint_id"]
+        joined = joined[joined["source"] != joined["source_kept"]]
+        drop.loc[joined["index"]] = True
+        reports.append(
+            pd.DataFrame(
+                {
+                    "match": match,
+                    "kept_source": joined["source_kept"],
+                    "kept_id": joined["complaint_id_kept"],
+                    "dropped_source": joined["source"],
+                    "dropped_id": joined["complaint_id"],
+                }
+            )
+        )
+    dropped_pairs = set(zip(ledger.loc[drop, "source"], ledger.loc[drop, "complaint_id"], strict=True))
+    if dropped_pairs and len(events):
+        ev_pairs = pd.Series(
+            list(zip(events["source"], events["complaint_id"], strict=True)), index=events.index
+        )
+        events = events[~ev_pairs.isin(dropped_pairs)].reset_index(drop=True)
+    if len(exposure) and exposure["source"].nunique() > 1:
+        exposure = (
+            exposure.assign(_r=exposure["source"].map(order).fillna(len(order)))
+            .sort_values("_r", kind="stable")
+            .drop_duplicates(["entity_code", "period", "business_line"])
+            .drop(columns="_r")
+            .reset_index(drop=True)
+        )
+    report = pd.concat(reports, ignore_index=True) if reports else pd.DataFrame(columns=cols)
+    return ledger[~drop].reset_index(drop=True), events, exposure, report

@@ -1,0 +1,214 @@
+"""Branch spreadsheets: the intake template and reading filled templates back, with errors per row.
+
+Branches without access to the complaint system fill an XLSX template whose headers are the
+ledger's Chinese labels (LEDGER.md). Code columns accept the code or its Chinese label; dates are
+ISO dates or Excel dates. Each file's row-level errors are written next to it as
+``<name>_errors.xlsx`` so the branch can correct and resend it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from complaints.ledger import CODE_LISTS, LEDGER_COLUMNS, coercion_failures, label_to_name, normalize
+
+DATA_SHEET = "投诉台账"
+CODES_SHEET = "代码表"
+HELP_SHEET = "填写说明"
+ERRORS_SUFFIX = "_errors"
+_KIND_ZH = {
+    "text": "文本",
+    "datetime": "日期时间(YYYY-MM-DD HH:MM)",
+    "code": "代码(下拉选择)",
+    "bool": "是/否",
+    "int": "整数",
+    "decimal": "金额(元)",
+}
+ERROR_COLUMNS = ["文件", "行号", "列", "字段", "填写值", "问题"]
+
+
+def write_template(out: Path, rows: int = 2000) -> Path:
+    """Write the intake template: data sheet, code lists with data validation, instructions."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = DATA_SHEET
+    codes = wb.create_sheet(CODES_SHEET)
+    help_ws = wb.create_sheet(HELP_SHEET)
+    bold = Font(bold=True)
+    fill_req = PatternFill("solid", fgColor="FCE4D6")
+    fill_opt = PatternFill("solid", fgColor="DDEBF7")
+
+    list_col: dict[str, str] = {}
+    for i, (name, table) in enumerate(CODE_LISTS.items(), start=1):
+        letter = get_column_letter(2 * i - 1)
+        codes.cell(1, 2 * i - 1, name).font = bold
+        codes.cell(1, 2 * i, "中文").font = bold
+        for r, (code, label) in enumerate(table.items(), start=2):
+            codes.cell(r, 2 * i - 1, code)
+            codes.cell(r, 2 * i, label)
+        list_col[name] = f"'{CODES_SHEET}'!${letter}$2:${letter}${len(table) + 1}"
+
+    for j, col in enumerate(LEDGER_COLUMNS, start=1):
+        cell = ws.cell(1, j, col.label)
+        cell.font = bold
+        cell.fill = fill_req if col.required else fill_opt
+        ws.column_dimensions[get_column_letter(j)].width = max(12, 2 * len(col.label) + 4)
+        letter = get_column_letter(j)
+        rng = f"{letter}2:{letter}{rows + 1}"
+        dv: DataValidation | None = None
+        if col.kind == "code" and col.codes:
+            dv = DataValidation(type="list", formula1=list_col[col.codes], allow_blank=not col.required)
+        elif col.kind == "bool":
+            dv = DataValidation(type="list", formula1='"是,否"', allow_blank=not col.required)
+        elif col.kind in ("int", "decimal"):
+            dv = DataValidation(
+                type="decimal" if col.kind == "decimal" else "whole",
+                operator="greaterThanOrEqual",
+                formula1="0",
+                allow_blank=True,
+            )
+        if dv is not None:
+            dv.error = f"{col.label}: 请从列表中选择或填写有效值"
+            dv.showErrorMessage = True
+            ws.add_data_validation(dv)
+            dv.add(rng)
+        if col.kind == "datetime":
+            for r in range(2, rows + 2):
+                ws.cell(r, j).number_format = "yyyy-mm-dd hh:mm"
+    ws.freeze_panes = "B2"
+
+    help_rows = [("字段(表头)", "列名", "必填", "类型", "可选代码")]
+    for col in LEDGER_COLUMNS:
+        allowed = "、".join(f"{k}={v}" for k, v in CODE_LISTS[col.codes].items()) if col.codes else ""
+        help_rows.append((col.label, col.name, "是" if col.required else "否", _KIND_ZH[col.kind], allowed))
+    notes = [
+        "填写说明：每行一件投诉（重复投诉另起一行并填写“重复投诉原编号”）。红色表头为必填。",
+        "时间一律为北京时间；日期可写 2026-07-01 或 2026-07-01 09:30。代码列可填代码或其中文名称。",
+        "监管转办件须填写转送日期和转办编号；不予受理须填写原因；结案须填写结案方式。",
+        "摘要中不得出现完整身份证号、手机号（请写成 138****5678）。",
+        "退回的 *_errors.xlsx 列出每行的问题，修改后重新提交整个文件。",
+    ]
+    for r, text in enumerate(notes, start=1):
+        help_ws.cell(r, 1, text)
+    for r, row in enumerate(help_rows, start=len(notes) + 2):
+        for c, value in enumerate(row, start=1):
+            cell = help_ws.cell(r, c, value)
+            cell.alignment = Alignment(wrap_text=c == 5, vertical="top")
+            if r == len(notes) + 2:
+                cell.font = bold
+    for c, width in enumerate((18, 22, 6, 26, 90), start=1):
+        help_ws.column_dimensions[get_column_letter(c)].width = width
+    wb.move_sheet(HELP_SHEET, offset=-2)
+    wb.active = 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
+
+
+def _label_to_code(values: pd.Series, codes: dict[str, str]) -> pd.Series:
+    lookup = {**{v: k for k, v in codes.items()}, **{k: k for k in codes}}
+    text = values.astype("string").str.strip()
+    mapped = text.map(lambda v: lookup.get(v, lookup.get(str(v).lower(), v)) if pd.notna(v) else v)
+    return mapped.astype(object)
+
+
+def read_branch_file(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One filled template → (rows without errors, errors); errors are also written next to the file."""
+    try:
+        raw = pd.read_excel(path, sheet_name=DATA_SHEET, dtype=object)
+    except ValueError:
+        raw = pd.read_excel(path, sheet_name=0, dtype=object)
+    raw = raw.rename(columns=label_to_name("ledger"))
+    raw = raw.dropna(how="all").reset_index()
+    excel_row = (raw.pop("index") + 2).to_numpy()
+    unknown_headers = [c for c in raw.columns if c not in {col.name for col in LEDGER_COLUMNS}]
+    raw = raw.drop(columns=unknown_headers)
+    for col in LEDGER_COLUMNS:
+        if col.kind == "code" and col.codes and col.name in raw:
+            raw[col.name] = _label_to_code(raw[col.name], CODE_LISTS[col.codes])
+    norm = normalize(raw, "ledger")
+    problems: list[pd.DataFrame] = []
+
+    def add(mask: np.ndarray, column: str, problem: str) -> None:
+        if mask.any():
+            label = next(c.label for c in LEDGER_COLUMNS if c.name == column)
+            vals = raw[column] if column in raw else pd.Series([None] * len(raw))
+            problems.append(
+                pd.DataFrame(
+                    {
+                        "文件": path.name,
+                        "行号": excel_row[mask],
+                        "列": column,
+                        "字段": label,
+                        "填写值": vals.astype(object).where(vals.notna(), "").astype(str).to_numpy()[mask],
+                        "问题": problem,
+                    }
+                )
+            )
+
+    fails = coercion_failures(raw, norm, "ledger")
+    for col in fails.columns:
+        add(fails[col].to_numpy(), col, "无法识别（日期/数字/是否格式有误）")
+    for col in LEDGER_COLUMNS:
+        s = norm[col.name]
+        if col.required:
+            add(
+                s.isna().to_numpy() & ~(fails[col.name].to_numpy() if col.name in fails else False),
+                col.name,
+                "必填项为空",
+            )
+        if col.kind == "code" and col.codes:
+            bad = s.notna() & ~s.isin(list(CODE_LISTS[col.codes]))
+            add(bad.to_numpy(), col.name, f"不是有效代码（可选：{'、'.join(CODE_LISTS[col.codes])}）")
+    dup = norm["complaint_id"].notna() & norm["complaint_id"].duplicated(keep=False)
+    add(dup.to_numpy(), "complaint_id", "投诉编号在本文件中重复")
+    if unknown_headers:
+        problems.append(
+            pd.DataFrame(
+                {
+                    "文件": [path.name],
+                    "行号": [1],
+                    "列": [""],
+                    "字段": [", ".join(map(str, unknown_headers))],
+                    "填写值": [""],
+                    "问题": ["无法识别的表头（已忽略）"],
+                }
+            )
+        )
+    errors = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=ERROR_COLUMNS)
+    errors = errors.sort_values(["行号", "列"], kind="stable").reset_index(drop=True)
+    target = path.with_name(f"{path.stem}{ERRORS_SUFFIX}.xlsx")
+    if len(errors):
+        errors.to_excel(target, index=False, sheet_name="错误清单")
+    elif target.exists():
+        target.unlink()
+    bad_rows = set(errors["行号"].tolist()) - {1}
+    keep = ~np.isin(excel_row, list(bad_rows))
+    good = norm[keep].reset_index(drop=True)
+    good["source"] = f"spreadsheet:{path.name}"
+    return good, errors
+
+
+def read_branch_folder(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every filled template in ``folder`` → (ledger rows without errors, all row-level errors)."""
+    files = sorted(
+        p
+        for p in Path(folder).glob("*.xlsx")
+        if not p.stem.endswith(ERRORS_SUFFIX) and not p.name.startswith("~$")
+    )
+    ledgers, errors = [], []
+    for p in files:
+        good, bad = read_branch_file(p)
+        ledgers.append(good)
+        errors.append(bad)
+    ledger = pd.concat(ledgers, ignore_index=True) if ledgers else normalize(pd.DataFrame(), "ledger")
+    err = pd.concat(errors, ignore_index=True) if errors else pd.DataFrame(columns=ERROR_COLUMNS)
+    return ledger, err
