@@ -1,0 +1,283 @@
+"""``complaints bundles …``: the auditor's commands for evidence bundles (list, show, get, verify,
+reproduce, diff). Store and bag code lives in ``tasks.stores`` / ``tasks.bundle`` (imported lazily)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from complaints.config import ConfigError, Loaded, load_settings
+
+if TYPE_CHECKING:
+    from tasks.stores import Store
+
+bundles_app = typer.Typer(help="Evidence bundles: list, show, get, verify, reproduce and compare them.",
+                          no_args_is_help=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="configuration file (default "
+                                                "$COMPLAINTS_CONFIG or config/complaints.yaml)")]
+WorkdirOpt = Annotated[Path, typer.Option("--workdir", help="where the local store's root is resolved",
+                                          file_okay=False)]
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+class _Context:
+    """Configuration and store, loaded on first use (verifying a directory needs neither)."""
+
+    def __init__(self, config: Path | None, workdir: Path) -> None:
+        self.config_path = config
+        self.workdir = workdir
+        self._loaded: Loaded | None = None
+        self._store: Store | None = None
+
+    @property
+    def loaded(self) -> Loaded:
+        if self._loaded is None:
+            self._loaded = load_settings(self.config_path)
+        return self._loaded
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from tasks.stores import open_store
+
+            self._store = open_store(self.loaded.settings.archive, self.workdir)
+        return self._store
+
+
+@contextlib.contextmanager
+def _guard() -> Iterator[None]:
+    """User-caused errors become one message and exit code 2 (no traceback)."""
+    from tasks.bundle import BundleError
+    from tasks.stores import StoreError
+
+    try:
+        yield
+    except (ConfigError, StoreError, BundleError, ValueError, OSError) as exc:
+        raise _fail(f"error: {exc}") from exc
+
+
+def _is_bundle_id(text: str) -> bool:
+    from tasks.stores import parse_bundle_id
+
+    try:
+        parse_bundle_id(text)
+    except ValueError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _open_bag(ctx: _Context, target: str) -> Iterator[tuple[Path, str | None]]:
+    """A bag directory for ``target`` (a committed bundle id, else a directory) and the id if stored."""
+    from tasks.stores import BundleNotFound, LocalStore
+
+    if _is_bundle_id(target):
+        store = ctx.store
+        if store.exists(target):
+            if isinstance(store, LocalStore):
+                yield store.path(target), target
+                return
+            with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
+                yield store.get(target, Path(tmp) / "bag"), target
+            return
+        if not Path(target).is_dir():
+            raise BundleNotFound(f"no committed bundle {target!r} in {store.describe()}")
+    path = Path(target)
+    if not path.is_dir():
+        raise ValueError(f"{target!r} is neither a bundle id nor a directory")
+    yield path, None
+
+
+def _created_local(bundle_id: str) -> str:
+    from tasks.stores import parse_bundle_id
+
+    return parse_bundle_id(bundle_id).created.astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+
+def cmd_list(
+    entity: Annotated[str | None, typer.Option(help="entity code, e.g. HO")] = None,
+    period: Annotated[str | None, typer.Option(help="period, e.g. 2026Q3")] = None,
+    filing: Annotated[str | None, typer.Option(help="filing, e.g. quarterly")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+    config: ConfigOpt = None,
+    workdir: WorkdirOpt = Path("."),
+) -> None:
+    """List committed bundles (oldest first); incomplete uploads are never listed."""
+    from tasks.stores import parse_bundle_id
+
+    ctx = _Context(config, workdir)
+    with _guard():
+        ids = ctx.store.list(filing=filing, entity=entity, period=period)
+        rows = [{"id": i, **{k: getattr(b, k) for k in ("filing", "entity", "period", "run")},
+                 "created": _created_local(i)} for i, b in ((i, parse_bundle_id(i)) for i in ids)]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    if not rows:
+        typer.echo(f"no bundles in {ctx.store.describe()}")
+        return
+    for r in rows:
+        typer.echo(f"{r['id']}  {r['created']}")
+
+
+def cmd_show(
+    bundle_id: Annotated[str, typer.Argument(help="bundle id")],
+    config: ConfigOpt = None,
+    workdir: WorkdirOpt = Path("."),
+) -> None:
+    """A bundle's metadata (bag-info.txt), files and the store's lock status."""
+    ctx = _Context(config, workdir)
+    with _guard():
+        store = ctx.store
+        files = store.files(bundle_id)
+        info = store.read(bundle_id, "bag-info.txt").decode("utf-8")
+        status = store.lock_status(bundle_id)
+    typer.echo(f"bundle {bundle_id}  ({store.describe()})")
+    typer.echo(info.rstrip())
+    typer.echo(f"files: {len(files)}, {sum(files.values())} bytes"
+               f"{'' if 'signature.ed25519' in files else '  (UNSIGNED)'}")
+    for rel, size in files.items():
+        typer.echo(f"  {size:>12}  {rel}")
+    for line in status.lines:
+        typer.echo(f"lock: {line}")
+    for problem in status.problems:
+        typer.secho(f"PROBLEM: {problem}", fg=typer.colors.RED)
+
+
+def cmd_get(
+    bundle_id: Annotated[str, typer.Argument(help="bundle id")],
+    to: Annotated[Path, typer.Option("--to", help="directory to create (absent or empty)")],
+    config: ConfigOpt = None,
+    workdir: WorkdirOpt = Path("."),
+) -> None:
+    """Copy a committed bundle (the whole bag) into a directory."""
+    ctx = _Context(config, workdir)
+    with _guard():
+        dest = ctx.store.get(bundle_id, to)
+    typer.echo(f"{bundle_id} -> {dest}")
+
+
+def _public_key(ctx: _Context, public_key: Path | None) -> str | None:
+    if public_key is not None:
+        return public_key.read_text(encoding="ascii")
+    return ctx.loaded.settings.archive.signing.public_key
+
+
+def cmd_verify(
+    target: Annotated[str, typer.Argument(metavar="ID_OR_DIR", help="bundle id or bag directory")],
+    public_key: Annotated[Path | None, typer.Option("--public-key", help="Ed25519 public key (PEM); "
+                                                    "default archive.signing.public_key", dir_okay=False,
+                                                    exists=True)] = None,
+    config: ConfigOpt = None,
+    workdir: WorkdirOpt = Path("."),
+) -> None:
+    """Check completeness, every checksum, the signature and the store's lock status.
+
+    Exit 0 only if all hold; otherwise every problem is named and the exit code is 1.
+    """
+    from tasks.bundle import verify_bag
+
+    ctx = _Context(config, workdir)
+    with _guard():
+        key = _public_key(ctx, public_key)
+        with _open_bag(ctx, target) as (bag, bundle_id):
+            problems = verify_bag(bag, key)
+            lines: list[str] = []
+            if bundle_id is not None:
+                status = ctx.store.lock_status(bundle_id)
+                lines, problems = status.lines, problems + status.problems
+            files = sum(1 for p in bag.rglob("*") if p.is_file())
+    for line in lines:
+        typer.echo(f"lock: {line}")
+    if problems:
+        for problem in problems:
+            typer.secho(f"PROBLEM: {problem}", fg=typer.colors.RED)
+        raise _fail(f"{target}: {len(problems)} problem(s)", 1)
+    typer.echo(f"OK: {target}: complete, {files} files, every checksum matches, signature valid"
+               f"{', lock status reported' if lines else ''}")
+
+
+def count_values(figures: Any) -> int:
+    """Number of leaf values in a figures document."""
+    if isinstance(figures, dict):
+        return sum(count_values(v) for v in figures.values())
+    if isinstance(figures, list | tuple):
+        return sum(count_values(v) for v in figures)
+    return 1
+
+
+def cmd_reproduce(
+    target: Annotated[str, typer.Argument(metavar="ID_OR_DIR", help="bundle id or bag directory")],
+    config: ConfigOpt = None,
+    workdir: WorkdirOpt = Path("."),
+) -> None:
+    """Recompute the figures from the bundled extract, configuration, rule sets and calendar.
+
+    Exit 0 only if they equal the bundled figures exactly; otherwise print the differences (exit 1).
+    """
+    from tasks.bundle import diff_figures, load_figures
+
+    ctx = _Context(config, workdir)
+    with _guard(), _open_bag(ctx, target) as (bag, _):
+        bundled = load_figures(bag)
+        try:
+            from tasks.compute import figures_from_bundle
+        except ImportError as exc:
+            raise _fail(f"error: cannot recompute figures: {exc}") from exc
+        try:
+            recomputed = figures_from_bundle(bag / "data")
+        except Exception as exc:  # any failure to recompute is a failure to reproduce
+            raise _fail(f"{target}: could not recompute the figures: {type(exc).__name__}: {exc}", 1) from exc
+    differences = diff_figures(bundled, recomputed)
+    if differences:
+        typer.echo("bundled → recomputed:")
+        for line in differences:
+            typer.secho(f"  {line}", fg=typer.colors.RED)
+        raise _fail(f"{target}: {len(differences)} figure(s) differ", 1)
+    typer.echo(f"OK: {target}: all {count_values(bundled)} figure values reproduced exactly")
+
+
+def cmd_diff(
+    first: Annotated[str, typer.Argument(metavar="ID1", help="bundle id or bag directory (older)")],
+    second: Annotated[str, typer.Argument(metavar="ID2", help="bundle id or bag directory (newer)")],
+    config: ConfigOpt = None,
+    workdir: WorkdirOpt = Path("."),
+) -> None:
+    """Files and figures that changed from ID1 to ID2 (exit 1 if anything differs, like diff)."""
+    from tasks.bundle import diff_bags
+
+    ctx = _Context(config, workdir)
+    with _guard(), _open_bag(ctx, first) as (a, _), _open_bag(ctx, second) as (b, _):
+        lines = diff_bags(a, b)
+    if not lines:
+        typer.echo("no differences in files or figures")
+        return
+    for line in lines:
+        typer.echo(line)
+    raise typer.Exit(1)
+
+
+bundles_app.command("list")(cmd_list)
+bundles_app.command("show")(cmd_show)
+bundles_app.command("get")(cmd_get)
+bundles_app.command("verify")(cmd_verify)
+bundles_app.command("reproduce")(cmd_reproduce)
+bundles_app.command("diff")(cmd_diff)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``complaints bundles …``."""
+    app.add_typer(bundles_app, name="bundles")

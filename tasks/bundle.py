@@ -1,0 +1,412 @@
+"""Evidence bundles: BagIt bags (RFC 8493, SHA-512), Ed25519-signed, verified and compared.
+
+Layout (see notes/BUNDLE_LAYOUT.md): the staging directory's files become the payload under ``data/``;
+``bag-info.txt`` carries the run's metadata; ``signature.ed25519`` (base64 of the 64-byte Ed25519
+signature over ``tagmanifest-sha512.txt``) sits beside the tag manifest, outside both manifests.
+An auditor can check it without this code::
+
+    bagit.py --validate BAG
+    base64 -d BAG/signature.ed25519 > sig.bin
+    openssl pkeyutl -verify -pubin -inkey public.pem -rawin -in BAG/tagmanifest-sha512.txt -sigfile sig.bin
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bagit
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from complaints.config import Signing
+from tasks.stores import Store
+
+ALGORITHM = "sha512"
+MANIFEST = f"manifest-{ALGORITHM}.txt"
+TAG_MANIFEST = f"tagmanifest-{ALGORITHM}.txt"
+SIGNATURE_FILE = "signature.ed25519"
+FIGURES_FILE = "data/figures/figures.json"
+REQUIRED_INFO = ("Period", "Entity", "Run-Id", "As-Of", "Trigger", "Filing", "Code-Version",
+                 "Package-Versions")
+_SIGNED_TAG_FILES = ("bagit.txt", "bag-info.txt", MANIFEST)
+_BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+_BAGIT_LOCK = threading.Lock()  # bagit changes the process's working directory while it works
+
+
+class BundleError(RuntimeError):
+    """A bundle cannot be made or signed (message says why and what to do)."""
+
+
+# ------------------------------------------------------------------------------------------- keys
+
+
+def generate_keypair(directory: Path) -> tuple[Path, str]:
+    """A new Ed25519 key pair for demos and tests: ``(private key file (PEM, 0600), public key PEM)``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    private_path = directory / "signing-key.pem"
+    private_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    os.chmod(private_path, 0o600)
+    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    (directory / "signing-key.pub.pem").write_text(public_pem, encoding="ascii")
+    return private_path, public_pem
+
+
+def load_private_key(signing: Signing) -> Ed25519PrivateKey | None:
+    """The signing key from ``$<private_key_env>`` (PEM text) or the file named by
+    ``$<private_key_file_env>``; ``None`` when neither variable is set."""
+    text = os.environ.get(signing.private_key_env, "").strip()
+    origin = f"${signing.private_key_env}"
+    if not text:
+        file_name = os.environ.get(signing.private_key_file_env, "").strip()
+        if not file_name:
+            return None
+        origin = f"{file_name} (from ${signing.private_key_file_env})"
+        try:
+            text = Path(file_name).read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BundleError(f"signing key {origin}: cannot read: {exc}") from exc
+    try:
+        key = serialization.load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise BundleError(f"signing key {origin}: not an unencrypted PEM private key ({exc})") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise BundleError(f"signing key {origin}: not an Ed25519 key")
+    return key
+
+
+def load_public_key(text: str) -> Ed25519PublicKey:
+    """An Ed25519 public key from PEM text or base64 of the 32 raw bytes (``ValueError`` otherwise)."""
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        key = serialization.load_pem_public_key(text.encode())
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("the public key is not an Ed25519 key")
+        return key
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise ValueError("the public key is neither PEM nor base64") from exc
+    if len(raw) != 32:
+        raise ValueError("a raw Ed25519 public key has 32 bytes")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def fingerprint(key: Ed25519PublicKey) -> str:
+    """``sha256:<hex>`` of the raw public key (shown in bag-info.txt to name the signing key)."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+# ------------------------------------------------------------------------------------------- make
+
+
+def _tag_name(key: str) -> str:
+    if "-" in key and key[:1].isupper():
+        return key
+    return "-".join(part.capitalize() for part in key.replace("-", "_").split("_"))
+
+
+def _one_line(value: object) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}=={v}" for k, v in sorted(value.items()))
+    return " ".join(str(value).split())  # bag-info values are single lines
+
+
+def bag_info_from_run(run: Mapping[str, Any]) -> dict[str, str]:
+    """bag-info.txt fields from ``run.json`` (run_id, period, entity, as_of, trigger, filing, ...)."""
+    names = {"run_id": "Run-Id", "period": "Period", "entity": "Entity", "as_of": "As-Of",
+             "trigger": "Trigger", "filing": "Filing", "code_version": "Code-Version",
+             "package_versions": "Package-Versions", "started_at": "Started-At",
+             "finished_at": "Finished-At"}
+    return {tag: _one_line(run[key]) for key, tag in names.items() if run.get(key) not in (None, "")}
+
+
+def _info(staging: Path, info: Mapping[str, Any]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    run_json = staging / "run.json"
+    if run_json.is_file():
+        try:
+            merged.update(bag_info_from_run(json.loads(run_json.read_text(encoding="utf-8"))))
+        except (ValueError, AttributeError) as exc:
+            raise BundleError(f"{run_json}: not a JSON object ({exc})") from exc
+    merged.update({_tag_name(k): _one_line(v) for k, v in info.items()})
+    missing = [k for k in REQUIRED_INFO if not merged.get(k)]
+    if missing:
+        raise BundleError(f"bag-info for {staging} lacks {', '.join(missing)} "
+                          "(give them in info or run.json)")
+    return merged
+
+
+def make_bag(staging_dir: Path, info: Mapping[str, Any], signing: Signing) -> Path:
+    """Turn ``staging_dir`` into a signed BagIt bag in place and return it.
+
+    ``info`` keys may be tag names (``Run-Id``) or snake case (``run_id``); missing ones are taken from
+    ``run.json``. Without a private key the bag is made unsigned (``verify_bag`` reports that). With a
+    configured public key, a private key that does not match it is refused.
+    """
+    staging = Path(staging_dir).resolve()
+    if not staging.is_dir():
+        raise BundleError(f"{staging}: staging directory not found")
+    if (staging / "bagit.txt").exists():
+        raise BundleError(f"{staging}: already a bag")
+    key = load_private_key(signing)
+    bag_info = _info(staging, info)
+    if key is not None:
+        if signing.public_key:
+            try:
+                configured = fingerprint(load_public_key(signing.public_key))
+            except ValueError as exc:
+                raise BundleError(f"archive.signing.public_key: {exc}") from exc
+            if configured != fingerprint(key.public_key()):
+                raise BundleError("the signing key does not match archive.signing.public_key; bundles signed "
+                                  "with it would fail verification")
+        bag_info["Signature-Algorithm"] = f"Ed25519 over {TAG_MANIFEST}, base64 in {SIGNATURE_FILE}"
+        bag_info["Signing-Key-Fingerprint"] = fingerprint(key.public_key())
+    bag_info.setdefault("Bagging-Date", dt.date.today().isoformat())
+    bag_info["Bag-Software-Agent"] = f"complaints tasks.bundle (bagit.py {bagit.VERSION})"
+    with _BAGIT_LOCK:
+        old_cwd = os.getcwd()
+        try:
+            bag = bagit.make_bag(str(staging), bag_info=bag_info, checksums=[ALGORITHM])
+            (staging / "bagit.txt").write_text(_BAGIT_TXT, encoding="utf-8")  # RFC 8493 is BagIt 1.0
+            bag = bagit.Bag(str(staging))
+            bag.save()  # re-writes the tag manifest over the new bagit.txt
+        finally:
+            os.chdir(old_cwd)
+    if key is not None:
+        sign_bag(staging, key)
+    return staging
+
+
+def sign_bag(bag_dir: Path, key: Ed25519PrivateKey) -> None:
+    """Write ``signature.ed25519``: base64 of the Ed25519 signature over the tag manifest's bytes."""
+    signature = key.sign((Path(bag_dir) / TAG_MANIFEST).read_bytes())
+    (Path(bag_dir) / SIGNATURE_FILE).write_text(base64.b64encode(signature).decode() + "\n", encoding="ascii")
+
+
+# ------------------------------------------------------------------------------------------ verify
+
+
+def _sha512(path: Path) -> str:
+    h = hashlib.sha512()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_bag_info(bag_dir: Path) -> dict[str, Any]:
+    """bag-info.txt as a mapping (repeated tags become lists)."""
+    return dict(bagit.Bag(str(bag_dir)).info)
+
+
+def _check_files(root: Path, entries: Mapping[str, Mapping[str, str]], kind: str) -> list[str]:
+    problems = []
+    for rel, hashes in sorted(entries.items()):
+        path = root / rel
+        if not path.is_file():
+            problems.append(f"missing {kind} file: {rel}")
+        elif ALGORITHM not in hashes:
+            problems.append(f"{kind} file {rel} has no {ALGORITHM} checksum")
+        elif _sha512(path) != hashes[ALGORITHM]:
+            problems.append(f"checksum mismatch ({ALGORITHM}): {rel} was changed")
+    return problems
+
+
+def _check_signature(root: Path, public_key_pem: str | None, info: Mapping[str, Any]) -> list[str]:
+    sig_path = root / SIGNATURE_FILE
+    if not sig_path.is_file():
+        return [f"unsigned bundle: no {SIGNATURE_FILE} (it was made without a signing key)"]
+    if not public_key_pem:
+        return ["signature not checked: no public key (configure archive.signing.public_key or pass "
+                "--public-key FILE)"]
+    try:
+        key = load_public_key(public_key_pem)
+    except ValueError as exc:
+        return [f"signature not checked: unusable public key ({exc})"]
+    try:
+        signature = base64.b64decode(sig_path.read_text(encoding="ascii").strip(), validate=True)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return [f"bad signature: {SIGNATURE_FILE} is not base64"]
+    try:
+        key.verify(signature, (root / TAG_MANIFEST).read_bytes())
+    except (InvalidSignature, FileNotFoundError):
+        named = info.get("Signing-Key-Fingerprint")
+        hint = f" (bundle names key {named}, given key is {fingerprint(key)})" if named and \
+            named != fingerprint(key) else ""
+        return [f"bad signature: {SIGNATURE_FILE} does not match {TAG_MANIFEST} for the given key{hint}"]
+    return []
+
+
+def verify_bag(bag_dir: Path, public_key_pem: str | None) -> list[str]:
+    """Every problem with a bag (empty = all holds): structure, completeness (missing, unlisted or added
+    files), every SHA-512 checksum, Payload-Oxum, required bag-info fields and the Ed25519 signature.
+    A missing signature or missing public key is a problem, never silently accepted."""
+    root = Path(bag_dir)
+    if not (root / "bagit.txt").is_file():
+        return [f"{root}: not a bag (no bagit.txt)"]
+    try:
+        bag = bagit.Bag(str(root))
+    except bagit.BagError as exc:
+        return [f"not a readable bag: {exc}"]
+    problems: list[str] = []
+    if not (root / MANIFEST).is_file():
+        problems.append(f"missing {MANIFEST}")
+    if not (root / TAG_MANIFEST).is_file():
+        problems.append(f"missing {TAG_MANIFEST} (the signed file)")
+    payload = bag.payload_entries()
+    tags = bag.tagfile_entries()
+    problems += _check_files(root, payload, "payload")
+    problems += _check_files(root, tags, "tag")
+    present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() or p.is_symlink()}
+    allowed = set(payload) | set(tags) | {TAG_MANIFEST, SIGNATURE_FILE}
+    problems += [f"file not in the manifests (added): {rel}" for rel in sorted(present - allowed)]
+    problems += [f"{name} is not covered by {TAG_MANIFEST}" for name in _SIGNED_TAG_FILES
+                 if (root / name).is_file() and name not in tags]
+    oxum = bag.info.get("Payload-Oxum")
+    data = [p for p in (root / "data").rglob("*") if p.is_file()] if (root / "data").is_dir() else []
+    actual = f"{sum(p.stat().st_size for p in data)}.{len(data)}"
+    if not oxum:
+        problems.append("bag-info.txt has no Payload-Oxum")
+    elif oxum != actual:
+        problems.append(f"Payload-Oxum {oxum} but the payload is {actual} (bytes.files)")
+    problems += [f"bag-info.txt lacks {name}" for name in REQUIRED_INFO if not bag.info.get(name)]
+    problems += _check_signature(root, public_key_pem, bag.info)
+    if not problems:  # the standard library must agree
+        try:
+            bag.validate()
+        except bagit.BagError as exc:
+            details = getattr(exc, "details", None) or [exc]
+            problems += [f"bagit: {d}" for d in details]
+    return problems
+
+
+# -------------------------------------------------------------------------------------------- diff
+
+
+def _plain(value: Any) -> Any:
+    """JSON-like normal form: numpy scalars -> Python, tuples -> lists, dates -> ISO text."""
+    if hasattr(value, "item") and callable(value.item) and type(value).__module__ == "numpy":
+        value = value.item()
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _is_nan(x: Any) -> bool:
+    return isinstance(x, float) and math.isnan(x)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return _is_nan(a) and _is_nan(b) if _is_nan(a) or _is_nan(b) else a == b
+    return type(a) is type(b) and a == b
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def diff_figures(a: Any, b: Any, path: str = "") -> list[str]:
+    """Exact differences between two figures documents, one line each (``key: old → new``).
+
+    Numbers compare by exact value (``1 == 1.0``; NaN equals NaN; booleans are not numbers), lists
+    element by element; keys are dotted paths, list items ``[i]``.
+    """
+    a, b = _plain(a), _plain(b)
+    where = path or "(figures)"
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        out: list[str] = []
+        for key in sorted(set(a) | set(b), key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in b:
+                out.append(f"{sub}: removed (was {_show(_plain(a[key]))})")
+            elif key not in a:
+                out.append(f"{sub}: added ({_show(_plain(b[key]))})")
+            else:
+                out += diff_figures(a[key], b[key], sub)
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        out = []
+        for i in range(max(len(a), len(b))):
+            sub = f"{path}[{i}]"
+            if i >= len(b):
+                out.append(f"{sub}: removed (was {_show(_plain(a[i]))})")
+            elif i >= len(a):
+                out.append(f"{sub}: added ({_show(_plain(b[i]))})")
+            else:
+                out += diff_figures(a[i], b[i], sub)
+        return out
+    return [] if _same(a, b) else [f"{where}: {_show(a)} → {_show(b)}"]
+
+
+def _manifest(bag_dir: Path) -> dict[str, str]:
+    return {rel: h.get(ALGORITHM, "") for rel, h in bagit.Bag(str(bag_dir)).payload_entries().items()}
+
+
+def diff_manifests(a: Mapping[str, str], b: Mapping[str, str]) -> list[str]:
+    """Files added, removed or changed between two payload manifests (path -> checksum)."""
+    out = [f"file removed: {p}" for p in sorted(set(a) - set(b))]
+    out += [f"file added: {p}" for p in sorted(set(b) - set(a))]
+    out += [f"file changed: {p}" for p in sorted(set(a) & set(b)) if a[p] != b[p]]
+    return out
+
+
+def load_figures(bag_dir: Path) -> Any:
+    """The bundled figures (``data/figures/figures.json``)."""
+    return json.loads((Path(bag_dir) / FIGURES_FILE).read_text(encoding="utf-8"))
+
+
+def diff_bags(a_dir: Path, b_dir: Path) -> list[str]:
+    """What changed from bag ``a`` to bag ``b``: payload files, then figures."""
+    out = diff_manifests(_manifest(a_dir), _manifest(b_dir))
+    fa, fb = Path(a_dir) / FIGURES_FILE, Path(b_dir) / FIGURES_FILE
+    if fa.is_file() and fb.is_file():
+        out += [f"figure {line}" for line in diff_figures(load_figures(a_dir), load_figures(b_dir))]
+    return out
+
+
+# ----------------------------------------------------------------------------------------- archive
+
+
+@dataclass(frozen=True)
+class BundleRef:
+    """A committed bundle: its id, where the store put it, and what it holds."""
+
+    bundle_id: str
+    location: str
+    signed: bool
+    files: int
+    bytes: int
+
+
+def archive_bundle(staging_dir: Path, bundle_id: str, store: Store, info: Mapping[str, Any],
+                   signing: Signing) -> BundleRef:
+    """Bag and sign ``staging_dir`` (in place), upload it, commit it; returns the committed bundle."""
+    bag_dir = make_bag(staging_dir, info, signing)
+    files = [p for p in bag_dir.rglob("*") if p.is_file()]
+    location = store.put(bundle_id, bag_dir)
+    return BundleRef(bundle_id=bundle_id, location=location,
+                     signed=(bag_dir / SIGNATURE_FILE).is_file(), files=len(files),
+                     bytes=sum(p.stat().st_size for p in files))
