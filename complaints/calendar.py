@@ -243,7 +243,7 @@ class WorkCalendar:
         return int(str(self._base + np.timedelta64(index, "D"))[:4])
 
     def _raise_first_unknown(self, lo: int, hi: int) -> None:
-        lo_year, hi_year = self._year_of(lo), self._year_of(hi)
+        lo_year, hi_year = self._year_of(min(lo, hi)), self._year_of(max(lo, hi))
         for year in range(lo_year, hi_year + 1):
             if year not in self.schedules:
                 raise UnknownCalendarYear(year)
@@ -285,7 +285,10 @@ class WorkCalendar:
         # rank (1-based) of the wanted working day among all working days of the table
         before = np.where(idx < 0, 0, self._cum[np.clip(idx, 0, size - 1)])
         rank = np.where(idx >= size, nwork + 1, before + steps)
-        found = np.where(rank > nwork, size, self._workday_idx[np.clip(rank - 1, 0, max(nwork - 1, 0))])
+        # past the table: point at the first unknown day the count needs (the table's end or the
+        # start date's own unknown year), so the error names that year
+        found = np.where(rank > nwork, np.maximum(size, idx + 1),
+                         self._workday_idx[np.clip(rank - 1, 0, max(nwork - 1, 0))])
         self._check_known(idx + 1, found, ~nat)
         return self._dates(found, nat, shape)
 
@@ -301,6 +304,8 @@ class WorkCalendar:
         prior = np.where(idx <= 0, 0, self._cum[np.clip(idx - 1, 0, size - 1)])
         rank = np.where(idx < 0, 0, prior - steps + 1)
         found = np.where(rank < 1, -1, self._workday_idx[np.maximum(rank - 1, 0)])
+        # a date past the table needs its own unknown days first: name that year
+        found = np.where(idx - 1 >= size, idx - 1, found)
         self._check_known(found, idx - 1, ~nat)
         return self._dates(found, nat, shape)
 
