@@ -258,7 +258,15 @@ def verify_bag(bag_dir: Path, public_key_pem: str | None) -> list[str]:
     """Every problem with a bag (empty = all holds): structure, completeness (missing, unlisted or added
     files), every SHA-512 checksum, Payload-Oxum, required bag-info fields and the Ed25519 signature.
     A missing signature or missing public key is a problem, never silently accepted."""
-    root = Path(bag_dir)
+    return _verify(Path(bag_dir), public_key_pem, signature=True)
+
+
+def check_bag_contents(bag_dir: Path) -> list[str]:
+    """``verify_bag`` without the signature: structure, completeness, checksums, Payload-Oxum, bag-info."""
+    return _verify(Path(bag_dir), None, signature=False)
+
+
+def _verify(root: Path, public_key_pem: str | None, signature: bool) -> list[str]:
     if not (root / "bagit.txt").is_file():
         return [f"{root}: not a bag (no bagit.txt)"]
     try:
@@ -287,7 +295,8 @@ def verify_bag(bag_dir: Path, public_key_pem: str | None) -> list[str]:
     elif oxum != actual:
         problems.append(f"Payload-Oxum {oxum} but the payload is {actual} (bytes.files)")
     problems += [f"bag-info.txt lacks {name}" for name in REQUIRED_INFO if not bag.info.get(name)]
-    problems += _check_signature(root, public_key_pem, bag.info)
+    if signature:
+        problems += _check_signature(root, public_key_pem, bag.info)
     if not problems:  # the standard library must agree
         try:
             bag.validate()
@@ -403,8 +412,19 @@ class BundleRef:
 
 def archive_bundle(staging_dir: Path, bundle_id: str, store: Store, info: Mapping[str, Any],
                    signing: Signing) -> BundleRef:
-    """Bag and sign ``staging_dir`` (in place), upload it, commit it; returns the committed bundle."""
-    bag_dir = make_bag(staging_dir, info, signing)
+    """Bag and sign ``staging_dir`` (in place), upload it, commit it; returns the committed bundle.
+
+    Retry-safe: a staging directory already bagged by an earlier, interrupted attempt is uploaded as it
+    is if its contents still check out (``check_bag_contents``); otherwise ``BundleError``.
+    """
+    bag_dir = Path(staging_dir).resolve()
+    if (bag_dir / "bagit.txt").is_file():
+        problems = check_bag_contents(bag_dir)
+        if problems:
+            raise BundleError(f"{bag_dir}: bagged by an earlier attempt but no longer intact: "
+                              + "; ".join(problems))
+    else:
+        bag_dir = make_bag(bag_dir, info, signing)
     files = [p for p in bag_dir.rglob("*") if p.is_file()]
     location = store.put(bundle_id, bag_dir)
     return BundleRef(bundle_id=bundle_id, location=location,

@@ -341,9 +341,12 @@ class S3Store:
         try:  # the commit: last, and never over an existing marker
             self.client.put_object(IfNoneMatch="*", **args)
         except Exception as exc:
-            if _client_error_code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+            code = _client_error_code(exc)
+            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
                 raise BundleExists(f"bundle {bundle_id!r} was committed concurrently") from exc
-            raise
+            if code not in ("NotImplemented", "501"):
+                raise
+            self.client.put_object(**args)  # endpoint without conditional writes: checked by exists()
         return f"s3://{self.bucket}/{self._data_key(bundle_id)}"
 
     # -- reading

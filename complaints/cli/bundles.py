@@ -173,7 +173,11 @@ def cmd_get(
 def _public_key(ctx: _Context, public_key: Path | None) -> str | None:
     if public_key is not None:
         return public_key.read_text(encoding="ascii")
-    return ctx.loaded.settings.archive.signing.public_key
+    try:
+        return ctx.loaded.settings.archive.signing.public_key
+    except ConfigError as exc:
+        hint = "(the public key comes from the configuration; or pass --public-key FILE)"
+        raise ConfigError(f"{exc}\n{hint}") from exc
 
 
 def cmd_verify(

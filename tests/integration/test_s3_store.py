@@ -189,6 +189,17 @@ def test_interrupted_upload_is_invisible_and_the_rerun_succeeds(settings: S3Conf
     fresh.put(rerun, make_bag(staging(tmp_path / "b"), {}, Signing()))
     fresh.put(b, make_bag(staging(tmp_path / "c"), {}, Signing()))  # even the same id completes now
     assert fresh.list() == [b, rerun]
+    # a retried archive task reuses its already-bagged staging directory
+    third = bid("run3", minutes=20)
+    stage = staging(tmp_path / "d")
+    broken_again = S3Store(settings)
+    _fail_after(broken_again, 2)
+    with pytest.raises(ConnectionError):
+        archive_bundle(stage, third, broken_again, {}, Signing(public_key=keys))
+    assert (stage / "bagit.txt").is_file() and not fresh.exists(third)
+    ref = archive_bundle(stage, third, fresh, {}, Signing(public_key=keys))
+    assert ref.signed and fresh.list() == [b, rerun, third]
+    assert verify_bag(fresh.get(third, tmp_path / "third"), keys) == []
     assert verify_bag(fresh.get(b, tmp_path / "got"), keys) == []
     assert fresh.lock_status(b).problems == []
 

@@ -186,6 +186,20 @@ def test_rewritten_manifests_break_the_signature(bag: Path, keys) -> None:
     assert len(problems) == 1 and problems[0].startswith("bad signature")  # … but not for us
 
 
+def test_archive_retry_reuses_an_intact_bag_and_refuses_a_damaged_one(tmp_path: Path, keys) -> None:
+    from tasks.bundle import archive_bundle, check_bag_contents
+    from tasks.stores import LocalStore
+
+    stage = make_bag(staging(tmp_path / "s"), {}, Signing())  # as left by an interrupted attempt
+    assert check_bag_contents(stage) == []
+    store = LocalStore(tmp_path / "archive")
+    ref = archive_bundle(stage, "quarterly/HO/2026Q3/20261121T210405Z-abc", store, {}, Signing())
+    assert ref.signed and store.list() == [ref.bundle_id]
+    (stage / "data" / "run.json").write_text("{}")
+    with pytest.raises(BundleError, match="no longer intact"):
+        archive_bundle(stage, "quarterly/HO/2026Q3/20261121T210406Z-abd", store, {}, Signing())
+
+
 def test_not_a_bag(tmp_path: Path) -> None:
     assert verify_bag(tmp_path, None)[0].endswith("not a bag (no bagit.txt)")
 
