@@ -1,0 +1,32 @@
+"""Times: everything is Asia/Shanghai local time, held tz-naive in memory (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def parse_local(text: str) -> dt.datetime:
+    """ISO time → tz-naive Asia/Shanghai. An explicit offset is converted; none means Shanghai already.
+
+    A date alone means the start of that day.
+    """
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not an ISO-8601 time (e.g. 2026-10-08T09:00:00+08:00)") from exc
+    if value.tzinfo is not None:
+        value = value.astimezone(SHANGHAI).replace(tzinfo=None)
+    return value
+
+
+def now_local() -> dt.datetime:
+    """The current Asia/Shanghai time, tz-naive, to the second."""
+    return dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
+
+
+def iso_local(value: dt.datetime) -> str:
+    """A tz-naive local time as ISO-8601 with the +08:00 offset."""
+    return value.replace(tzinfo=SHANGHAI).isoformat()
