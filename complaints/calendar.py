@@ -155,8 +155,8 @@ class WorkCalendar:
     All operations accept anything ``numpy.asarray(..., dtype="datetime64[D]")`` accepts (a date,
     a list of dates, a ``datetime64`` array, a pandas Series of datetimes; times are truncated to
     the date) and return arrays of the same shape. NaT gives NaT (or False / 0). Any operation that
-    needs a day of a year not in :attr:`schedules` raises :class:`UnknownCalendarYear` for the
-    earliest such year.
+    is given a date, or needs a day, of a year not in :attr:`schedules` raises
+    :class:`UnknownCalendarYear` for the earliest such year.
     """
 
     schedules: Mapping[int, YearSchedule]
@@ -287,9 +287,9 @@ class WorkCalendar:
         rank = np.where(idx >= size, nwork + 1, before + steps)
         # past the table: point at the first unknown day the count needs (the table's end or the
         # start date's own unknown year), so the error names that year
-        found = np.where(rank > nwork, np.maximum(size, idx + 1),
+        found = np.where(rank > nwork, np.maximum(size, idx),
                          self._workday_idx[np.clip(rank - 1, 0, max(nwork - 1, 0))])
-        self._check_known(idx + 1, found, ~nat)
+        self._check_known(idx, found, ~nat)
         return self._dates(found, nat, shape)
 
     def subtract_workdays(self, dates: Any, n: int | npt.ArrayLike) -> DateArray:
@@ -304,9 +304,9 @@ class WorkCalendar:
         prior = np.where(idx <= 0, 0, self._cum[np.clip(idx - 1, 0, size - 1)])
         rank = np.where(idx < 0, 0, prior - steps + 1)
         found = np.where(rank < 1, -1, self._workday_idx[np.maximum(rank - 1, 0)])
-        # a date past the table needs its own unknown days first: name that year
-        found = np.where(idx - 1 >= size, idx - 1, found)
-        self._check_known(found, idx - 1, ~nat)
+        # a date past the table: name its own year
+        found = np.where(idx >= size, idx, found)
+        self._check_known(found, idx, ~nat)
         return self._dates(found, nat, shape)
 
     def workdays_between(self, start: Any, end: Any) -> npt.NDArray[np.int64]:
