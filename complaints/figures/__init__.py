@@ -1,0 +1,10 @@
+"""The self-inspection figures of FIGURES.md with lineage (pure).
+
+``compute_figures(ledger, period=..., as_of=..., calendar=..., rulebooks=...) -> FiguresResult`` and
+``flatten(figures) -> [(dotted key, value)]`` for CSV.
+"""
+
+from complaints.figures._compute import compute_figures
+from complaints.figures._result import FiguresResult, flatten
+
+__all__ = ["FiguresResult", "compute_figures", "flatten"]
