@@ -98,8 +98,12 @@ class RuleSet:
     def describe(self) -> dict[str, Any]:
         """JSON-ready identification (recorded in figures.json ``rule_sets``)."""
         return {
-            "id": self.id, "version": self.version, "kind": self.kind, "name": self.name,
-            "document": self.document, "effective_from": self.effective_from.isoformat(),
+            "id": self.id,
+            "version": self.version,
+            "kind": self.kind,
+            "name": self.name,
+            "document": self.document,
+            "effective_from": self.effective_from.isoformat(),
             "effective_to": self.effective_to.isoformat() if self.effective_to else None,
         }
 
@@ -145,7 +149,8 @@ class RuleSet:
                     limits[str(key)] = Limit(int(lim["amount"]), lim["unit"])
                 except (KeyError, TypeError, ValueError) as exc:
                     raise RulebookError(
-                        f"{where}`{path}limits.{key}` must be {{amount: N, unit: natural|working|hours}}: {exc}"
+                        f"{where}`{path}limits.{key}` must be {{amount: N, unit: natural|working|hours}}: "
+                        f"{exc}"
                     ) from exc
             if len({lim.unit == "hours" for lim in limits.values()}) > 1:
                 raise RulebookError(f"{where}`{path}limits` mixes hours with day limits")
@@ -168,9 +173,14 @@ class RuleSet:
                 citation=str(raw.get("citation", "")),
             )
         return cls(
-            id=str(need(data, "id", "")), version=str(need(data, "version", "")), kind=kind,
-            name=str(need(data, "name", "")), document=str(data.get("document", "")),
-            effective_from=start, effective_to=end, citation=str(need(data, "citation", "")),
+            id=str(need(data, "id", "")),
+            version=str(need(data, "version", "")),
+            kind=kind,
+            name=str(need(data, "name", "")),
+            document=str(data.get("document", "")),
+            effective_from=start,
+            effective_to=end,
+            citation=str(need(data, "citation", "")),
             clocks=clocks,
         )
 
@@ -189,7 +199,9 @@ class Rulebooks:
             chain = self.of_kind(kind)  # type: ignore[arg-type]
             for a, b in zip(chain, chain[1:], strict=False):
                 if a.effective_to is not None and a.effective_to >= b.effective_from:
-                    raise RulebookError(f"rule sets {a.id} and {b.id} overlap ({a.effective_to} ≥ {b.effective_from})")
+                    raise RulebookError(
+                        f"rule sets {a.id} and {b.id} overlap ({a.effective_to} ≥ {b.effective_from})"
+                    )
 
     @classmethod
     def from_mappings(cls, items: Iterable[tuple[str, Mapping[str, Any]]]) -> Rulebooks:
@@ -254,7 +266,7 @@ def _column(ledger: pd.DataFrame, name: str) -> pd.Series:
 
 
 def clock_start(ledger: pd.DataFrame, clock: Clock) -> tuple[np.ndarray, np.ndarray]:
-    """(start dates ``datetime64[D]``, start times ``datetime64[us]``): ``restart`` when set, else ``start``."""
+    """(start dates ``datetime64[D]``, start times ``datetime64[us]``): ``restart`` if set, else ``start``."""
     times = _column(ledger, clock.start).to_numpy(dtype="datetime64[us]")
     if clock.restart:
         restart = _column(ledger, clock.restart).to_numpy(dtype="datetime64[us]")
@@ -262,8 +274,15 @@ def clock_start(ledger: pd.DataFrame, clock: Clock) -> tuple[np.ndarray, np.ndar
     return times.astype("datetime64[D]"), times
 
 
-def due_dates(ledger: pd.DataFrame, rulebooks: Rulebooks, clock_name: str, calendar: WorkCalendar,
-              *, kind: Kind = "regulation", rows: npt.ArrayLike | None = None) -> Due:
+def due_dates(
+    ledger: pd.DataFrame,
+    rulebooks: Rulebooks,
+    clock_name: str,
+    calendar: WorkCalendar,
+    *,
+    kind: Kind = "regulation",
+    rows: npt.ArrayLike | None = None,
+) -> Due:
     """Due dates of ``clock_name`` under the rule set of ``kind`` governing each row's ``received_at``.
 
     ``rows`` (boolean mask) restricts the computation (other rows get NaT), so that years of the working-day
@@ -307,7 +326,9 @@ def due_dates(ledger: pd.DataFrame, rulebooks: Rulebooks, clock_name: str, calen
             if unknown.any():
                 bad = sorted({str(k) for k in keys[unknown]})
                 raise RulebookError(
-                    f"{clock.complexity_column} {', '.join(bad)} has no {clock_name} limit in rule set {rule.id}")
+                    f"{clock.complexity_column} {', '.join(bad)} has no {clock_name} limit "
+                    f"in rule set {rule.id}"
+                )
         pause = np.zeros(n, dtype="int64")
         if clock.pause_column:
             pause = _column(ledger, clock.pause_column).fillna(0).to_numpy(dtype="int64")
@@ -316,7 +337,9 @@ def due_dates(ledger: pd.DataFrame, rulebooks: Rulebooks, clock_name: str, calen
             if not sel.any():
                 continue
             if lim.unit == "hours":
-                base: np.ndarray = start_time[sel] + np.timedelta64(lim.amount * 3600, "s").astype("timedelta64[us]")
+                base: np.ndarray = start_time[sel] + np.timedelta64(lim.amount * 3600, "s").astype(
+                    "timedelta64[us]"
+                )
                 due[sel] = base + (pause[sel] * 86400).astype("timedelta64[s]").astype("timedelta64[us]")
                 continue
             if lim.unit == "working":
@@ -327,13 +350,19 @@ def due_dates(ledger: pd.DataFrame, rulebooks: Rulebooks, clock_name: str, calen
     return Due(due=due, rule_index=rule_index, rule_sets=chain, by_time=by_time)
 
 
-def decision_due_dates(ledger: pd.DataFrame, rulebooks: Rulebooks, calendar: WorkCalendar,
-                       rows: npt.ArrayLike | None = None) -> Due:
+def decision_due_dates(
+    ledger: pd.DataFrame, rulebooks: Rulebooks, calendar: WorkCalendar, rows: npt.ArrayLike | None = None
+) -> Due:
     """Legal decision due dates (FIGURES.md "Timeliness of decisions") for every row."""
     return due_dates(ledger, rulebooks, DECISION, calendar, kind="regulation", rows=rows)
 
 
-def internal_due_dates(ledger: pd.DataFrame, rulebooks: Rulebooks, clock_name: str, calendar: WorkCalendar,
-                       rows: npt.ArrayLike | None = None) -> Due:
+def internal_due_dates(
+    ledger: pd.DataFrame,
+    rulebooks: Rulebooks,
+    clock_name: str,
+    calendar: WorkCalendar,
+    rows: npt.ArrayLike | None = None,
+) -> Due:
     """Due dates of an internal-rule clock (acknowledgement, claims_decision, progress_logged)."""
     return due_dates(ledger, rulebooks, clock_name, calendar, kind="internal", rows=rows)

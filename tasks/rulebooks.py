@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from complaints.config import CONFIG_DIR, ConfigError, read_yaml
-from complaints.rules import Rulebooks, RulebookError
+from complaints.rules import RulebookError, Rulebooks
 
 
 def rulebook_files(rulebooks_dir: Path | None = None) -> list[Path]:
@@ -24,7 +24,9 @@ def load_rulebooks(rulebooks_dir: Path | None = None, files: Sequence[Path] = ()
     for path in paths:
         data = read_yaml(path)
         if not isinstance(data, dict):
-            raise ConfigError(f"{path}: a rulebook is a mapping with id, version, kind, effective_from, clocks")
+            raise ConfigError(
+                f"{path}: a rulebook is a mapping with id, version, kind, effective_from, clocks"
+            )
         items.append((str(path), data))
     try:
         return Rulebooks.from_mappings(items)

@@ -49,9 +49,17 @@ def _read(path: Path, table: str) -> pd.DataFrame:
     return normalize(raw, table)
 
 
-def run_figures(*, ledger: Path, period: str, exposure: Path | None = None, events: Path | None = None,
-                entity: str | None = None, as_of: str | None = None, calendar_files: list[Path] | None = None,
-                config: Path | None = None) -> FiguresResult:
+def run_figures(
+    *,
+    ledger: Path,
+    period: str,
+    exposure: Path | None = None,
+    events: Path | None = None,
+    entity: str | None = None,
+    as_of: str | None = None,
+    calendar_files: list[Path] | None = None,
+    config: Path | None = None,
+) -> FiguresResult:
     """The work behind the command (importable for tests): read, normalise, compute."""
     from tasks.calendar_files import load_calendar
     from tasks.rulebooks import load_rulebooks
@@ -68,8 +76,16 @@ def run_figures(*, ledger: Path, period: str, exposure: Path | None = None, even
     exp = _read(exposure, "exposure") if exposure is not None else None
     ev = _read(events, "events") if events is not None else None
     return compute_figures(
-        frame, period=p, as_of=moment, calendar=calendar, rulebooks=rulebooks, exposure=exp, events=ev,
-        entity=entity, head_office=settings.head_office.code, major=settings.major,
+        frame,
+        period=p,
+        as_of=moment,
+        calendar=calendar,
+        rulebooks=rulebooks,
+        exposure=exp,
+        events=ev,
+        entity=entity,
+        head_office=settings.head_office.code,
+        major=settings.major,
         department_targets=settings.department_targets,
     )
 
@@ -84,17 +100,20 @@ def _fmt(value: Any) -> str:
 
 def _print_tables(result: FiguresResult, console: Console) -> None:
     figs = result.figures
-    console.print(f"[bold]Figures {figs['period']}[/bold]  entity: {figs['entity'] or 'all'}  as of {figs['as_of']}")
+    console.print(
+        f"[bold]Figures {figs['period']}[/bold]  entity: {figs['entity'] or 'all'}  as of {figs['as_of']}"
+    )
     console.print("rule sets: " + ", ".join(f"{r['id']} ({r['version']})" for r in figs["rule_sets"]))
     sections: dict[str, Table] = {}
-    for key, value in flatten({k: v for k, v in figs.items()
-                               if k not in ("period", "entity", "as_of", "rule_sets", "notes")}):
+    for key, value in flatten(
+        {k: v for k, v in figs.items() if k not in ("period", "entity", "as_of", "rule_sets", "notes")}
+    ):
         section = key.split(".")[0]
         if section not in sections:
             sections[section] = Table(title=section, show_header=False, title_justify="left")
             sections[section].add_column("figure")
             sections[section].add_column("value", justify="right")
-        sections[section].add_row(key[len(section) + 1:] or section, _fmt(value))
+        sections[section].add_row(key[len(section) + 1 :] or section, _fmt(value))
     for table in sections.values():
         console.print(table)
     if figs["notes"]:
@@ -109,20 +128,38 @@ def register(app: typer.Typer) -> None:
     def figures(
         ledger: Annotated[Path, typer.Option("--ledger", help="ledger file (CSV, XLSX or Parquet)")],
         period: Annotated[str, typer.Option("--period", help="a quarter (2026Q3) or a year (2026)")],
-        exposure: Annotated[Path | None, typer.Option("--exposure", help="exposure table (denominators)")] = None,
+        exposure: Annotated[
+            Path | None, typer.Option("--exposure", help="exposure table (denominators)")
+        ] = None,
         events: Annotated[Path | None, typer.Option("--events", help="events table")] = None,
-        entity: Annotated[str | None, typer.Option("--entity", help="entity code (head office = all)")] = None,
-        as_of: Annotated[str | None, typer.Option("--as-of", help="ISO time; default now (Asia/Shanghai)")] = None,
-        calendar: Annotated[list[Path] | None, typer.Option("--calendar", help="extra calendar year file")] = None,
+        entity: Annotated[
+            str | None, typer.Option("--entity", help="entity code (head office = all)")
+        ] = None,
+        as_of: Annotated[
+            str | None, typer.Option("--as-of", help="ISO time; default now (Asia/Shanghai)")
+        ] = None,
+        calendar: Annotated[
+            list[Path] | None, typer.Option("--calendar", help="extra calendar year file")
+        ] = None,
         config: Annotated[Path | None, typer.Option("--config", help="configuration file")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
-        lineage: Annotated[str | None, typer.Option("--lineage", help="print the complaint ids behind KEY")] = None,
+        lineage: Annotated[
+            str | None, typer.Option("--lineage", help="print the complaint ids behind KEY")
+        ] = None,
     ) -> None:
         """Compute every figure of a period from a ledger file (FIGURES.md), with lineage."""
         err = Console(stderr=True)
         try:
-            result = run_figures(ledger=ledger, period=period, exposure=exposure, events=events, entity=entity,
-                                 as_of=as_of, calendar_files=calendar, config=config)
+            result = run_figures(
+                ledger=ledger,
+                period=period,
+                exposure=exposure,
+                events=events,
+                entity=entity,
+                as_of=as_of,
+                calendar_files=calendar,
+                config=config,
+            )
         except UnknownCalendarYear as exc:
             err.print(f"error: {exc}", markup=False)
             raise typer.Exit(2) from None
@@ -133,8 +170,10 @@ def register(app: typer.Typer) -> None:
             known = set(result.lineage["figure"].astype(str).unique())
             ids = result.ids(lineage)
             if not ids and lineage not in known and lineage not in dict(flatten(result.figures)):
-                err.print(f"error: {lineage!r} is not a figure key (try counts.cases, timeliness.late)",
-                          markup=False)
+                err.print(
+                    f"error: {lineage!r} is not a figure key (try counts.cases, timeliness.late)",
+                    markup=False,
+                )
                 raise typer.Exit(2)
             if as_json:
                 typer.echo(json.dumps({"figure": lineage, "complaint_ids": ids}, ensure_ascii=False))

@@ -23,17 +23,22 @@ from complaints.rules import (
     CLAIMS_DECISION,
     PROGRESS_LOGGED,
     Due,
-    RuleSet,
     Rulebooks,
+    RuleSet,
     decision_due_dates,
     internal_due_dates,
 )
 
 Mask = npt.NDArray[np.bool_]
 BREAKDOWNS = (
-    ("by_category", "category"), ("by_channel", "channel"), ("by_business_line", "business_line"),
-    ("by_product_line", "product_line"), ("by_branch", "branch_code"), ("by_province", "province"),
-    ("by_severity", "severity"), ("by_responsible_dept", "responsible_dept"),
+    ("by_category", "category"),
+    ("by_channel", "channel"),
+    ("by_business_line", "business_line"),
+    ("by_product_line", "product_line"),
+    ("by_branch", "branch_code"),
+    ("by_province", "province"),
+    ("by_severity", "severity"),
+    ("by_responsible_dept", "responsible_dept"),
 )
 UNSPECIFIED = "unspecified"
 LINES = ("property", "life")
@@ -79,10 +84,15 @@ class _Ledger:
             & (frame["severity"] != "venting").to_numpy(dtype=bool)
         )
         return cls(
-            frame=frame, received=received, received_day=received.astype("datetime64[D]"),
-            repeat=frame["repeat_of"].notna().to_numpy(dtype=bool), eligible=eligible,
-            decided_day=decided_day, decided=~np.isnat(decided_day),
-            valid=_bool(frame["valid"], False), forwarded=_bool(frame["regulator_forwarded"], False),
+            frame=frame,
+            received=received,
+            received_day=received.astype("datetime64[D]"),
+            repeat=frame["repeat_of"].notna().to_numpy(dtype=bool),
+            eligible=eligible,
+            decided_day=decided_day,
+            decided=~np.isnat(decided_day),
+            valid=_bool(frame["valid"], False),
+            forwarded=_bool(frame["regulator_forwarded"], False),
         )
 
     def in_period(self, period: Period, scope: Mask) -> Mask:
@@ -108,7 +118,7 @@ class _Clock:
 
 
 def _clock(population: Mask, done_at: np.ndarray, due: np.ndarray, now: np.datetime64) -> _Clock:
-    """FIGURES.md late/pending logic: done by the due → within; done after, or not done and due < now → late."""
+    """FIGURES.md logic: done by the due → within; done after it, or not done and due < now → late."""
     done = ~np.isnat(done_at)
     missing_due = np.isnat(due)
     ok = population & ~missing_due
@@ -147,10 +157,21 @@ def _groups(values: np.ndarray, mask: Mask) -> list[tuple[str, npt.NDArray[np.in
 class _Figures:
     """One computation: holds the inputs and fills a :class:`Collector`."""
 
-    def __init__(self, ledger: pd.DataFrame, *, period: Period, as_of: dt.datetime, calendar: WorkCalendar,
-                 rulebooks: Rulebooks, exposure: pd.DataFrame | None, events: pd.DataFrame | None,
-                 entity: str | None, head_office: str | None, major: MajorCriteria,
-                 department_targets: Mapping[str, float] | None) -> None:
+    def __init__(
+        self,
+        ledger: pd.DataFrame,
+        *,
+        period: Period,
+        as_of: dt.datetime,
+        calendar: WorkCalendar,
+        rulebooks: Rulebooks,
+        exposure: pd.DataFrame | None,
+        events: pd.DataFrame | None,
+        entity: str | None,
+        head_office: str | None,
+        major: MajorCriteria,
+        department_targets: Mapping[str, float] | None,
+    ) -> None:
         self.L = _Ledger.of(ledger)
         self.period = period
         self.as_of = as_of
@@ -164,8 +185,11 @@ class _Figures:
         self.major_criteria = major
         self.department_targets = dict(department_targets or {})
         n = len(ledger)
-        self.scope: Mask = (np.ones(n, dtype=bool) if self.entity_filter is None
-                            else (ledger["entity_code"] == self.entity_filter).to_numpy(dtype=bool))
+        self.scope: Mask = (
+            np.ones(n, dtype=bool)
+            if self.entity_filter is None
+            else (ledger["entity_code"] == self.entity_filter).to_numpy(dtype=bool)
+        )
         self.out = Collector()
         self.used_rules: dict[str, RuleSet] = {}
         self.records = self.L.in_period(period, self.scope)
@@ -187,8 +211,12 @@ class _Figures:
             self.put(key, None, note=why_empty)
             return
         value = clock.rate()
-        self.put(key, value, clock.within | clock.late,
-                 note=f"0 ÷ 0: no {why_empty} case was decided or became late in {self.period.code}")
+        self.put(
+            key,
+            value,
+            clock.within | clock.late,
+            note=f"0 ÷ 0: no {why_empty} case was decided or became late in {self.period.code}",
+        )
 
     def _use(self, due: Due) -> None:
         for i in np.unique(due.rule_index[due.rule_index >= 0]):
@@ -225,8 +253,12 @@ class _Figures:
         extra = extra[extra.notna()]
         items = extra.astype("str").str.lower().str.split(";").explode().str.strip()
         items = items[items.notna() & (items != "")]
-        long = pd.DataFrame({"pos": np.concatenate([primary.index.to_numpy(), items.index.to_numpy()]),
-                             "cat": np.concatenate([primary.to_numpy(dtype=object), items.to_numpy(dtype=object)])})
+        long = pd.DataFrame(
+            {
+                "pos": np.concatenate([primary.index.to_numpy(), items.index.to_numpy()]),
+                "cat": np.concatenate([primary.to_numpy(dtype=object), items.to_numpy(dtype=object)]),
+            }
+        )
         long = long[long["cat"].notna()].drop_duplicates()
         with_issue = np.zeros(len(f), dtype=bool)
         with_issue[long["pos"].to_numpy(dtype=np.int64)] = True
@@ -263,18 +295,31 @@ class _Figures:
         if line is not None:
             cases = cases & (f["business_line"] == line).to_numpy(dtype=bool)
         valid = cases & self.L.valid
-        den = denominators(self.exposure, period, entity=self.entity_filter, line=line,
-                           needed=self._needed(cases, line))
+        den = denominators(
+            self.exposure, period, entity=self.entity_filter, line=line, needed=self._needed(cases, line)
+        )
         n_valid, n_cases = int(valid.sum()), int(cases.sum())
         per_100m = ratio(n_valid, den.totals["premium"], 1e8)
         self.put(f"{prefix}.per_100m_premium", per_100m, valid, den.why.get("premium"))
-        self.put(f"{prefix}.per_10k_policies", ratio(n_valid, den.totals["policies"], 1e4), valid,
-                 den.why.get("policies"))
-        self.put(f"{prefix}.complaint_rate_pct", ratio(n_cases, den.totals["policies"], 1e2), cases,
-                 den.why.get("policies"))
+        self.put(
+            f"{prefix}.per_10k_policies",
+            ratio(n_valid, den.totals["policies"], 1e4),
+            valid,
+            den.why.get("policies"),
+        )
+        self.put(
+            f"{prefix}.complaint_rate_pct",
+            ratio(n_cases, den.totals["policies"], 1e2),
+            cases,
+            den.why.get("policies"),
+        )
         if line == "life":
-            self.put(f"{prefix}.per_10k_insured", ratio(n_valid, den.totals["insured_persons"], 1e4), valid,
-                     den.why.get("insured_persons"))
+            self.put(
+                f"{prefix}.per_10k_insured",
+                ratio(n_valid, den.totals["insured_persons"], 1e4),
+                valid,
+                den.why.get("insured_persons"),
+            )
         return per_100m
 
     def rates(self) -> None:
@@ -285,7 +330,9 @@ class _Figures:
             if self.entity_filter is not None:
                 exp = exp[exp["entity_code"] == self.entity_filter]
             codes = {self.period.code, *(q.code for q in self.period.quarters())}
-            lines |= set(exp.loc[exp["period"].astype("str").str.upper().isin(codes), "business_line"].dropna())
+            lines |= set(
+                exp.loc[exp["period"].astype("str").str.upper().isin(codes), "business_line"].dropna()
+            )
         self.put("rates_by_business_line", {})
         for line in [x for x in LINES if x in lines] + sorted(lines - set(LINES)):
             self._rates_for(f"rates_by_business_line.{line}", self.period, self.cases, line)
@@ -357,13 +404,21 @@ class _Figures:
         n_rev = self.count("satisfaction.revisited", revisited)
         n_sat = self.count("satisfaction.satisfied", satisfied)
         self.count("satisfaction.not_reached", cases & (sat == "not_reached").to_numpy(dtype=bool))
-        self.put("satisfaction.rate", n_sat / n_rev if n_rev else None, revisited,
-                 f"0 ÷ 0: no case of {self.period.code} was revisited with a result")
+        self.put(
+            "satisfaction.rate",
+            n_sat / n_rev if n_rev else None,
+            revisited,
+            f"0 ÷ 0: no case of {self.period.code} was revisited with a result",
+        )
         decided = cases & self.L.decided
         n_dec = self.count("outcomes.decided", decided)
         n_up = self.count("outcomes.upheld", cases & _bool(f["upheld"], False))
-        self.put("outcomes.upheld_rate", n_up / n_dec if n_dec else None, decided,
-                 f"0 ÷ 0: no case of {self.period.code} has a decision")
+        self.put(
+            "outcomes.upheld_rate",
+            n_up / n_dec if n_dec else None,
+            decided,
+            f"0 ÷ 0: no case of {self.period.code} has a decision",
+        )
         redress = f["redress_amount"].to_numpy(dtype="float64", na_value=np.nan)
         paid = cases & ~np.isnan(redress)
         self.put("outcomes.redress_total", round(float(redress[paid].sum()), 2), paid)
@@ -379,8 +434,11 @@ class _Figures:
         return cases, cases & self.L.valid
 
     def changes(self) -> None:
-        current = {"cases": int(self.cases.sum()), "valid_cases": int((self.cases & self.L.valid).sum()),
-                   "rates.per_100m_premium": self.per_100m}
+        current = {
+            "cases": int(self.cases.sum()),
+            "valid_cases": int((self.cases & self.L.valid).sum()),
+            "rates.per_100m_premium": self.per_100m,
+        }
         comparisons = [("yoy", self.period.year_earlier())]
         if self.period.kind == "quarter":
             comparisons.insert(0, ("qoq", self.period.previous()))
@@ -389,14 +447,19 @@ class _Figures:
         for prefix, earlier in comparisons:
             cases, valid = self._volume(earlier)
             previous: dict[str, Any] = {"cases": int(cases.sum()), "valid_cases": int(valid.sum())}
-            den = denominators(self.exposure, earlier, entity=self.entity_filter, line=None,
-                               needed=self._needed(cases))
+            den = denominators(
+                self.exposure, earlier, entity=self.entity_filter, line=None, needed=self._needed(cases)
+            )
             previous["rates.per_100m_premium"] = ratio(previous["valid_cases"], den.totals["premium"], 1e8)
             lineage = {"cases": cases, "valid_cases": valid, "rates.per_100m_premium": valid}
             for name, value in previous.items():
                 key = f"{prefix}.{name}"
-                self.put(f"{key}.previous", value, lineage[name],
-                         f"{earlier.code}: {den.why.get('premium')}" if name.startswith("rates") else None)
+                self.put(
+                    f"{key}.previous",
+                    value,
+                    lineage[name],
+                    f"{earlier.code}: {den.why.get('premium')}" if name.startswith("rates") else None,
+                )
                 change = _pct_change(current[name], value)
                 why = None
                 if change is None:
@@ -426,8 +489,12 @@ class _Figures:
             self.count(f"{key}.cases", cases)
             self.count(f"{key}.valid_cases", cases & L.valid)
             self.rate(f"{key}.timeliness.rate", self.decision_clock.restrict(cases), f"eligible {q.code}")
-            self.put(f"{key}.satisfaction.rate", sat_rate(cases), cases & revisited_all,
-                     f"0 ÷ 0: no case of {q.code} was revisited with a result")
+            self.put(
+                f"{key}.satisfaction.rate",
+                sat_rate(cases),
+                cases & revisited_all,
+                f"0 ÷ 0: no case of {q.code} was revisited with a result",
+            )
         self.put("by_department", {})
         depts = f["responsible_dept"].fillna(UNSPECIFIED).to_numpy(dtype=object)
         for dept, positions in sorted(_groups(depts, self.cases), key=lambda item: item[0]):
@@ -436,10 +503,16 @@ class _Figures:
             mask[positions] = True
             self.count(f"{key}.cases", mask)
             self.rate(f"{key}.timeliness.rate", self.decision_clock.restrict(mask), f"eligible {dept}")
-            values = {"timeliness.rate": self.decision_clock.restrict(mask).rate(),
-                      "satisfaction.rate": sat_rate(mask)}
-            self.put(f"{key}.satisfaction.rate", values["satisfaction.rate"], mask & revisited_all,
-                     f"0 ÷ 0: no {dept} case was revisited with a result")
+            values = {
+                "timeliness.rate": self.decision_clock.restrict(mask).rate(),
+                "satisfaction.rate": sat_rate(mask),
+            }
+            self.put(
+                f"{key}.satisfaction.rate",
+                values["satisfaction.rate"],
+                mask & revisited_all,
+                f"0 ÷ 0: no {dept} case was revisited with a result",
+            )
             flags: dict[str, str | None] = {}
             for target_key, target in self.department_targets.items():
                 value = values.get(target_key)
@@ -447,7 +520,9 @@ class _Figures:
                     flags[target_key] = None
                     continue
                 lower = target_key.startswith(LOWER_IS_BETTER)
-                better, worse = (value < target, value > target) if lower else (value > target, value < target)
+                better, worse = (
+                    (value < target, value > target) if lower else (value > target, value < target)
+                )
                 flags[target_key] = "beats" if better else "misses" if worse else "meets"
             self.put(f"{key}.targets", flags)
 
@@ -462,12 +537,21 @@ class _Figures:
         return [r.describe() for r in ordered]
 
 
-def compute_figures(ledger: pd.DataFrame, *, period: Period | str, as_of: dt.datetime, calendar: WorkCalendar,
-                    rulebooks: Rulebooks, exposure: pd.DataFrame | None = None,
-                    events: pd.DataFrame | None = None, entity: str | None = None,
-                    head_office: str | None = None, major: MajorCriteria | None = None,
-                    department_targets: Mapping[str, float] | None = None,
-                    rows: Mapping[str, int] | None = None) -> FiguresResult:
+def compute_figures(
+    ledger: pd.DataFrame,
+    *,
+    period: Period | str,
+    as_of: dt.datetime,
+    calendar: WorkCalendar,
+    rulebooks: Rulebooks,
+    exposure: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    entity: str | None = None,
+    head_office: str | None = None,
+    major: MajorCriteria | None = None,
+    department_targets: Mapping[str, float] | None = None,
+    rows: Mapping[str, int] | None = None,
+) -> FiguresResult:
     """Every figure of FIGURES.md for ``period`` (a quarter or a year) over normalised frames.
 
     ``as_of`` is tz-naive Asia/Shanghai local time (an aware datetime is converted). ``entity`` equal to
@@ -478,10 +562,19 @@ def compute_figures(ledger: pd.DataFrame, *, period: Period | str, as_of: dt.dat
     if period.kind not in ("quarter", "year"):
         raise ValueError(f"figures are defined for a quarter or a year, not {period.code!r}")
     local = _as_local_naive(as_of)
-    comp = _Figures(ledger, period=period, as_of=local, calendar=calendar, rulebooks=rulebooks,
-                    exposure=exposure, events=events, entity=entity, head_office=head_office,
-                    major=major if major is not None else MajorCriteria(),
-                    department_targets=department_targets)
+    comp = _Figures(
+        ledger,
+        period=period,
+        as_of=local,
+        calendar=calendar,
+        rulebooks=rulebooks,
+        exposure=exposure,
+        events=events,
+        entity=entity,
+        head_office=head_office,
+        major=major if major is not None else MajorCriteria(),
+        department_targets=department_targets,
+    )
     comp.counts()
     comp.breakdowns()
     comp.rates()

@@ -21,8 +21,14 @@ class Denominator:
     why: dict[str, str] = field(default_factory=dict)
 
 
-def denominators(exposure: pd.DataFrame | None, period: Period, *, entity: str | None,
-                 line: str | None, needed: Iterable[tuple[str, str]]) -> Denominator:
+def denominators(
+    exposure: pd.DataFrame | None,
+    period: Period,
+    *,
+    entity: str | None,
+    line: str | None,
+    needed: Iterable[tuple[str, str]],
+) -> Denominator:
     """Sum the exposure rows of ``period`` (entity ``entity`` or all when ``None``; business line ``line`` or
     both when ``None``).
 
@@ -52,19 +58,33 @@ def denominators(exposure: pd.DataFrame | None, period: Period, *, entity: str |
         keep = np.array([k not in has_year for k in q_keys], dtype=bool)
         quarterly = quarterly[keep]
         rows = pd.concat([yearly, quarterly])
-        incomplete = (quarterly.groupby(["entity_code", "business_line"])["period"].nunique() < 4)
-        problems = [f"exposure for entity {e}, {period.code}, line {b} has no yearly row and not all four quarters"
-                    for (e, b), bad in incomplete.items() if bad]
+        incomplete = quarterly.groupby(["entity_code", "business_line"])["period"].nunique() < 4
+        problems = [
+            f"exposure for entity {e}, {period.code}, line {b} has no yearly row and not all four quarters"
+            for (e, b), bad in incomplete.items()
+            if bad
+        ]
         dupes = yearly.duplicated(["entity_code", "business_line"], keep=False)
         dupes_q = quarterly.duplicated(["entity_code", "business_line", "period"], keep=False)
-        problems += [f"duplicate exposure rows for entity {e}, period {p}, line {b}" for e, p, b in
-                     pd.concat([yearly[dupes], quarterly[dupes_q]])[["entity_code", "period", "business_line"]]
-                     .drop_duplicates().itertuples(index=False)]
+        problems += [
+            f"duplicate exposure rows for entity {e}, period {p}, line {b}"
+            for e, p, b in pd.concat([yearly[dupes], quarterly[dupes_q]])[
+                ["entity_code", "period", "business_line"]
+            ]
+            .drop_duplicates()
+            .itertuples(index=False)
+        ]
     else:
         rows = exp[codes == period.code]
-        problems = [f"duplicate exposure rows for entity {e}, period {period.code}, line {b}" for e, b in
-                    rows.loc[rows.duplicated(["entity_code", "business_line"], keep=False),
-                             ["entity_code", "business_line"]].drop_duplicates().itertuples(index=False)]
+        problems = [
+            f"duplicate exposure rows for entity {e}, period {period.code}, line {b}"
+            for e, b in rows.loc[
+                rows.duplicated(["entity_code", "business_line"], keep=False),
+                ["entity_code", "business_line"],
+            ]
+            .drop_duplicates()
+            .itertuples(index=False)
+        ]
     present = set(zip(rows["entity_code"], rows["business_line"], strict=True))
     for e, b in sorted(set(needed)):
         if (e, b) not in present:
@@ -79,11 +99,15 @@ def denominators(exposure: pd.DataFrame | None, period: Period, *, entity: str |
         if contributing.empty:
             out.totals[col] = None
             out.why[col] = f"no exposure row for {'entity ' + entity + ', ' if entity else ''}{where}" + (
-                "" if col != "insured_persons" or line else " (life)")
+                "" if col != "insured_persons" or line else " (life)"
+            )
             continue
         values = contributing[col].astype("float64")
         if values.isna().any():
-            out.totals[col], out.why[col] = None, f"{col} is missing in {int(values.isna().sum())} exposure row(s), {where}"
+            out.totals[col], out.why[col] = (
+                None,
+                f"{col} is missing in {int(values.isna().sum())} exposure row(s), {where}",
+            )
             continue
         total = float(values.sum())
         if total == 0:

@@ -62,7 +62,9 @@ class Collector:
     _keys: list[str] = field(default_factory=list)
     _positions: list[npt.NDArray[np.int64]] = field(default_factory=list)
 
-    def put(self, key: str, value: Any, rows: npt.NDArray[Any] | None = None, note: str | None = None) -> None:
+    def put(
+        self, key: str, value: Any, rows: npt.NDArray[Any] | None = None, note: str | None = None
+    ) -> None:
         """Set ``key``; ``rows`` is a boolean mask or an array of positions of the complaints behind it."""
         set_nested(self.figures, key, value)
         if note is not None and value is None:
@@ -78,13 +80,18 @@ class Collector:
             self._positions.append(positions)
 
     def lineage(self, ids: pd.Series) -> pd.DataFrame:
-        keys = pd.Categorical.from_codes(
-            np.repeat(np.arange(len(self._keys), dtype=np.int32), [len(p) for p in self._positions]),
-            categories=pd.Index(self._keys, dtype=object).unique(),
-        ) if self._keys else pd.Categorical([], categories=pd.Index([], dtype=object))
+        keys = (
+            pd.Categorical.from_codes(
+                np.repeat(np.arange(len(self._keys), dtype=np.int32), [len(p) for p in self._positions]),
+                categories=pd.Index(self._keys, dtype=object).unique(),
+            )
+            if self._keys
+            else pd.Categorical([], categories=pd.Index([], dtype=object))
+        )
         if self._keys and len(set(self._keys)) != len(self._keys):  # a key traced twice: map codes by name
-            keys = pd.Categorical(np.repeat(np.array(self._keys, dtype=object),
-                                            [len(p) for p in self._positions]))
+            keys = pd.Categorical(
+                np.repeat(np.array(self._keys, dtype=object), [len(p) for p in self._positions])
+            )
         positions = np.concatenate(self._positions) if self._positions else np.array([], dtype=np.int64)
         values = ids.to_numpy(dtype=object)
         unique = pd.Index(values)

@@ -2,9 +2,9 @@
 
 ``expected.json`` holds any subset of the figures (nested like figures.json; every key present is compared,
 floats with a tight tolerance) plus optional checks: ``_lineage`` {figure key: [complaint ids]},
-``_rule_set_ids`` [ids], ``_notes_keys`` [figure keys that must carry a note], ``_absent`` [dotted keys that must
-not exist]. ``args.json``: period, as_of, entity, head_office (default HO), calendar (extra year files in the
-case folder), department_targets, major, rows.
+``_rule_set_ids`` [ids], ``_notes_keys`` [figure keys that must carry a note], ``_absent`` [dotted keys
+that must not exist]. ``args.json``: period, as_of, entity, head_office (default HO), calendar (extra
+year files in the case folder), department_targets, major, rows.
 """
 
 from __future__ import annotations
@@ -30,28 +30,74 @@ NAMES = sorted(p.name for p in CASES.iterdir() if (p / "expected.json").is_file(
 
 # Every dotted key of FIGURES.md (breakdown maps and per-department/line maps as their parent key).
 FIGURES_KEYS = {
-    *(f"counts.{k}" for k in ("contacts", "cases", "repeat_contacts", "valid_cases", "escalated_cases",
-                              "regulator_forwarded_cases", "major_cases", "issues")),
-    "by_category", "by_channel", "by_business_line", "by_product_line", "by_branch", "by_province",
-    "by_severity", "by_responsible_dept", "issues_by_category",
-    "rates.per_100m_premium", "rates.per_10k_policies", "rates.complaint_rate_pct",
-    "rates_by_business_line.life.per_100m_premium", "rates_by_business_line.life.per_10k_policies",
-    "rates_by_business_line.life.complaint_rate_pct", "rates_by_business_line.life.per_10k_insured",
+    *(
+        f"counts.{k}"
+        for k in (
+            "contacts",
+            "cases",
+            "repeat_contacts",
+            "valid_cases",
+            "escalated_cases",
+            "regulator_forwarded_cases",
+            "major_cases",
+            "issues",
+        )
+    ),
+    "by_category",
+    "by_channel",
+    "by_business_line",
+    "by_product_line",
+    "by_branch",
+    "by_province",
+    "by_severity",
+    "by_responsible_dept",
+    "issues_by_category",
+    "rates.per_100m_premium",
+    "rates.per_10k_policies",
+    "rates.complaint_rate_pct",
+    "rates_by_business_line.life.per_100m_premium",
+    "rates_by_business_line.life.per_10k_policies",
+    "rates_by_business_line.life.complaint_rate_pct",
+    "rates_by_business_line.life.per_10k_insured",
     "rates_by_business_line.property.per_100m_premium",
-    *(f"timeliness.{k}" for k in ("on_time", "late", "pending", "rate", "median_days", "mean_days",
-                                  "overdue_open")),
+    *(
+        f"timeliness.{k}"
+        for k in ("on_time", "late", "pending", "rate", "median_days", "mean_days", "overdue_open")
+    ),
     *(f"forwarded_timeliness.{k}" for k in ("on_time", "late", "pending", "rate")),
-    *(f"{r}.{k}" for r in ("acknowledgement", "claims_3wd", "progress_logged_24h")
-      for k in ("within", "late", "pending", "rate")),
-    "satisfaction.revisited", "satisfaction.satisfied", "satisfaction.not_reached", "satisfaction.rate",
-    "outcomes.decided", "outcomes.upheld", "outcomes.upheld_rate", "outcomes.redress_total",
-    "reviews.requested", "reviews.decided_on_time",
-    *(f"{c}.{k}.{p}" for c in ("qoq", "yoy") for k in ("cases", "valid_cases", "rates.per_100m_premium")
-      for p in ("previous", "change_pct")),
-    *(f"by_quarter.Q{q}.{k}" for q in range(1, 5) for k in ("cases", "valid_cases", "timeliness.rate",
-                                                             "satisfaction.rate")),
+    *(
+        f"{r}.{k}"
+        for r in ("acknowledgement", "claims_3wd", "progress_logged_24h")
+        for k in ("within", "late", "pending", "rate")
+    ),
+    "satisfaction.revisited",
+    "satisfaction.satisfied",
+    "satisfaction.not_reached",
+    "satisfaction.rate",
+    "outcomes.decided",
+    "outcomes.upheld",
+    "outcomes.upheld_rate",
+    "outcomes.redress_total",
+    "reviews.requested",
+    "reviews.decided_on_time",
+    *(
+        f"{c}.{k}.{p}"
+        for c in ("qoq", "yoy")
+        for k in ("cases", "valid_cases", "rates.per_100m_premium")
+        for p in ("previous", "change_pct")
+    ),
+    *(
+        f"by_quarter.Q{q}.{k}"
+        for q in range(1, 5)
+        for k in ("cases", "valid_cases", "timeliness.rate", "satisfaction.rate")
+    ),
     "by_department",
-    "period", "entity", "as_of", "rows.read", "rows.accepted", "rows.quarantined",
+    "period",
+    "entity",
+    "as_of",
+    "rows.read",
+    "rows.accepted",
+    "rows.quarantined",
 }
 
 
@@ -70,10 +116,17 @@ def load_case(name: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]
 def run_case(name: str) -> tuple[FiguresResult, dict[str, Any]]:
     args, expected, inputs = load_case(name)
     result = compute_figures(
-        inputs["ledger"], period=args["period"], as_of=parse_as_of(args["as_of"]), calendar=inputs["calendar"],
-        rulebooks=load_rulebooks(), exposure=inputs["exposure"], events=inputs["events"],
-        entity=args.get("entity"), head_office=args.get("head_office", "HO"),
-        major=MajorCriteria(**args.get("major", {})), department_targets=args.get("department_targets"),
+        inputs["ledger"],
+        period=args["period"],
+        as_of=parse_as_of(args["as_of"]),
+        calendar=inputs["calendar"],
+        rulebooks=load_rulebooks(),
+        exposure=inputs["exposure"],
+        events=inputs["events"],
+        entity=args.get("entity"),
+        head_office=args.get("head_office", "HO"),
+        major=MajorCriteria(**args.get("major", {})),
+        department_targets=args.get("department_targets"),
         rows=args.get("rows"),
     )
     return result, expected
@@ -92,8 +145,11 @@ def compare(actual: Any, expected: Any, path: str = "") -> list[str]:
                 problems.extend(compare(actual[key], value, where))
         return problems
     if isinstance(expected, float) or (isinstance(expected, int) and isinstance(actual, float)):
-        if not isinstance(actual, int | float) or isinstance(actual, bool) or not math.isclose(
-                actual, expected, rel_tol=1e-12, abs_tol=1e-12):
+        if (
+            not isinstance(actual, int | float)
+            or isinstance(actual, bool)
+            or not math.isclose(actual, expected, rel_tol=1e-12, abs_tol=1e-12)
+        ):
             problems.append(f"{path}: expected {expected!r}, got {actual!r}")
         return problems
     if type(actual) is not type(expected) or actual != expected:
