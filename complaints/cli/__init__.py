@@ -6,8 +6,13 @@ Area modules (``complaints/cli/<area>.py``) each expose ``register(app: typer.Ty
 from __future__ import annotations
 
 import importlib
+import os
 
 import typer
+
+# Prefect's ephemeral server needs 20-30 s on a fresh PREFECT_HOME on a 2-core machine (default 20 s).
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 app = typer.Typer(
     name="complaints",
@@ -18,6 +23,11 @@ app = typer.Typer(
 )
 
 AREAS = ("demo", "run", "deadlines", "figures", "validate", "report", "bundles", "sources", "status")
+
+
+@app.callback()
+def _root() -> None:
+    """投诉报送 — complaint-filing pipeline: quarterly and annual filings with signed evidence bundles."""
 
 
 def _register_all() -> None:

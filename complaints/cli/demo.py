@@ -1,0 +1,101 @@
+"""``complaints demo``: on a fresh machine, build the demo operational database and file the last quarter."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+
+from complaints.config import DEFAULT_CONFIG, read_yaml
+from complaints.periods import last_full_quarter
+from complaints.times import now_local
+
+console = Console()
+
+DEMO_NARRATIVE = {
+    "problems": [
+        "（示例，由演示程序生成，请合规岗位据实修改）理赔类投诉占比仍然较高，部分案件因节假日影响未能在公司内部时限内答复。",
+    ],
+    "measures": [
+        "（示例）对理赔时效实行周通报，对超时限案件逐件督办并纳入分支机构考核。",
+        "（示例）对回访未接通客户在3个工作日内再次回访，确保回访覆盖率。",
+    ],
+}
+
+
+def prepare_workdir(workdir: Path, source_url: str | None) -> Path:
+    """Write the demo's configuration (absolute paths, the signing public key) and key; return the config."""
+    from tasks.bundle import generate_keypair
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    keys = workdir / "keys"
+    private = keys / "signing-ed25519.pem"
+    public_file = keys / "signing-ed25519.pub.pem"
+    if not private.exists():
+        private, public_pem = generate_keypair(keys)
+        public_file.write_text(public_pem, encoding="utf-8")
+    os.environ["COMPLAINTS_SIGNING_KEY_FILE"] = str(private)
+    data: dict[str, Any] = read_yaml(DEFAULT_CONFIG)
+    base = DEFAULT_CONFIG.parent
+    data["sources"] = [str(base / s) for s in data.get("sources", [])]
+    data["rulebooks_dir"] = str(base / data.get("rulebooks_dir", "rulebooks"))
+    data["calendar_dir"] = str(base / data.get("calendar_dir", "calendar"))
+    data.setdefault("archive", {}).setdefault("signing", {})["public_key"] = public_file.read_text(
+        encoding="utf-8")
+    config = workdir / "complaints.yaml"
+    config.write_text("# Written by `complaints demo`: the default configuration with absolute paths and\n"
+                      "# this working directory's signing public key (the private key is in keys/).\n"
+                      + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    if source_url:
+        os.environ["COMPLAINTS_DEMO_SOURCE_URL"] = source_url
+    return config
+
+
+def demo(
+    workdir: Annotated[Path, typer.Option("--workdir", help="where the demo writes everything")] = Path(
+        "complaints-demo"),
+    source_url: Annotated[str | None, typer.Option(
+        "--source-url", help="SQLAlchemy URL for the demo operational database (default: SQLite in DIR)")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+    complaints: Annotated[int, typer.Option("--complaints", help="complaints per year of data")] = 20000,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Create the demo operational database, run the quarterly filing for the last full quarter, summarise."""
+    from complaints.cli.run import print_summary, run_filing
+    from tasks.demo_data import create_demo_source
+
+    t0 = time.perf_counter()
+    workdir = workdir.resolve()
+    config = prepare_workdir(workdir, source_url)
+    url = source_url or f"sqlite:///{workdir / 'demo_source.sqlite'}"
+    period = last_full_quarter(now_local().date())
+    narrative = workdir / "narratives" / f"{period.code}.yaml"
+    if not narrative.exists():
+        narrative.parent.mkdir(parents=True, exist_ok=True)
+        narrative.write_text(yaml.safe_dump(DEMO_NARRATIVE, allow_unicode=True), encoding="utf-8")
+    if not as_json:
+        console.print(f"demo: creating the demo operational database ({complaints} complaints/year) at "
+                      f"{url.split('@')[-1]}")
+    counts = create_demo_source(url, seed=seed, complaints=complaints)
+    if not as_json:
+        console.print("demo: source tables " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        console.print(f"demo: running the quarterly filing for {period.code} (head office)…")
+    summary = run_filing("quarterly", period.code, entity=None, as_of=None, config=str(config),
+                         workdir=str(workdir), trigger="demo", accept_risk=None, calendar_files=[])
+    summary["seconds"] = round(time.perf_counter() - t0, 1)
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    print_summary(summary, console)
+    console.print(f"demo: done in {summary['seconds']} s. Verify the bundle with:\n  complaints bundles verify "
+                  f"{summary['bundle']} --config {config} --workdir {workdir}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

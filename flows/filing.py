@@ -1,0 +1,154 @@
+"""The filing flows: quarterly report and annual self-inspection. Composition only.
+
+extract → validate → compute → render → archive; each stage is a Prefect task around a plain function
+in ``tasks/stages.py``. Figures and the summary are published as Prefect artifacts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from complaints.config import load_settings
+from complaints.figures import flatten
+from complaints.periods import Period
+from complaints.times import now_local, parse_local
+from tasks import stages
+from tasks.calendar_files import load_calendar
+from tasks.runs import RunContext, attach_run_log, detach_run_log
+
+
+def make_context(
+    filing: str,
+    period: str,
+    entity: str | None,
+    as_of: str | None,
+    config: str | None,
+    workdir: str | Path,
+    trigger: str,
+    accept_risk: str | None,
+    calendar_files: list[str] | None = None,
+) -> RunContext:
+    loaded = load_settings(config)
+    settings = loaded.settings
+    p = Period.parse(period)
+    expected = "quarter" if filing == "quarterly" else "year"
+    if p.kind != expected:
+        raise ValueError(f"the {filing} filing takes a {expected} period, not {period!r}")
+    calendar = load_calendar(loaded.resolve(settings.calendar_dir), [Path(f) for f in calendar_files or []])
+    return RunContext(
+        filing=filing,
+        period=p,
+        entity=settings.entity(entity),
+        as_of=parse_local(as_of) if as_of else now_local(),
+        loaded=loaded,
+        workdir=Path(workdir).resolve(),
+        calendar=calendar,
+        trigger=trigger,
+        accept_risk=accept_risk,
+    )
+
+
+def run_stages(ctx: RunContext) -> dict[str, Any]:
+    handler = attach_run_log(ctx)
+    try:
+        data = stages.extract_task(ctx)
+        gate = stages.validate_task(ctx, data)
+        computed = stages.compute_task(ctx, gate)
+        rendered = stages.render_task(ctx, gate, computed)
+        ref = stages.archive_task(ctx, gate, computed, rendered)
+    finally:
+        detach_run_log(handler)
+    summary = summarize(ctx, gate, computed, rendered, ref)
+    publish(summary, computed.figures)
+    return summary
+
+
+def summarize(ctx: RunContext, gate: Any, computed: Any, rendered: Any, ref: Any) -> dict[str, Any]:
+    f = computed.figures
+    rec = gate.reconciliation["ledger"]
+    return {
+        "filing": ctx.filing,
+        "period": ctx.period.code,
+        "entity": ctx.entity.code,
+        "run_id": ctx.run_id,
+        "as_of": f["as_of"],
+        "rows": {"read": rec["read"], "accepted": rec["accepted"], "quarantined": rec["quarantined"]},
+        "headline": {
+            "cases": f["counts"]["cases"],
+            "contacts": f["counts"]["contacts"],
+            "valid_cases": f["counts"]["valid_cases"],
+            "regulator_forwarded_cases": f["counts"]["regulator_forwarded_cases"],
+            "timeliness_rate": f["timeliness"]["rate"],
+            "satisfaction_rate": f["satisfaction"]["rate"],
+            "per_100m_premium": f["rates"]["per_100m_premium"],
+        },
+        "due": computed.due.isoformat() if computed.due else None,
+        "due_error": computed.due_error,
+        "docx": str(rendered.path),
+        "incomplete": list(rendered.incomplete),
+        "bundle": ref.bundle_id,
+        "bundle_location": ref.location,
+        "signed": ref.signed,
+        "quarantine_xlsx": str(ctx.output_dir / f"quarantine-{ctx.period.code}-{ctx.entity.code}.xlsx"),
+        "accept_risk": gate.accept_risk,
+    }
+
+
+def publish(summary: dict[str, Any], figures: dict[str, Any]) -> None:
+    """Prefect artifacts: the figures table and a markdown summary of the run."""
+    key = f"{summary['filing']}-{summary['entity']}-{summary['period']}".lower().replace("_", "-")
+    create_table_artifact(
+        key=f"figures-{key}",
+        description=f"Figures {summary['entity']} {summary['period']}",
+        table=[{"figure": k, "value": v} for k, v in flatten(figures) if not isinstance(v, (dict, list))],
+    )
+    h = summary["headline"]
+    lines = [
+        f"# {summary['filing']} filing {summary['entity']} {summary['period']}",
+        f"- rows read {summary['rows']['read']} = accepted {summary['rows']['accepted']} + "
+        f"quarantined {summary['rows']['quarantined']}",
+        f"- cases {h['cases']}, valid {h['valid_cases']}, contacts {h['contacts']}, "
+        f"timeliness {h['timeliness_rate']}",
+        f"- due {summary['due'] or summary['due_error']}",
+        f"- bundle `{summary['bundle']}`",
+        f"- incomplete: {', '.join(summary['incomplete']) or 'no'}",
+    ]
+    create_markdown_artifact(key=f"summary-{key}", markdown="\n".join(lines))
+
+
+@flow(name="quarterly-filing", log_prints=True)
+def quarterly_filing(
+    period: str,
+    entity: str | None = None,
+    as_of: str | None = None,
+    config: str | None = None,
+    workdir: str = ".",
+    trigger: str = "cli",
+    accept_risk: str | None = None,
+    calendar_files: list[str] | None = None,
+) -> dict[str, Any]:
+    """季度投诉处理工作情况报告: one quarter, one entity, one bundle."""
+    ctx = make_context(
+        "quarterly", period, entity, as_of, config, workdir, trigger, accept_risk, calendar_files
+    )
+    return run_stages(ctx)
+
+
+@flow(name="annual-self-inspection", log_prints=True)
+def annual_self_inspection(
+    year: str,
+    entity: str | None = None,
+    as_of: str | None = None,
+    config: str | None = None,
+    workdir: str = ".",
+    trigger: str = "cli",
+    accept_risk: str | None = None,
+    calendar_files: list[str] | None = None,
+) -> dict[str, Any]:
+    """年度投诉处理工作自查报告: one year, one entity, one bundle."""
+    ctx = make_context("annual", year, entity, as_of, config, workdir, trigger, accept_risk, calendar_files)
+    return run_stages(ctx)

@@ -1,0 +1,225 @@
+"""The five stages of a filing run (extract → validate → compute → render → archive) as plain functions.
+
+Each takes the :class:`~tasks.runs.RunContext` and the previous stage's plain value, does its I/O, writes
+its part of the bundle payload into the staging directory, and returns plain values. The Prefect task
+wrappers at the bottom add names, retries and no caching; ``flows/`` composes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NONE
+
+from complaints.deadlines import due_date
+from complaints.figures import FiguresResult, compute_figures, flatten
+from complaints.ledger import TZ
+from complaints.periods import Period
+from complaints.times import iso_local, now_local
+from tasks.bundle import BundleRef, archive_bundle, bag_info_from_run
+from tasks.extract import Extract, extract_period
+from tasks.render import QualitySummary, RenderResult, context_from_settings, render_annual, render_quarterly
+from tasks.rulebooks import load_rulebooks, rulebook_files
+from tasks.runs import (
+    RunBlocked,
+    RunContext,
+    code_version,
+    package_versions,
+    stage_inputs,
+    write_frames,
+    write_json,
+)
+from tasks.stores import new_bundle_id, open_store
+from tasks.validate import GateResult, run_quality_gate, write_quality_outputs
+
+log = logging.getLogger("complaints.run")
+
+FILING_TITLES = {"quarterly": "季度投诉处理工作情况报告", "annual": "年度投诉处理工作自查报告"}
+
+
+def rulebooks_dir(ctx: RunContext) -> Path:
+    return ctx.loaded.resolve(ctx.loaded.settings.rulebooks_dir)
+
+
+# -- 1. extract --------------------------------------------------------------------------------------
+def extract(ctx: RunContext) -> Extract:
+    """Read the sources in one snapshot; stage the inputs used and the extract as read."""
+    stage_inputs(ctx, rulebook_files(rulebooks_dir(ctx)))
+    result = extract_period(ctx.loaded, ctx.period, ctx.as_of, entity=ctx.entity.code, workdir=ctx.workdir)
+    write_frames(ctx.staging / "extract",
+                 {"ledger": result.ledger, "exposure": result.exposure, "events": result.events})
+    write_json(ctx.staging / "extract" / "extract.json", result.summary())
+    log.info("extracted %d ledger rows, %d exposure rows, %d events from %d source(s)",
+             len(result.ledger), len(result.exposure), len(result.events), len(result.sources))
+    return result
+
+
+# -- 2. validate -------------------------------------------------------------------------------------
+def validate(ctx: RunContext, data: Extract) -> GateResult:
+    """Run the quality gate; quarantine failing rows; stop on a blocking table-level failure."""
+    gate = gate_frames(data.ledger, data.exposure, data.events, ctx.period, ctx.as_of, ctx.accept_risk)
+    paths = write_quality_outputs(gate, ctx.staging / "quality")
+    ctx.output_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(paths["quarantine.xlsx"] if "quarantine.xlsx" in paths
+                    else ctx.staging / "quality" / "quarantine.xlsx",
+                    ctx.output_dir / f"quarantine-{ctx.period.code}-{ctx.entity.code}.xlsx")
+    rec = gate.reconciliation["ledger"]
+    log.info("quality gate: ledger rows read %d = accepted %d + quarantined %d; %d checks, %d failed",
+             rec["read"], rec["accepted"], rec["quarantined"], len(gate.results),
+             sum(not r.passed for r in gate.results))
+    if gate.blocked:
+        failures = "; ".join(f"{r.id} {r.description_en}" for r in gate.blocking_failures)
+        raise RunBlocked(
+            f"the quality gate stopped the {ctx.filing} filing for {ctx.entity.code} {ctx.period.code}: "
+            f"{failures}. Details: {ctx.staging / 'quality'}. Fix the source data, or, if the officer "
+            f"accepts the risk, re-run with --accept-risk \"reason\" (recorded in the filing)."
+        )
+    return gate
+
+
+def gate_frames(ledger: pd.DataFrame, exposure: pd.DataFrame, events: pd.DataFrame, period: Period,
+                as_of: dt.datetime, accept_risk: str | None) -> GateResult:
+    """The gate as the flow runs it (also used by ``bundles reproduce``)."""
+    return run_quality_gate(ledger, exposure, events, period=period, as_of=as_of, accept_risk=accept_risk)
+
+
+# -- 3. compute --------------------------------------------------------------------------------------
+@dataclass
+class Computed:
+    result: FiguresResult
+    trend: list[dict[str, Any]]
+    due: dt.date | None
+    due_error: str | None
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        return self.result.figures
+
+
+def compute(ctx: RunContext, gate: GateResult) -> Computed:
+    """Figures and lineage for the period (FIGURES.md), the trend of earlier quarters, the due date."""
+    rulebooks = load_rulebooks(rulebooks_dir(ctx))
+    result = figures_for(ctx, gate, ctx.period, rulebooks)
+    figures_dir = ctx.staging / "figures"
+    write_json(figures_dir / "figures.json", result.figures)
+    pd.DataFrame(flatten(result.figures), columns=["key", "value"]).to_csv(
+        figures_dir / "figures.csv", index=False)
+    result.lineage.to_parquet(figures_dir / "lineage.parquet", index=False)
+    trend = quarter_trend(ctx, gate, rulebooks)
+    due, error = None, None
+    try:
+        due = due_date(ctx.filing, ctx.period, ctx.entity.level, ctx.calendar, ctx.loaded.settings.filings)
+    except ValueError as exc:  # UnknownCalendarYear: said plainly, never guessed
+        error = str(exc)
+    return Computed(result, trend, due, error)
+
+
+def figures_for(ctx: RunContext, gate: GateResult, period: Period, rulebooks: Any) -> FiguresResult:
+    settings = ctx.loaded.settings
+    rec = gate.reconciliation["ledger"]
+    return compute_figures(
+        gate.ledger, period=period, as_of=ctx.as_of, calendar=ctx.calendar, rulebooks=rulebooks,
+        exposure=gate.exposure, events=gate.events, entity=ctx.entity.code,
+        head_office=settings.head_office.code, major=settings.major,
+        department_targets=settings.department_targets,
+        rows={"read": rec["read"], "accepted": rec["accepted"], "quarantined": rec["quarantined"]})
+
+
+def quarter_trend(ctx: RunContext, gate: GateResult, rulebooks: Any) -> list[dict[str, Any]]:
+    """Cases and valid cases of the quarters the extract covers, oldest first, ending with the period."""
+    last = ctx.period if ctx.period.kind == "quarter" else Period("quarter", ctx.period.year, 4)
+    first = ctx.period.year_earlier().quarters()[0] if ctx.period.kind == "year" else last.shift(-4)
+    received = gate.ledger["received_at"]
+    covered_from = received.min()
+    out = []
+    q = first
+    while q <= last:
+        if pd.isna(covered_from) or pd.Timestamp(q.start) >= covered_from.normalize() - pd.Timedelta(days=0) \
+                or q == last:
+            scope = _in_scope(gate.ledger, ctx)
+            rows = scope[(scope["received_at"] >= pd.Timestamp(q.start)) &
+                         (scope["received_at"] < pd.Timestamp(q.end))]
+            cases = rows[rows["repeat_of"].isna()]
+            out.append({"period": q.code, "cases": len(cases),
+                        "valid_cases": int(cases["valid"].fillna(False).astype(bool).sum())})
+        q = q.shift(1)
+    return out
+
+
+def _in_scope(ledger: pd.DataFrame, ctx: RunContext) -> pd.DataFrame:
+    if ctx.is_head_office:
+        return ledger
+    return ledger[ledger["entity_code"] == ctx.entity.code]
+
+
+# -- 4. render ---------------------------------------------------------------------------------------
+def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResult:
+    """The filing DOCX, for the officer (output dir) and byte-for-byte in the bundle."""
+    settings = ctx.loaded.settings
+    failed = [(f"{r.id} {r.description_zh}", r.failing_rows) for r in gate.results if not r.passed]
+    rec = gate.reconciliation["ledger"]
+    quality = QualitySummary(rows_read=rec["read"], rows_accepted=rec["accepted"],
+                             rows_quarantined=rec["quarantined"], checks_run=len(gate.results),
+                             failed_checks=failed, accept_risk=gate.accept_risk)
+    major_ids = set(computed.result.ids("counts.major_cases"))
+    major = gate.ledger[gate.ledger["complaint_id"].isin(major_ids)]
+    rctx = context_from_settings(
+        settings, period=ctx.period.code, run_id=ctx.run_id, generated_at=ctx.started_at,
+        entity_code=ctx.entity.code, narrative_dir=ctx.workdir / settings.rendering.narrative_dir,
+        quality=quality, major_cases=major, trend=computed.trend)
+    name = f"{settings.company.short_name or settings.company.name}-{ctx.entity.code}-{ctx.period.code}-" \
+           f"{FILING_TITLES[ctx.filing]}.docx"
+    out = ctx.output_dir / name
+    renderer = render_quarterly if ctx.filing == "quarterly" else render_annual
+    result = renderer(computed.figures, rctx, out)
+    (ctx.staging / "filings").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(result.path, ctx.staging / "filings" / name)
+    if result.incomplete:
+        log.warning("filing incomplete: %s", "; ".join(result.incomplete))
+    return result
+
+
+# -- 5. archive --------------------------------------------------------------------------------------
+def archive(ctx: RunContext, gate: GateResult, computed: Computed, rendered: RenderResult) -> BundleRef:
+    """Write run.json, bag and sign the staging directory, upload it, commit it."""
+    settings = ctx.loaded.settings
+    finished = now_local()
+    rec = gate.reconciliation["ledger"]
+    run = {
+        **ctx.describe(),
+        "finished_at": iso_local(finished),
+        "code_version": code_version(),
+        "package_versions": package_versions(),
+        "rows": {"read": rec["read"], "accepted": rec["accepted"], "quarantined": rec["quarantined"]},
+        "incomplete": rendered.incomplete,
+        "due": computed.due.isoformat() if computed.due else None,
+        "due_error": computed.due_error,
+        "timezone": TZ,
+    }
+    write_json(ctx.staging / "run.json", run)
+    store = open_store(settings.archive, ctx.workdir)
+    bundle_id = new_bundle_id(ctx.filing, ctx.entity.code, ctx.period.code, ctx.run_id,
+                              dt.datetime.now(dt.UTC))
+    ref = archive_bundle(ctx.staging, bundle_id, store, bag_info_from_run(run), settings.archive.signing)
+    log.info("archived bundle %s (%d files) at %s", ref.bundle_id, ref.files, ref.location)
+    return ref
+
+
+def load_run(bag_data: Path) -> dict[str, Any]:
+    return json.loads((bag_data / "run.json").read_text(encoding="utf-8"))
+
+
+# -- Prefect task wrappers (call ``.fn`` to run without Prefect) -------------------------------------
+extract_task = task(extract, name="extract", cache_policy=NONE, retries=0)
+validate_task = task(validate, name="validate", cache_policy=NONE)
+compute_task = task(compute, name="compute", cache_policy=NONE)
+render_task = task(render, name="render", cache_policy=NONE)
+archive_task = task(archive, name="archive", cache_policy=NONE, retries=2, retry_delay_seconds=5)
