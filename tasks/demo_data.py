@@ -402,7 +402,8 @@ def generate(
 
     # forwarded cases: forward date (typed in as text) on or before received, and a reference
     fwd_day = rday - rng.integers(0, 6, n) * _DAY
-    fwd_text = np.where(forwarded, np.datetime_as_string(fwd_day, unit="D").astype(object), None)
+    fwd_str = pd.Series(fwd_day).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    fwd_text = np.where(forwarded, fwd_str, None)
     abbr = np.vectorize(lambda p: PROVINCE_ABBR.get(p, "京"), otypes=[object])(province)
     years = (rday.astype("datetime64[Y]").astype(int) + 1970).astype(str).astype(object)
     seq = rng.integers(100, 9999, n).astype(str).astype(object)
@@ -463,7 +464,7 @@ def generate(
             "zbwh": fwd_ref,
             "qrsj": ack,
             "sfsl": np.where(rejected, "N", "Y"),
-            "bslyy": np.where(rejected, _pick(rng, REJECTIONS, [0.3, 0.25, 0.15, 0.15, 0.1, 0.05], n), None),
+            "bslyy": np.where(rejected, _pick(rng, REJECTIONS, [0.3, 0.25, 0.15, 0.15, 0.1, 0.05], n), None),  # type: ignore[call-overload]
             "fzcd": complexity,
             "ztts": np.where(paused > 0, paused, 0),
             "cxjssj": restarted,
@@ -472,7 +473,7 @@ def generate(
             "zt": status,
             "jafs": outcome,
             "yxts": np.where(valid, "Y", "N"),
-            "sfss": np.where(np.isnat(decided), None, np.where(upheld, "Y", "N")),
+            "sfss": np.where(np.isnat(decided), None, np.where(upheld, "Y", "N")),  # type: ignore[call-overload]
             "pfje": redress,
             "zrbm": dept,
             "cfts_ydh": repeat_of,

@@ -19,6 +19,7 @@ sources is reported in ``Extract.duplicates`` and kept once (the first source li
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 import time
 import zoneinfo
@@ -121,7 +122,7 @@ def _source_table(tmap: TableMap, columns: list[str], types: dict[str, Any]) -> 
     return sa.text(str(tmap.query).strip().rstrip(";")).columns(*cols).subquery("src")
 
 
-def _sql_record(conn: sa.Connection, source: str, table: str, stmt: sa.Executable) -> dict[str, Any]:
+def _sql_record(conn: sa.Connection, source: str, table: str, stmt: Any) -> dict[str, Any]:
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = {
         k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in compiled.params.items()
@@ -319,10 +320,20 @@ def _read_snapshot(
     return _Raw(all_tickets, lookups, events, exposure, queries)
 
 
+_TRANSIENT = re.compile(
+    r"connection|connect to|server closed|terminat|gone away|lost|timed? ?out|timeout|reset by peer|"
+    r"broken pipe|database is locked|deadlock|could not serialize|too many connections|shutdown",
+    re.I,
+)
+
+
 def _transient(exc: BaseException) -> bool:
+    """Connection-level failures worth a retry (not SQL errors such as a missing table)."""
     if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
         return True
-    return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.DisconnectionError)
+    if isinstance(exc, sa.exc.InterfaceError | sa.exc.DisconnectionError):
+        return True
+    return isinstance(exc, sa.exc.OperationalError) and bool(_TRANSIENT.search(_short(exc)))
 
 
 def read_source(
@@ -500,8 +511,8 @@ def extract_period(
     as_of: dt.datetime,
     *,
     entity: str | None = None,
-    workdir: Path = Path.cwd(),
-    progress: bool = True,  # noqa: B008
+    workdir: Path = Path.cwd(),  # noqa: B008 - the signature the pipeline calls
+    progress: bool = True,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Extract:
     """Read the period's ledger, exposure and events from every configured source (see module doc)."""
@@ -518,16 +529,20 @@ def extract_period(
         m = src.mapping
         lookups = _pick_lookups(raw, src)
         led, b = _map_frame(raw.tickets, m.ledger, "ledger", m.timezone, m.name, lookups)
+        # database collations differ: order in Python so every backend gives the same frames
+        led = led.sort_values("complaint_id", kind="stable").reset_index(drop=True)
         ledgers.append(led)
         bad.append(b)
         rows = {"ledger": len(led)}
         if raw.events is not None and m.events is not None:
             ev, b = _map_frame(raw.events, m.events, "events", m.timezone, m.name)
+            ev = ev.sort_values(["complaint_id", "at", "kind"], kind="stable").reset_index(drop=True)
             events.append(ev)
             bad.append(b)
             rows["events"] = len(ev)
         if raw.exposure is not None and m.exposure is not None:
             ex, b = _map_frame(raw.exposure, m.exposure, "exposure", m.timezone, m.name)
+            ex = ex.sort_values(["entity_code", "period", "business_line"], kind="stable")
             ex = ex[ex["period"].isin(codes) & ((scope is None) | (ex["entity_code"] == scope))]
             exposures.append(ex.reset_index(drop=True))
             bad.append(b)
@@ -588,7 +603,7 @@ def merge_sources(
         if cand.empty:
             continue
         joined = cand.reset_index().merge(
-            first[[*key, "source", "complaint_id"]], on=key, suffixes=("", "_kept")
+            first[list(dict.fromkeys([*key, "source", "complaint_id"]))], on=key, suffixes=("", "_kept")
         )
         if match == "complaint_id":
             joined["complaint_id_kept"] = joined["complaint_id"]

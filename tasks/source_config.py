@@ -253,18 +253,18 @@ def _check_semantics(path: Path, m: SourceMapping) -> None:
             continue
         known = {c.name: c for c in TABLES[tkey]}
         for section, names in (("columns", tmap.columns), ("defaults", tmap.defaults)):
-            for col in names:
-                if col not in known:
+            for cname in names:
+                if cname not in known:
                     raise _error(
                         path,
-                        f"{tkey}.{section}.{col}",
-                        f"{col!r} is not a {tkey} column (see LEDGER.md)",
-                        col,
+                        f"{tkey}.{section}.{cname}",
+                        f"{cname!r} is not a {tkey} column (see LEDGER.md)",
+                        cname,
                     )
-        for col in known.values():
-            if col.required and col.name not in tmap.columns and col.name not in tmap.defaults:
+        for req in known.values():
+            if req.required and req.name not in tmap.columns and req.name not in tmap.defaults:
                 raise _error(
-                    path, f"{tkey}.columns", f"required {tkey} column {col.name!r} is not mapped", col.name
+                    path, f"{tkey}.columns", f"required {tkey} column {req.name!r} is not mapped", req.name
                 )
         for name, cm in tmap.columns.items():
             col = known[name]
@@ -300,9 +300,9 @@ def _check_semantics(path: Path, m: SourceMapping) -> None:
             elif not targets:
                 raise _error(path, f"{key}.values", "empty translation table", name)
         for name, value in tmap.defaults.items():
-            col = known[name]
-            if col.kind == "code" and col.codes and str(value) not in CODE_LISTS[col.codes]:
-                raise _error(path, f"{tkey}.defaults.{name}", f"{value!r} is not a {col.codes} code", name)
+            dcol = known[name]
+            if dcol.kind == "code" and dcol.codes and str(value) not in CODE_LISTS[dcol.codes]:
+                raise _error(path, f"{tkey}.defaults.{name}", f"{value!r} is not a {dcol.codes} code", name)
     if "complaint_id" not in m.ledger.columns:
         raise _error(path, "ledger.columns", "complaint_id must be mapped", "complaint_id")
     if m.events is not None and "complaint_id" not in m.events.columns:

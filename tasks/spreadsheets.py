@@ -160,11 +160,8 @@ def read_branch_file(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     for col in LEDGER_COLUMNS:
         s = norm[col.name]
         if col.required:
-            add(
-                s.isna().to_numpy() & ~(fails[col.name].to_numpy() if col.name in fails else False),
-                col.name,
-                "必填项为空",
-            )
+            unparsed = fails[col.name].to_numpy() if col.name in fails else np.zeros(len(s), dtype=bool)
+            add(s.isna().to_numpy() & ~unparsed, col.name, "必填项为空")
         if col.kind == "code" and col.codes:
             bad = s.notna() & ~s.isin(list(CODE_LISTS[col.codes]))
             add(bad.to_numpy(), col.name, f"不是有效代码（可选：{'、'.join(CODE_LISTS[col.codes])}）")

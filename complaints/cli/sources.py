@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -26,13 +27,20 @@ def _date(value: str | None, option: str) -> dt.date | None:
 
 
 def demo_data(
-    url: str = typer.Option(None, "--url", help="SQLAlchemy URL (default: sqlite:///./demo_source.sqlite)"),
-    seed: int = typer.Option(7, "--seed", help="random seed (same seed, same data)"),
-    complaints: int = typer.Option(20000, "--complaints", min=50, help="complaints per year of span"),
-    start: str = typer.Option(
-        None, "--start", help="first received date (default: a year before the last full quarter's start)"
-    ),
-    end: str = typer.Option(None, "--end", help="last received date (default: yesterday)"),
+    url: Annotated[
+        str | None, typer.Option("--url", help="SQLAlchemy URL (default: sqlite:///./demo_source.sqlite)")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="random seed (same seed, same data)")] = 7,
+    complaints: Annotated[
+        int, typer.Option("--complaints", min=50, help="complaints per year of span")
+    ] = 20000,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start", help="first received date (default: a year before the last full quarter's start)"
+        ),
+    ] = None,
+    end: Annotated[str | None, typer.Option("--end", help="last received date (default: yesterday)")] = None,
 ) -> None:
     """Create the demo call-centre database (drops and recreates its own tables)."""
     from tasks.demo_data import create_demo_source
@@ -53,7 +61,7 @@ def demo_data(
 
 
 def template_spreadsheet(
-    out: Path = typer.Option(..., "--out", help="where to write the XLSX intake template"),
+    out: Annotated[Path, typer.Option("--out", help="where to write the XLSX intake template")],
 ) -> None:
     """Write the branch intake template (Chinese headers, code lists, instructions)."""
     from tasks.spreadsheets import write_template
@@ -63,9 +71,9 @@ def template_spreadsheet(
 
 
 def sources_check(
-    config: Path = typer.Option(
-        None, "--config", help="configuration file (default: config/complaints.yaml)"
-    ),
+    config: Annotated[
+        Path | None, typer.Option("--config", help="configuration file (default: config/complaints.yaml)")
+    ] = None,
 ) -> None:
     """Load and validate every source mapping and print what would be read."""
     from tasks.source_config import load_sources, redact_url
