@@ -314,17 +314,16 @@ def due_dates(
         rule_index[(rule_index == i) & ~mask] = -1
         if not mask.any():
             continue
-        if ALL in clock.limits:
-            keys = np.full(n, ALL, dtype=object)
-        else:
+        comp: pd.Series | None = None
+        if ALL not in clock.limits:
             assert clock.complexity_column is not None
             comp = _column(ledger, clock.complexity_column)
             if clock.default_complexity is not None:
                 comp = comp.fillna(clock.default_complexity)
-            keys = comp.astype(object).to_numpy()
-            unknown = mask & ~np.isin(keys, list(clock.limits))
+            known = comp.isin(list(clock.limits)).to_numpy(dtype=bool, na_value=False)
+            unknown = mask & ~known
             if unknown.any():
-                bad = sorted({str(k) for k in keys[unknown]})
+                bad = sorted({str(k) for k in comp[unknown]})
                 raise RulebookError(
                     f"{clock.complexity_column} {', '.join(bad)} has no {clock_name} limit "
                     f"in rule set {rule.id}"
@@ -333,7 +332,7 @@ def due_dates(
         if clock.pause_column:
             pause = _column(ledger, clock.pause_column).fillna(0).to_numpy(dtype="int64")
         for key, lim in clock.limits.items():
-            sel = mask & (keys == key)
+            sel = mask if comp is None else mask & (comp == key).to_numpy(dtype=bool, na_value=False)
             if not sel.any():
                 continue
             if lim.unit == "hours":

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from complaints.calendar import WorkCalendar
 from complaints.config import MajorCriteria
@@ -141,17 +143,26 @@ def _pct_change(current: float | None, previous: float | None) -> float | None:
     return (current - previous) / previous * 100
 
 
-def _groups(values: np.ndarray, mask: Mask) -> list[tuple[str, npt.NDArray[np.int64]]]:
+def _groups(values: pd.Series, mask: Mask) -> list[tuple[str, npt.NDArray[np.int64]]]:
     """(code, positions) for each distinct value among the masked rows, sorted by count desc then code."""
     positions = np.flatnonzero(mask)
     if positions.size == 0:
         return []
-    codes, uniques = pd.factorize(values[positions], sort=True)
+    codes, uniques = pd.factorize(values.iloc[positions], sort=True)
     order = np.argsort(codes, kind="stable")
     counts = np.bincount(codes, minlength=len(uniques))
     splits = np.split(positions[order], np.cumsum(counts)[:-1])
     pairs = [(str(u), p) for u, p in zip(uniques, splits, strict=True)]
     return sorted(pairs, key=lambda item: (-len(item[1]), item[0]))
+
+
+def _positions_of(ids: pd.Series, rows: Mask, keys: pd.Series) -> npt.NDArray[np.int64]:
+    """Position in ``ids`` (among ``rows``) of each of ``keys`` (-1 when absent); vectorised by pyarrow."""
+    subset = np.flatnonzero(rows)
+    value_set = pa.array(ids.iloc[subset].astype("str").array)
+    found = pc.index_in(pa.array(keys.astype("str").array), value_set=value_set)
+    local = np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.where(local >= 0, subset[np.maximum(local, 0)] if subset.size else -1, -1)
 
 
 class _Figures:
@@ -268,15 +279,14 @@ class _Figures:
     def breakdowns(self) -> None:
         f = self.L.frame
         for key, column in BREAKDOWNS:
-            values = f[column].fillna(UNSPECIFIED).to_numpy(dtype=object)
             table: dict[str, int] = {}
-            for code, positions in _groups(values, self.cases):
+            for code, positions in _groups(f[column].fillna(UNSPECIFIED), self.cases):
                 table[code] = len(positions)
                 self.out.trace(f"{key}.{code}", positions)
             self.put(key, table)
         long = self.issue_pairs
         table = {}
-        for code, positions in _groups(long["cat"].to_numpy(dtype=object), np.ones(len(long), dtype=bool)):
+        for code, positions in _groups(long["cat"], np.ones(len(long), dtype=bool)):
             rows = long["pos"].to_numpy(dtype=np.int64)[positions]
             table[code] = len(rows)
             self.out.trace(f"issues_by_category.{code}", np.sort(rows))
@@ -380,10 +390,19 @@ class _Figures:
                 self.put(f"progress_logged_24h.{k}", None, note="no events table was given")
             return
         ev = self.events
-        ids = f["complaint_id"]
-        has_events = ids.isin(ev["complaint_id"]).to_numpy(dtype=bool)
-        logged = ev[ev["kind"] == "logged"].groupby("complaint_id")["at"].min()
-        first = ids.map(logged).to_numpy(dtype="datetime64[us]")
+        pos = _positions_of(f["complaint_id"], population, ev["complaint_id"])
+        known = pos >= 0
+        has_events = np.zeros(len(f), dtype=bool)
+        has_events[pos[known]] = True
+        logged = known & (ev["kind"] == "logged").to_numpy(dtype=bool)
+        first = np.full(len(f), np.datetime64("NaT"), dtype="datetime64[us]")
+        at = ev["at"].to_numpy(dtype="datetime64[us]")[logged]
+        where = pos[logged]
+        order = np.lexsort((at, where))  # per complaint, earliest first
+        where, at = where[order], at[order]
+        head = np.ones(len(where), dtype=bool)
+        head[1:] = where[1:] != where[:-1]
+        first[where[head]] = at[head]
         pop = population & has_events
         due = internal_due_dates(f, self.rulebooks, PROGRESS_LOGGED, self.calendar, rows=pop)
         self._use(due)
@@ -496,7 +515,7 @@ class _Figures:
                 f"0 ÷ 0: no case of {q.code} was revisited with a result",
             )
         self.put("by_department", {})
-        depts = f["responsible_dept"].fillna(UNSPECIFIED).to_numpy(dtype=object)
+        depts = f["responsible_dept"].fillna(UNSPECIFIED)
         for dept, positions in sorted(_groups(depts, self.cases), key=lambda item: item[0]):
             key = f"by_department.{dept}"
             mask = np.zeros(len(f), dtype=bool)

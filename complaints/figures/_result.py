@@ -14,7 +14,7 @@ import pandas as pd
 class FiguresResult:
     """``figures``: JSON-ready nested dict (FIGURES.md keys nested by the dots, plus ``period``, ``entity``,
     ``as_of``, ``rule_sets``, ``rows``, ``notes``). ``lineage``: columns ``figure`` (dotted key) and
-    ``complaint_id`` (both categorical), one row per complaint that made the figure."""
+    ``complaint_id`` (categorical key, text id), one row per complaint that made the figure."""
 
     figures: dict[str, Any]
     lineage: pd.DataFrame
@@ -93,10 +93,5 @@ class Collector:
                 np.repeat(np.array(self._keys, dtype=object), [len(p) for p in self._positions])
             )
         positions = np.concatenate(self._positions) if self._positions else np.array([], dtype=np.int64)
-        values = ids.to_numpy(dtype=object)
-        unique = pd.Index(values)
-        if unique.is_unique and not unique.hasnans:
-            complaint = pd.Categorical.from_codes(positions.astype(np.int32), categories=unique)
-        else:  # duplicate or missing ids (a gate failure): keep the values as they are
-            complaint = pd.Categorical(values[positions])
+        complaint = ids.reset_index(drop=True).take(positions).reset_index(drop=True)
         return pd.DataFrame({"figure": keys, "complaint_id": complaint})
