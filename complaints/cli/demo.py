@@ -14,7 +14,7 @@ from rich.console import Console
 
 from complaints.config import DEFAULT_CONFIG, read_yaml
 from complaints.periods import last_full_quarter
-from complaints.times import now_local
+from complaints.times import now_local, parse_local
 
 console = Console()
 
@@ -64,17 +64,19 @@ def demo(
         "--source-url", help="SQLAlchemy URL for the demo operational database (default: SQLite in DIR)")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 7,
     complaints: Annotated[int, typer.Option("--complaints", help="complaints per year of data")] = 20000,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO time the figures describe (default: now)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Create the demo operational database, run the quarterly filing for the last full quarter, summarise."""
     from complaints.cli.run import print_summary, run_filing
-    from tasks.demo_data import create_demo_source
+    from tasks.demo_data import create_demo_source, default_span
 
     t0 = time.perf_counter()
     workdir = workdir.resolve()
     config = prepare_workdir(workdir, source_url)
     url = source_url or f"sqlite:///{workdir / 'demo_source.sqlite'}"
-    period = last_full_quarter(now_local().date())
+    today = (parse_local(as_of) if as_of else now_local()).date()
+    period = last_full_quarter(today)
     narrative = workdir / "narratives" / f"{period.code}.yaml"
     if not narrative.exists():
         narrative.parent.mkdir(parents=True, exist_ok=True)
@@ -82,11 +84,12 @@ def demo(
     if not as_json:
         console.print(f"demo: creating the demo operational database ({complaints} complaints/year) at "
                       f"{url.split('@')[-1]}")
-    counts = create_demo_source(url, seed=seed, complaints=complaints)
+    start, end = default_span(today)
+    counts = create_demo_source(url, seed=seed, complaints=complaints, start=start, end=end)
     if not as_json:
         console.print("demo: source tables " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         console.print(f"demo: running the quarterly filing for {period.code} (head office)…")
-    summary = run_filing("quarterly", period.code, entity=None, as_of=None, config=str(config),
+    summary = run_filing("quarterly", period.code, entity=None, as_of=as_of, config=str(config),
                          workdir=str(workdir), trigger="demo", accept_risk=None, calendar_files=[])
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     if as_json:

@@ -73,15 +73,17 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     per = h["per_100m_premium"]
     table.add_row("per CNY 100m premium (亿元保费投诉量)", "—" if per is None else f"{per:.2f}")
     table.add_row("due (报送截止日)", summary["due"] or f"unknown: {summary['due_error']}")
-    table.add_row("filing (DOCX)", summary["docx"])
-    table.add_row("quarantine workbook", summary["quarantine_xlsx"])
-    table.add_row("bundle", f"{summary['bundle']}\n{summary['bundle_location']}"
-                  + ("" if summary["signed"] else "\n(unsigned: no signing key configured)"))
     if summary["accept_risk"]:
         table.add_row("accepted risk", summary["accept_risk"])
     table.add_row("status", "INCOMPLETE: " + "; ".join(summary["incomplete"]) if summary["incomplete"]
                   else "complete")
     console.print(table)
+    console.print(f"filing (DOCX):        {summary['docx']}", soft_wrap=True, highlight=False)
+    console.print(f"quarantine workbook:  {summary['quarantine_xlsx']}", soft_wrap=True, highlight=False)
+    console.print(f"evidence bundle:      {summary['bundle']}"
+                  + ("" if summary["signed"] else "  (unsigned: no signing key configured)"),
+                  soft_wrap=True, highlight=False)
+    console.print(f"                      {summary['bundle_location']}", soft_wrap=True, highlight=False)
 
 
 def _command(filing: str) -> Any:
