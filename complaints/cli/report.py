@@ -1,0 +1,223 @@
+"""``complaints report …``: on-request filings (forwarded-case report, rectification report, monthly tables).
+
+Loading (files → DataFrames) is kept apart from rendering so the integrator can swap the ledger file for
+the configured source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import typer
+
+from complaints.config import ConfigError, Settings, load_settings
+from complaints.ledger import normalize
+from complaints.periods import Period
+
+report_app = typer.Typer(help="按需报告：转办投诉书面报告、整改情况报告、月度通报表。", no_args_is_help=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="configuration file")]
+OutOpt = Annotated[Path, typer.Option("--out", help="output directory (or a file path)")]
+RunIdOpt = Annotated[str | None, typer.Option("--run-id", help="run id printed in the header")]
+WhenOpt = Annotated[
+    str | None, typer.Option("--generated-at", help="generation time, ISO (default: now, Asia/Shanghai)")
+]
+RoleOpt = Annotated[
+    str | None, typer.Option("--role", help="your role; only rendering.unmask_roles see personal data")
+]
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one message without a traceback."""
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"错误 error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def _when(text: str | None) -> dt.datetime:
+    if text is None:
+        return dt.datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UserError(f"--generated-at {text!r} is not an ISO date-time (e.g. 2026-10-10T09:30)") from exc
+    if value.tzinfo is not None:
+        value = value.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    return value
+
+
+def load_ledger(path: Path, table: str = "ledger") -> pd.DataFrame:
+    """The loading step: read a CSV/XLSX/Parquet file and normalise it to the canonical schema."""
+    from tasks.read_files import InputError, read_table
+
+    try:
+        return normalize(read_table(path, table), table)
+    except FileNotFoundError as exc:
+        raise UserError(f"{path}: file not found") from exc
+    except InputError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def find_case(ledger: pd.DataFrame, case_id: str) -> pd.Series:
+    """The ledger row whose complaint_id or forward_ref equals ``case_id``."""
+    hit = ledger[(ledger["complaint_id"] == case_id) | (ledger["forward_ref"] == case_id)]
+    if hit.empty:
+        raise UserError(f"no complaint with complaint_id or forward_ref {case_id!r} in the ledger")
+    if len(hit) > 1:
+        raise UserError(
+            f"{case_id!r} matches {len(hit)} rows ({', '.join(hit['complaint_id'])}); give the complaint_id"
+        )
+    return hit.iloc[0]
+
+
+def _context(
+    settings: Settings, period: str, run_id: str | None, when: dt.datetime, role: str | None, **extra: Any
+) -> Any:
+    from tasks.render import context_from_settings
+
+    return context_from_settings(
+        settings,
+        period=period,
+        run_id=run_id or f"adhoc-{when:%Y%m%d-%H%M%S}",
+        generated_at=when,
+        role=role,
+        **extra,
+    )
+
+
+def _settings(config: Path | None) -> Settings:
+    return load_settings(config).settings
+
+
+def _run(action: Any) -> None:
+    from tasks.render import FiguresError, NarrativeError, RequirementError
+
+    try:
+        action()
+    except (UserError, ConfigError, RequirementError, FiguresError, NarrativeError) as exc:
+        raise _fail(str(exc)) from None
+
+
+@report_app.command("forwarded")
+def forwarded(
+    case: Annotated[str, typer.Option("--case", help="complaint_id or the regulator's forward_ref")],
+    ledger: Annotated[Path, typer.Option("--ledger", help="ledger file (CSV/XLSX/Parquet)")],
+    events: Annotated[Path | None, typer.Option("--events", help="events file (optional)")] = None,
+    out: OutOpt = Path("reports"),
+    addressee: Annotated[
+        str | None, typer.Option("--addressee", help="forwarding office, e.g. …广东监管局")
+    ] = None,
+    config: ConfigOpt = None,
+    run_id: RunIdOpt = None,
+    generated_at: WhenOpt = None,
+    role: RoleOpt = None,
+) -> None:
+    """转办投诉书面报告: one DOCX for a regulator-forwarded complaint."""
+
+    def action() -> None:
+        from tasks.calendar_files import load_calendar
+        from tasks.render import render_forwarded_report
+
+        settings = _settings(config)
+        frame = load_ledger(ledger)
+        row = find_case(frame, case)
+        event_frame = load_ledger(events, "events") if events else None
+        when = _when(generated_at)
+        received = pd.Timestamp(row["received_at"])
+        period = (
+            Period("quarter", received.year, (received.month - 1) // 3 + 1).code if pd.notna(received) else ""
+        )
+        extra = {"addressee": addressee} if addressee else {}
+        ctx = _context(settings, period, run_id, when, role, **extra)
+        try:
+            calendar = load_calendar()
+        except Exception:  # noqa: BLE001 - the 2020 rule needs no calendar; the 2013 rule reports "—"
+            calendar = None
+        if not bool(row["regulator_forwarded"] if pd.notna(row["regulator_forwarded"]) else False):
+            typer.echo(f"注意 note: {case} is not marked regulator_forwarded; rendering anyway.", err=True)
+        path = render_forwarded_report(row, event_frame, ctx, out, calendar=calendar)
+        typer.echo(str(path))
+
+    _run(action)
+
+
+@report_app.command("rectification")
+def rectification(
+    requirement: Annotated[
+        Path, typer.Option("--requirement", help="requirement YAML (reference, received, items)")
+    ],
+    figures: Annotated[
+        Path | None, typer.Option("--figures", help="figures JSON that show the effect")
+    ] = None,
+    out: OutOpt = Path("reports"),
+    config: ConfigOpt = None,
+    run_id: RunIdOpt = None,
+    generated_at: WhenOpt = None,
+    role: RoleOpt = None,
+) -> None:
+    """整改情况报告: due 30 days after the requirement was received."""
+
+    def action() -> None:
+        from tasks.render import load_requirement, render_rectification_report
+
+        settings = _settings(config)
+        req = load_requirement(requirement)
+        figs = None
+        if figures is not None:
+            try:
+                figs = json.loads(figures.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise UserError(f"{figures}: cannot read figures JSON: {exc}") from exc
+        when = _when(generated_at)
+        ctx = _context(settings, str(figs.get("period", "")) if figs else "", run_id, when, role)
+        result = render_rectification_report(req, figs, ctx, out)
+        typer.echo(str(result.path))
+        for reason in result.incomplete:
+            typer.echo(f"待补充 incomplete: {reason}", err=True)
+
+    _run(action)
+
+
+@report_app.command("monthly")
+def monthly(
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
+    ledger: Annotated[Path, typer.Option("--ledger", help="ledger file (CSV/XLSX/Parquet)")],
+    out: OutOpt = Path("reports"),
+    config: ConfigOpt = None,
+    run_id: RunIdOpt = None,
+    generated_at: WhenOpt = None,
+    role: RoleOpt = None,
+) -> None:
+    """月度通报表 (XLSX): 投诉处理汇总表, 各地投诉案件分类汇总表, 案件处理明细表."""
+
+    def action() -> None:
+        from tasks.render import write_monthly_workbook
+
+        try:
+            period = Period.parse(month)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+        if period.kind != "month":
+            raise UserError(f"--month {month!r}: give a month like 2026-07")
+        settings = _settings(config)
+        frame = load_ledger(ledger)
+        start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+        in_month = frame[(frame["received_at"] >= start) & (frame["received_at"] < end)].reset_index(
+            drop=True
+        )
+        ctx = _context(settings, period.code, run_id, _when(generated_at), role)
+        path = write_monthly_workbook(in_month, period.code, ctx, out)
+        typer.echo(f"{path} ({len(in_month)} records)")
+
+    _run(action)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(report_app, name="report")

@@ -1,0 +1,118 @@
+"""Masking of personal data in text printed in filings, workbooks and archives (pure, vectorised).
+
+Confidentiality (DOMAIN.md; seed 001 第四条; GB/T 43568-2023): filings must not expose names, identity
+numbers, phone numbers or policy numbers unless a role needs them (``Rendering.unmask_roles``).
+
+What is masked by :func:`mask_text`:
+
+- 18-digit resident identity numbers (last character may be X): ``110***********123X``;
+- 11-digit mainland mobile numbers: ``138****5678``; landlines ``010-********``;
+- any other run of 13 or more digits (bank cards, policy numbers in free text): ``6222*****1234``;
+- policy numbers after a label (保单号/保险单号/合同号…): ``保单号：P2******89``;
+- e-mail addresses: ``z***@example.com``;
+- personal names after a label (投诉人/客户/被保险人/姓名…) or before 先生/女士/小姐, when they start with
+  a common Chinese surname: the surname stays, the given name becomes ``**``.
+
+Masking is idempotent (masking masked text changes nothing) and errs on the side of hiding too much.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import pandas as pd
+
+# Common single-character Chinese surnames (covers the vast majority of the population).
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+    "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴"
+    "霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑"
+    "景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+_COMPOUND_SURNAMES = "欧阳|司马|上官|诸葛|东方|皇甫|尉迟|公孙|慕容|长孙|宇文|司徒|夏侯|令狐"
+_SURNAME = f"(?:{_COMPOUND_SURNAMES}|[{SURNAMES}])"
+_NAME_LABELS = (
+    "姓名|投诉人|被投诉人|被保险人|投保人|受益人|联系人|申请人|委托人|代理人|客户|当事人"
+    "|患者|死者|车主|父亲|母亲|其父|其母|丈夫|妻子|儿子|女儿|配偶|业务员|营销员|销售人员|代理人员"
+    "|经办人|理赔员|客户经理"
+)
+_HAN = r"[\u4e00-\u9fa5]"
+
+MASK_CHAR = "*"
+
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{11}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-\d{7,8}(?!\d)")
+_LONG_DIGITS = re.compile(r"(?<!\d)(\d{4})\d{5,}(\d{4})(?!\d)")
+_POLICY_LABELLED = re.compile(
+    r"((?:保单|保险单|保险合同|合同|投保单|批单)(?:号码|号|编号)\s*[:：]?\s*)"
+    r"([A-Za-z0-9]{2})[A-Za-z0-9\-]+([A-Za-z0-9]{2})"
+)
+_EMAIL = re.compile(r"([A-Za-z0-9])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
+# label + optional colon + surname + 1-2 given-name characters (may over-mask a following verb: safe side)
+_GIVEN = f"(?:(?!先生|女士|小姐){_HAN}){{1,2}}"
+_NAME_AFTER_LABEL = re.compile(f"((?:{_NAME_LABELS})\\s*[:：]?\\s*)({_SURNAME})(?!某)({_GIVEN})")
+_NAME_BEFORE_TITLE = re.compile(f"({_SURNAME})({_HAN}{{1,2}})(?=先生|女士|小姐|老师|同志)")
+
+
+def _stars(match: re.Match[str]) -> str:
+    return match.group(1) + MASK_CHAR * 2
+
+
+def mask_text(values: pd.Series) -> pd.Series:
+    """Mask personal identifiers in free text (see the module docstring). Missing stays missing."""
+    s = values.astype("string")
+    s = s.str.replace(_ID_NUMBER, r"\1" + MASK_CHAR * 11 + r"\2", regex=True)
+    s = s.str.replace(_MOBILE, r"\1" + MASK_CHAR * 4 + r"\2", regex=True)
+    s = s.str.replace(_LANDLINE, r"\1-" + MASK_CHAR * 8, regex=True)
+    s = s.str.replace(_POLICY_LABELLED, r"\1\2" + MASK_CHAR * 6 + r"\3", regex=True)
+    s = s.str.replace(_LONG_DIGITS, r"\1" + MASK_CHAR * 5 + r"\2", regex=True)
+    s = s.str.replace(_EMAIL, r"\1***@\2", regex=True)
+    s = s.str.replace(_NAME_AFTER_LABEL, lambda m: m.group(1) + m.group(2) + MASK_CHAR * 2, regex=True)
+    s = s.str.replace(_NAME_BEFORE_TITLE, _stars, regex=True)
+    return s.astype("str")
+
+
+def mask_policy_no(values: pd.Series) -> pd.Series:
+    """Mask policy numbers: first 2 and last 4 characters kept, the rest replaced by six ``*``.
+
+    Numbers of 8 characters or fewer keep only their last 2 characters. Missing stays missing.
+    """
+    s = values.astype("string").str.strip()
+    n = s.str.len()
+    long = s.str.slice(0, 2) + MASK_CHAR * 6 + s.str.slice(-4)
+    short = MASK_CHAR * 6 + s.str.slice(-2)
+    out = long.where(n > 8, short)
+    out = out.where(~s.str.contains(r"\*", regex=True).fillna(False), s)  # already masked: keep
+    return out.astype("str")
+
+
+def may_unmask(role: str | None, unmask_roles: Iterable[str]) -> bool:
+    """True only when ``role`` is named in the configured ``unmask_roles``."""
+    return role is not None and role in set(unmask_roles)
+
+
+def mask_frame(
+    frame: pd.DataFrame,
+    text_columns: tuple[str, ...] = ("summary", "complainant_ref"),
+    policy_columns: tuple[str, ...] = ("policy_no",),
+) -> pd.DataFrame:
+    """A copy of ``frame`` with the given text and policy-number columns masked (absent columns skipped)."""
+    out = frame.copy()
+    for col in text_columns:
+        if col in out.columns:
+            out[col] = mask_text(out[col])
+    for col in policy_columns:
+        if col in out.columns:
+            out[col] = mask_policy_no(out[col])
+    return out
+
+
+def contains_identifier(text: str) -> list[str]:
+    """The raw identifiers (ID numbers, mobile numbers, long digit runs) still present in ``text``."""
+    found = []
+    for pattern in (_ID_NUMBER, _MOBILE, re.compile(r"(?<!\d)\d{13,}(?!\d)")):
+        found += [m.group(0) for m in pattern.finditer(text)]
+    return found

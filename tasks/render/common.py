@@ -1,0 +1,230 @@
+"""Shared rendering machinery: number formatting with notes, code labels, template filling and saving."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
+
+from complaints.findings import Unit, dig, format_value, is_number, label
+from complaints.ledger import CODE_LISTS
+from complaints.periods import Period
+
+from .context import RenderContext
+from .docx_utils import apply_fonts, normalize_zip, set_core_properties, write_atomic
+
+DASH = "—"
+UNSPECIFIED = {"unspecified": "未填写", "": "未填写"}
+
+
+class Fmt:
+    """Formats figures for the document and remembers the notes of the figures it printed as 「—」."""
+
+    def __init__(self, figures: Mapping[str, Any]) -> None:
+        self.figures = figures
+        raw = figures.get("notes") or {}
+        self.notes: dict[str, str] = (
+            {str(k): str(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+        )
+        self._pending: dict[str, str] = {}
+
+    def get(self, key: str) -> Any:
+        return dig(self.figures, key)
+
+    def note_for(self, key: str) -> str | None:
+        parts = key.split(".")
+        for i in range(len(parts), 0, -1):  # exact key first, then its parents
+            reason = self.notes.get(".".join(parts[:i]))
+            if reason:
+                return reason
+        return None
+
+    def missing(self, key: str) -> str:
+        reason = self.note_for(key)
+        name = label(key)[0]
+        self._pending.setdefault(
+            key, f"{name}显示为「{DASH}」：{reason}" if reason else f"{name}显示为「{DASH}」：无可用数据。"
+        )
+        return DASH
+
+    def value(self, key: str, unit: Unit | None = None) -> str:
+        v = self.get(key)
+        if not is_number(v):
+            return self.missing(key)
+        return format_value(v, unit or label(key)[1])
+
+    def number(self, v: Any, unit: Unit, key: str) -> str:
+        return format_value(v, unit) if is_number(v) else self.missing(key)
+
+    def take_notes(self) -> list[str]:
+        """The notes collected since the last call (one per figure), in printing order."""
+        out = list(self._pending.values())
+        self._pending = {}
+        return out
+
+    def all_notes(self) -> list[dict[str, str]]:
+        return [{"name": label(k)[0], "reason": r} for k, r in sorted(self.notes.items())]
+
+
+def share(count: Any, total: Any) -> str:
+    if not is_number(count) or not is_number(total) or not total:
+        return DASH
+    return f"{count / total * 100:.2f}%"
+
+
+def code_label(code: str, code_list: str | None, names: Mapping[str, str] | None = None) -> str:
+    if names and code in names:
+        return names[code]
+    if code in UNSPECIFIED:
+        return UNSPECIFIED[code]
+    if code_list and code in CODE_LISTS[code_list]:
+        return CODE_LISTS[code_list][code]
+    return code
+
+
+def breakdown_rows(
+    mapping: Any, total: Any, code_list: str | None, names: Mapping[str, str] | None = None
+) -> list[dict[str, str]]:
+    """Rows {name, cases, share} sorted by count (descending), then by the code list's order."""
+    if not isinstance(mapping, Mapping):
+        return []
+    order = list(CODE_LISTS[code_list]) if code_list else []
+    items = [(str(code), n) for code, n in mapping.items() if is_number(n) and n]
+
+    def sort_key(item: tuple[str, Any]) -> tuple[float, int, str]:
+        code, n = item
+        return (-float(n), order.index(code) if code in order else len(order), code)
+
+    return [
+        {
+            "name": code_label(code, code_list, names),
+            "cases": format_value(n, "count"),
+            "share": share(n, total),
+            "code": code,
+        }
+        for code, n in sorted(items, key=sort_key)
+    ]
+
+
+def change_text(pct: Any) -> str:
+    """Sentence form of a change: 上升12.50% / 下降3.20% / 持平 / 无可比数据."""
+    if not is_number(pct):
+        return "无可比数据"
+    if abs(pct) < 0.005:
+        return "持平"
+    return f"{'上升' if pct > 0 else '下降'}{abs(pct):.2f}%"
+
+
+def signed_pct(pct: Any) -> str:
+    return f"{pct:+.2f}%" if is_number(pct) else DASH
+
+
+def date_zh(value: dt.date | dt.datetime) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def datetime_text(value: Any) -> str:
+    """ISO text or datetime → 「2026年10月8日 09:30」; unparseable text is returned as is."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        return f"{date_zh(value)} {value:%H:%M}"
+    if isinstance(value, dt.date):
+        return date_zh(value)
+    return DASH
+
+
+def rule_versions(figures: Mapping[str, Any]) -> str:
+    for key in ("rule_sets", "rule_versions", "rulesets", "rules"):
+        value = figures.get(key)
+        if isinstance(value, Mapping) and value:
+            return "；".join(f"{k} {v}" for k, v in sorted(value.items()))
+        if isinstance(value, list | tuple) and value:
+            return "；".join(_rule_text(v) for v in value)
+        if isinstance(value, str) and value:
+            return value
+    return DASH
+
+
+def _rule_text(rule: Any) -> str:
+    """One rule set from figures.json ``rule_sets`` ({id, version, name, …}) or a plain string."""
+    if isinstance(rule, Mapping):
+        name = rule.get("name") or rule.get("document") or rule.get("id") or ""
+        version = rule.get("version")
+        return f"{name}（{rule.get('id', '')} v{version}）" if version is not None else str(name)
+    return str(rule)
+
+
+def numbered(items: list[str], start: int = 1) -> list[str]:
+    return [f"{i}．{text}" for i, text in enumerate(items, start)]
+
+
+def period_label(code: str) -> str:
+    """「2026年第三季度」 for a period code; other labels are returned unchanged."""
+    try:
+        return Period.parse(code).label_zh
+    except ValueError:
+        return code
+
+
+def base_context(ctx: RenderContext, period_label: str) -> dict[str, Any]:
+    return {
+        "institution": ctx.institution,
+        "company": ctx.company,
+        "entity_name": ctx.entity_name,
+        "period_label": period_label,
+        "run_id": ctx.run_id,
+        "addressee": ctx.addressee,
+        "generated_at_text": f"{ctx.generated_at:%Y-%m-%d %H:%M}",
+        "report_date_text": date_zh(ctx.generated_at),
+        "org_word": "公司" if ctx.entity_level == "head_office" else "分公司",
+        "narrative_file": ctx.narrative_file or f"narratives/{ctx.period}.yaml",
+    }
+
+
+_SAFE_NAME = re.compile(r"[^0-9A-Za-z_\-\u4e00-\u9fa5]+")
+
+
+def safe_filename(text: str) -> str:
+    return _SAFE_NAME.sub("_", text).strip("_") or "report"
+
+
+def render_template(
+    template: str,
+    values: dict[str, Any],
+    images: Mapping[str, Path | None],
+    ctx: RenderContext,
+    out: Path,
+    title: str,
+) -> Path:
+    """Fill ``template`` (autoescape on), embed ``images`` (150 mm wide) and save byte-deterministically."""
+    path = ctx.templates_dir / template
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: template missing; run templates/build_templates.py")
+    tpl = DocxTemplate(str(path))
+    context = dict(values)
+    for name, image in images.items():
+        context[name] = InlineImage(tpl, str(image), width=Mm(150)) if image is not None else None
+    tpl.render(context, autoescape=True)
+    if ctx.fonts is not None:
+        apply_fonts(tpl.docx, ctx.fonts.body, ctx.fonts.heading)
+    set_core_properties(
+        tpl.docx,
+        title=title,
+        author=ctx.company,
+        when=ctx.generated_at,
+        subject=ctx.period,
+        keywords=f"run {ctx.run_id}",
+    )
+    buffer = io.BytesIO()
+    tpl.save(buffer)
+    return write_atomic(out, normalize_zip(buffer.getvalue()))

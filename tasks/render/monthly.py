@@ -1,0 +1,189 @@
+"""The monthly publication workbook (FILINGS.md §5): three sheets, personal data masked, fixed bytes."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from complaints.ledger import (
+    BUSINESS_LINES,
+    CATEGORIES,
+    CHANNELS,
+    OUTCOMES,
+    PRODUCT_LINES,
+    SEVERITIES,
+    local_dates,
+)
+from complaints.masking import mask_policy_no, mask_text, may_unmask
+from complaints.periods import Period
+
+from .context import RenderContext
+from .docx_utils import normalize_zip, write_atomic
+
+SUMMARY_SHEET = "投诉处理汇总表"
+REGION_SHEET = "各地投诉案件分类汇总表"
+DETAIL_SHEET = "案件处理明细表"
+_THIN = Side(style="thin", color="000000")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+def summary_table(ledger: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Per handling branch: cases, contacts, valid, forwarded, major, decided, closed, open, paid."""
+    cases = ledger["repeat_of"].isna()
+    frame = pd.DataFrame(
+        {
+            "branch": ledger["branch_code"].astype(str),
+            "投诉件数": cases.astype(int),
+            "投诉次数": 1,
+            "有效投诉件数": (cases & ledger["valid"].fillna(False).astype(bool)).astype(int),
+            "监管转办件数": (cases & ledger["regulator_forwarded"].fillna(False).astype(bool)).astype(int),
+            "重大/疑难投诉件数": (cases & ledger["severity"].isin(["major", "difficult"])).astype(int),
+            "已作出处理决定件数": (cases & ledger["decided_at"].notna()).astype(int),
+            "已结案件数": (cases & ledger["closed_at"].notna()).astype(int),
+            "未结案件数": (cases & ledger["closed_at"].isna()).astype(int),
+            "赔付金额(元)": ledger["redress_amount"].fillna(0.0).where(cases, 0.0),
+        }
+    )
+    table = frame.groupby("branch", sort=True).sum(numeric_only=True)
+    table.loc["合计"] = table.sum(numeric_only=True)
+    table.index = [names.get(code, code) for code in table.index]
+    table.index.name = "机构"
+    return table.reset_index()
+
+
+def region_category_table(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Cases by province (rows) × category (columns, Chinese labels in code-list order), with totals."""
+    cases = ledger[ledger["repeat_of"].isna()]
+    order = [c for c in CATEGORIES if c in set(cases["category"])]
+    table = pd.crosstab(
+        cases["province"].astype(str),
+        pd.Categorical(cases["category"], categories=order),
+        margins=True,
+        margins_name="合计",
+        dropna=False,
+    )
+    table.columns = [CATEGORIES.get(str(c), str(c)) for c in table.columns]
+    table.index.name = "省份（地区）"
+    return table.reset_index()
+
+
+def detail_table(
+    ledger: pd.DataFrame, unmask: bool = False, names: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Every record of the month (repeats included) with Chinese headers; personal data masked."""
+
+    def dates(col: str) -> pd.Series:
+        return pd.Series(local_dates(ledger[col]), index=ledger.index).astype(str).replace("NaT", "")
+
+    def flag(col: str) -> pd.Series:
+        return ledger[col].map({True: "是", False: "否"}).fillna("")
+
+    summary, policy, ref = ledger["summary"], ledger["policy_no"], ledger["complainant_ref"]
+    if not unmask:
+        summary, policy, ref = mask_text(summary), mask_policy_no(policy), mask_text(ref)
+    out = pd.DataFrame(
+        {
+            "投诉编号": ledger["complaint_id"],
+            "处理机构": ledger["branch_code"].map(lambda c: (names or {}).get(c, c)),
+            "省份": ledger["province"],
+            "收到日期": dates("received_at"),
+            "投诉渠道": ledger["channel"].map(CHANNELS),
+            "业务类型": ledger["business_line"].map(BUSINESS_LINES),
+            "产品类型": ledger["product_line"].map(PRODUCT_LINES),
+            "投诉事由": ledger["category"].map(CATEGORIES),
+            "投诉级别": ledger["severity"].map(SEVERITIES),
+            "监管转办": flag("regulator_forwarded"),
+            "是否受理": flag("accepted"),
+            "有效投诉": flag("valid"),
+            "重复投诉原编号": ledger["repeat_of"],
+            "处理决定日期": dates("decided_at"),
+            "结案日期": dates("closed_at"),
+            "结案方式": ledger["outcome"].map(OUTCOMES),
+            "投诉人标识": ref,
+            "保单号": policy,
+            "投诉摘要": summary,
+        }
+    )
+    return out.sort_values(["收到日期", "投诉编号"], kind="stable").fillna("").reset_index(drop=True)
+
+
+def _write(
+    ws: Worksheet, title: str, table: pd.DataFrame, widths: dict[str, float], money: tuple[str, ...] = ()
+) -> None:
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(1, table.shape[1]))
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws.append([str(c) for c in table.columns])
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = _BORDER
+    for row in table.itertuples(index=False):
+        ws.append([v.item() if hasattr(v, "item") else v for v in row])
+    for r in ws.iter_rows(min_row=3, max_row=ws.max_row):
+        for cell in r:
+            cell.border = _BORDER
+            header = ws.cell(row=2, column=cell.column).value
+            if header in money:
+                cell.number_format = "#,##0.00"
+    for i, column in enumerate(table.columns, 1):
+        ws.column_dimensions[get_column_letter(i)].width = widths.get(str(column), 12)
+    ws.freeze_panes = "B3"
+
+
+def write_monthly_workbook(ledger_month: pd.DataFrame, month: str, ctx: RenderContext, out: Path) -> Path:
+    """Write the monthly publication tables for ``month`` (``YYYY-MM``) to ``out`` (.xlsx path or directory).
+
+    ``ledger_month`` is the normalised ledger restricted to the month (the loading step is the caller's).
+    """
+    period = Period.parse(month)
+    if period.kind != "month":
+        raise ValueError(f"{month!r} is not a month (YYYY-MM)")
+    unmask = may_unmask(ctx.role, ctx.unmask_roles)
+    names = dict(ctx.entity_names)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = SUMMARY_SHEET
+    head = f"{ctx.institution}{period.label_zh}"
+    _write(
+        ws, f"{head}投诉处理汇总表", summary_table(ledger_month, names), {"机构": 16}, money=("赔付金额(元)",)
+    )
+    _write(
+        wb.create_sheet(REGION_SHEET),
+        f"{head}各地投诉案件分类汇总表",
+        region_category_table(ledger_month),
+        {"省份（地区）": 14},
+    )
+    _write(
+        wb.create_sheet(DETAIL_SHEET),
+        f"{head}案件处理明细表（个人信息已脱敏）",
+        detail_table(ledger_month, unmask, names),
+        {
+            "投诉编号": 14,
+            "收到日期": 12,
+            "处理决定日期": 12,
+            "结案日期": 12,
+            "投诉人标识": 12,
+            "保单号": 16,
+            "投诉摘要": 60,
+        },
+    )
+    stamp = ctx.generated_at.replace(microsecond=0, tzinfo=None)
+    wb.properties.creator = ctx.company
+    wb.properties.lastModifiedBy = ctx.company
+    wb.properties.title = f"{head}投诉处理情况月度通报"
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    out = Path(out)
+    target = out if out.suffix.lower() == ".xlsx" else out / f"投诉月度通报_{period.code}.xlsx"
+    return write_atomic(target, normalize_zip(buffer.getvalue(), core_time=stamp))
