@@ -17,6 +17,7 @@ from complaints.figures import flatten
 from complaints.periods import Period
 from complaints.times import now_local, parse_local
 from tasks import stages
+from tasks.bundle import load_private_key
 from tasks.calendar_files import load_calendar
 from tasks.runs import RunContext, attach_run_log, detach_run_log
 
@@ -38,6 +39,7 @@ def make_context(
     expected = "quarter" if filing == "quarterly" else "year"
     if p.kind != expected:
         raise ValueError(f"the {filing} filing takes a {expected} period, not {period!r}")
+    load_private_key(settings.archive.signing)  # fail now, not after the work, if the key is unreadable
     calendar = load_calendar(loaded.resolve(settings.calendar_dir), [Path(f) for f in calendar_files or []])
     return RunContext(
         filing=filing,

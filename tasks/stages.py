@@ -222,4 +222,20 @@ extract_task = task(extract, name="extract", cache_policy=NONE, retries=0)
 validate_task = task(validate, name="validate", cache_policy=NONE)
 compute_task = task(compute, name="compute", cache_policy=NONE)
 render_task = task(render, name="render", cache_policy=NONE)
-archive_task = task(archive, name="archive", cache_policy=NONE, retries=2, retry_delay_seconds=5)
+
+
+def _transient(task: Any, run: Any, state: Any) -> bool:
+    """Retry the archive only for store errors (network, endpoint), not for a missing key or bad bag."""
+    from tasks.bundle import BundleError
+
+    try:
+        state.result()
+    except BundleError:
+        return False
+    except Exception:  # noqa: BLE001 - any other failure of the upload may be transient
+        return True
+    return False
+
+
+archive_task = task(archive, name="archive", cache_policy=NONE, retries=2, retry_delay_seconds=5,
+                    retry_condition_fn=_transient)

@@ -35,11 +35,9 @@ def prepare_workdir(workdir: Path, source_url: str | None) -> Path:
 
     workdir.mkdir(parents=True, exist_ok=True)
     keys = workdir / "keys"
-    private = keys / "signing-ed25519.pem"
-    public_file = keys / "signing-ed25519.pub.pem"
-    if not private.exists():
-        private, public_pem = generate_keypair(keys)
-        public_file.write_text(public_pem, encoding="utf-8")
+    private, public_file = keys / "signing-key.pem", keys / "signing-key.pub.pem"
+    if not (private.exists() and public_file.exists()):
+        generate_keypair(keys)
     os.environ["COMPLAINTS_SIGNING_KEY_FILE"] = str(private)
     data: dict[str, Any] = read_yaml(DEFAULT_CONFIG)
     base = DEFAULT_CONFIG.parent
@@ -97,7 +95,10 @@ def demo(
         return
     print_summary(summary, console)
     console.print(f"demo: done in {summary['seconds']} s. Verify the bundle with:\n  complaints bundles verify "
-                  f"{summary['bundle']} --config {config} --workdir {workdir}")
+                  f"{summary['bundle']} --config {config} --workdir {workdir}\nRe-run a filing on this "
+                  f"demo with:\n  COMPLAINTS_SIGNING_KEY_FILE={workdir / 'keys' / 'signing-key.pem'} complaints "
+                  f"run quarterly --period {period.code} --entity GD --config {config} --workdir {workdir}",
+                  soft_wrap=True, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,10 +40,34 @@ def user_errors() -> tuple[type[BaseException], ...]:
             BundleError, ValueError, FileNotFoundError, PermissionError)
 
 
+class _NoUserTracebacks(logging.Filter):
+    """Prefect logs a failed task with its traceback; for errors the user can fix, the message suffices."""
+
+    def __init__(self, types: tuple[type[BaseException], ...]) -> None:
+        super().__init__()
+        self.types = types
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], self.types):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_user_tracebacks() -> None:
+    quiet = _NoUserTracebacks(user_errors())
+    for name in ["prefect", *logging.root.manager.loggerDict]:
+        if name.startswith("prefect"):
+            logger = logging.getLogger(name)
+            for handler in logger.handlers:
+                if not any(isinstance(f, _NoUserTracebacks) for f in handler.filters):
+                    handler.addFilter(quiet)
+
+
 def run_filing(filing: str, period: str, **kwargs: Any) -> dict[str, Any]:
     """Run the filing flow and return its summary; user errors exit with status 1 and one message."""
     from flows.filing import annual_self_inspection, quarterly_filing
 
+    quiet_user_tracebacks()
     try:
         if filing == "quarterly":
             return quarterly_filing(period=period, **kwargs)
