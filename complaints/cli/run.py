@@ -100,8 +100,7 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     table.add_row("due (报送截止日)", summary["due"] or f"unknown: {summary['due_error']}")
     if summary["accept_risk"]:
         table.add_row("accepted risk", summary["accept_risk"])
-    table.add_row("status", "INCOMPLETE: " + "; ".join(summary["incomplete"]) if summary["incomplete"]
-                  else "complete")
+    table.add_row("status", "[yellow]INCOMPLETE[/yellow] (see below)" if summary["incomplete"] else "complete")
     console.print(table)
     console.print(f"filing (DOCX):        {summary['docx']}", soft_wrap=True, highlight=False)
     console.print(f"quarantine workbook:  {summary['quarantine_xlsx']}", soft_wrap=True, highlight=False)
@@ -109,6 +108,8 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
                   + ("" if summary["signed"] else "  (unsigned: no signing key configured)"),
                   soft_wrap=True, highlight=False)
     console.print(f"                      {summary['bundle_location']}", soft_wrap=True, highlight=False)
+    for reason in summary["incomplete"]:
+        console.print(f"[yellow]incomplete:[/yellow] {reason}", soft_wrap=True, highlight=False)
 
 
 def _command(filing: str) -> Any:
