@@ -51,7 +51,7 @@ def main() -> None:
         period = last_full_quarter(dt.date.today())
         as_of = dt.datetime.now().replace(microsecond=0)
 
-        extract_times, plain_times = [], []
+        extract_times, plain_times, all_times = [], [], []
         x = None
         for _ in range(args.repeat):
             t0 = time.perf_counter()
@@ -63,6 +63,11 @@ def main() -> None:
             with engine.connect() as conn:
                 frame = pd.read_sql(main["sql"], conn, params=_params(main["params"]))  # exact text
             plain_times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            with engine.connect() as conn:  # every query extract_period ran, as plain read_sql
+                for q in x.queries:
+                    pd.read_sql(q["sql"], conn, params=_params(q["params"]))
+            all_times.append(time.perf_counter() - t0)
             engine.dispose()
         assert x is not None
         ticket_rows = sum(q["rows"] for q in x.queries if q["table"] == "kf_tsgd")
@@ -73,7 +78,10 @@ def main() -> None:
             f"in {len(x.queries)} queries"
         )
         print(f"pandas.read_sql of the same main ticket query: {len(frame)} rows")
+        a = min(all_times)
         print(f"extract_period: {e:.2f} s   read_sql: {p:.2f} s   ratio: {e / p:.2f}x")
+        print(f"read_sql of all {len(x.queries)} queries (tickets, links, call-backs, events, exposure): "
+              f"{a:.2f} s   ratio: {e / a:.2f}x")
     finally:
         if not args.keep:
             with admin.connect() as c:
