@@ -1,0 +1,120 @@
+"""``complaints status``: every filing of a year with its due date and state; ``complaints serve``: the
+deployments (filing flows per entity, the daily deadline watcher) served against a Prefect server.
+
+``status`` exit status: 0 printed; 2 bad configuration or calendar file; 3 some due date needs a
+calendar year nobody supplied (printed with ``due`` null, then the error on stderr), as
+``complaints deadlines`` does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from complaints.config import ConfigError, load_settings
+from complaints.times import now_local
+from complaints.watch import Decision, decide, index_bundles
+
+EXIT_CONFIG = 2
+EXIT_UNKNOWN_CALENDAR_YEAR = 3
+_STYLE = {"late": "bold red", "at_risk": "yellow", "open": "cyan", "filed": "green", "filed_late": "magenta",
+          "not_open": "dim", "unknown": "red"}
+_STATE_ZH = {"not_open": "未到窗口", "open": "待报送", "at_risk": "临近截止", "filed": "已归档",
+             "late": "已逾期", "filed_late": "逾期归档", "unknown": "日历缺失"}
+
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", help="configuration file (default config/complaints.yaml or $COMPLAINTS_CONFIG)")]
+WorkdirOpt = Annotated[Path, typer.Option("--workdir", help="working directory (its archive is read)")]
+
+
+def _table(year: int, today: dt.date, decisions: list[Decision]) -> Table:
+    table = Table(title=f"{year} 年报送状态 (filing status) · today {today}")
+    for name in ("filing", "period", "entity", "level", "due", "state", "bundle"):
+        table.add_column(name, no_wrap=name != "bundle")
+    for d in decisions:
+        style = _STYLE.get(d.state, "")
+        table.add_row(d.filing, d.period, d.entity, d.level, d.due.isoformat() if d.due else "—",
+                      f"[{style}]{d.state} {_STATE_ZH[d.state]}[/{style}]", d.bundle or "")
+    return table
+
+
+def status(
+    year: Annotated[int | None, typer.Option("--year", help="year of the reporting periods (default: "
+                                             "the year of --today)", min=1900, max=2199)] = None,
+    today: Annotated[str | None, typer.Option("--today", help="judge as of this day, YYYY-MM-DD "
+                                              "(default: today in Asia/Shanghai)")] = None,
+    config: ConfigOpt = None,
+    workdir: WorkdirOpt = Path("."),
+    calendar: Annotated[list[Path] | None, typer.Option(
+        "--calendar", help="a calendar year file (YAML) to add", dir_okay=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array instead of a table")] = False,
+) -> None:
+    """Every filing of the year for every configured entity: due date, state and committed bundle."""
+    from tasks.calendar_files import load_calendar
+    from tasks.stores import StoreError, open_store, parse_bundle_id
+
+    try:
+        day = dt.date.fromisoformat(today) if today else now_local().date()
+    except ValueError:
+        typer.echo(f"error: --today {today!r} is not a date YYYY-MM-DD", err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    try:
+        loaded = load_settings(config)
+        settings = loaded.settings
+        work_calendar = load_calendar(loaded.resolve(settings.calendar_dir), calendar or [])
+        store = open_store(settings.archive, workdir.resolve())
+        filed = index_bundles(parse_bundle_id(b) for b in store.list())
+        decisions = decide(day, settings.entities, work_calendar, settings.filings, filed, [year or day.year])
+    except (ConfigError, StoreError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+
+    if as_json:
+        typer.echo(json.dumps([d.to_dict() for d in decisions], ensure_ascii=False, indent=2))
+    else:
+        Console().print(_table(year or day.year, day, decisions))
+    errors = {d.missing_year: d.error for d in decisions if d.error}
+    for error in errors.values():
+        typer.echo(f"error: {error}", err=True)
+    if errors:
+        raise typer.Exit(EXIT_UNKNOWN_CALENDAR_YEAR)
+
+
+def serve(
+    config: ConfigOpt = None,
+    workdir: WorkdirOpt = Path("."),
+    limit: Annotated[int | None, typer.Option("--limit", help="at most this many runs at once")] = None,
+) -> None:
+    """Serve the deployments (quarterly and annual filing per entity, the daily deadline watcher at
+    schedules.watcher_time Asia/Shanghai) against the Prefect server at PREFECT_API_URL; Ctrl-C stops."""
+    if not os.environ.get("PREFECT_API_URL"):
+        from prefect.settings import PREFECT_API_URL
+
+        if not PREFECT_API_URL.value():
+            typer.echo("error: `complaints serve` needs a Prefect server (schedules do not run on the "
+                       "ephemeral one). Start one with\n  prefect server start --host 127.0.0.1 --port 4200\n"
+                       "and run\n  PREFECT_API_URL=http://127.0.0.1:4200/api complaints serve", err=True)
+            raise typer.Exit(EXIT_CONFIG)
+    from flows.deployments import build_deployments
+
+    try:
+        loaded = load_settings(config)
+        deployments = build_deployments(loaded, workdir.resolve())
+    except (ConfigError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_CONFIG) from None
+    from prefect import serve as prefect_serve
+
+    prefect_serve(*deployments, limit=limit)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status)
+    app.command("serve")(serve)

@@ -1,0 +1,96 @@
+"""Prefect deployments: the filing flows per entity and the daily deadline watcher. Composition only.
+
+* ``quarterly-filing/quarterly-<ENTITY>`` for the head office and every configured branch
+  (parameter ``period`` is given per run: by the watcher, or by an officer in the UI / CLI);
+* ``annual-self-inspection/annual-<ENTITY>`` for every entity (parameter ``year``);
+* ``deadline-watcher/daily``: every day at ``schedules.watcher_time`` in ``schedules.timezone``
+  (Asia/Shanghai by default), a Cron schedule with that time zone; it starts filings through the
+  deployments above (``launch="deployment"``).
+* monthly publication tables: no flow exists yet, so no deployment; the watcher reports them.
+
+Served by ``complaints serve`` (``prefect.serve``) against a Prefect server (``PREFECT_API_URL``);
+cron schedules do not run on Prefect's ephemeral server. Entry points are module paths
+(``flows.filing.quarterly_filing``), so the served runs work from any directory.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from complaints.config import Loaded, Schedules
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+
+#: Prefect flow names of the startable filings
+FLOW_NAMES: dict[str, str] = {"quarterly": "quarterly-filing", "annual": "annual-self-inspection"}
+WATCHER = "deadline-watcher/daily"
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def deployment_name(filing: str, entity: str) -> str:
+    """``<flow name>/<filing>-<entity code>``, e.g. ``quarterly-filing/quarterly-HO``."""
+    if filing not in FLOW_NAMES:
+        raise ValueError(f"no flow for the {filing} filing (flows exist for: {', '.join(FLOW_NAMES)})")
+    return f"{FLOW_NAMES[filing]}/{filing}-{entity}"
+
+
+def watcher_cron(schedules: Schedules) -> str:
+    """The cron line of ``schedules.watcher_time`` ("08:30" → ``30 8 * * *``)."""
+    m = _TIME.match(schedules.watcher_time.strip())
+    if not m:
+        raise ValueError(f"schedules.watcher_time {schedules.watcher_time!r} is not a time HH:MM "
+                         "(e.g. 08:30)")
+    return f"{int(m[2])} {int(m[1])} * * *"
+
+
+def build_deployments(loaded: Loaded, workdir: str | Path, launch: str = "deployment",
+                      watcher_parameters: dict[str, Any] | None = None) -> list[RunnerDeployment]:
+    """The deployments for the configured entities (see module docstring).
+
+    ``loaded.path`` and ``workdir`` are written as absolute default parameters, so served runs find
+    the configuration and archive whatever their working directory.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
+
+    from flows.filing import annual_self_inspection, quarterly_filing
+    from flows.watch import deadline_watcher
+
+    settings = loaded.settings
+    common = {"config": str(loaded.path), "workdir": str(Path(workdir).resolve())}
+    tz = settings.schedules.timezone
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"schedules.timezone {tz!r} is not an IANA time zone (e.g. Asia/Shanghai)") from exc
+    out: list[RunnerDeployment] = []
+    for e in settings.entities:
+        out.append(cast("RunnerDeployment", quarterly_filing.to_deployment(
+            name=f"quarterly-{e.code}", parameters={**common, "entity": e.code, "trigger": "deployment"},
+            description=f"季度投诉处理工作情况报告 · {e.name} ({e.code}, {e.level}); "
+                        "give `period`, e.g. 2026Q3",
+            tags=["filing", "quarterly", e.code], entrypoint_type=EntrypointType.MODULE_PATH)))
+        out.append(cast("RunnerDeployment", annual_self_inspection.to_deployment(
+            name=f"annual-{e.code}", parameters={**common, "entity": e.code, "trigger": "deployment"},
+            description=f"年度投诉处理工作自查报告 · {e.name} ({e.code}); give `year`, e.g. 2026",
+            tags=["filing", "annual", e.code], entrypoint_type=EntrypointType.MODULE_PATH)))
+    out.append(cast("RunnerDeployment", deadline_watcher.to_deployment(
+        name=WATCHER.split("/")[1],
+        schedule=Cron(watcher_cron(settings.schedules), timezone=tz),
+        parameters={**common, "launch": launch, **(watcher_parameters or {})},
+        description=f"Daily at {settings.schedules.watcher_time} {tz}: start filings whose run window "
+                    "opened, report due / at risk / late / failed, notify.",
+        tags=["watcher"], entrypoint_type=EntrypointType.MODULE_PATH)))
+    return out
+
+
+def serve(loaded: Loaded, workdir: str | Path, limit: int | None = None) -> None:
+    """Serve every deployment until interrupted (needs ``PREFECT_API_URL``: a real Prefect server)."""
+    from prefect import serve as prefect_serve
+
+    prefect_serve(*build_deployments(loaded, workdir), limit=limit)

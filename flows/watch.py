@@ -1,0 +1,256 @@
+"""The deadline watcher flow: read calendar, filing rules and archive; start what is due; report and notify.
+
+Composition only: the decisions are :func:`complaints.watch.decide`, the report
+:class:`complaints.watch.WatchReport`, the delivery :func:`tasks.notify.deliver`.
+
+How a filing is started (``launch``, or the ``COMPLAINTS_WATCHER_LAUNCH`` environment variable):
+
+* ``deployment``: ``run_deployment`` of the filing's deployment (``flows.deployments.deployment_name``,
+  e.g. ``quarterly-filing/quarterly-HO``), linked to the watcher run as a child; the runs are
+  submitted together and the watcher waits up to ``wait_seconds`` for them. Needs a Prefect server
+  (``PREFECT_API_URL``) with the deployments served (``complaints serve``); a missing deployment is a
+  failed start, never a silent fallback.
+* ``subflow``: the filing flow is called in the watcher's own process, one after the other.
+* ``auto`` (default): ``deployment`` when ``PREFECT_API_URL`` is set and the deployment exists,
+  else ``subflow``; each run records which one was used.
+
+Monthly publication tables have no flow yet: they are reported (due / at risk / late), never started.
+The watcher run ends **Failed** (with the one-line summary as its state message) when a filing is
+late, a started run failed, a deadline cannot be computed, or a notification could not be delivered;
+otherwise Completed with the same summary. Both publish a markdown and a table artifact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.states import Completed, Failed, State
+
+from complaints.calendar import WorkCalendar
+from complaints.config import Loaded, load_settings
+from complaints.times import now_local
+from complaints.watch import (
+    Decision,
+    RunOutcome,
+    WatchReport,
+    decide,
+    index_bundles,
+    watched,
+    years_to_watch,
+)
+from tasks.calendar_files import load_calendar
+from tasks.notify import channels, deliver, notice_for
+from tasks.stores import Store, open_store, parse_bundle_id
+
+LaunchMode = Literal["auto", "deployment", "subflow"]
+LAUNCH_ENV = "COMPLAINTS_WATCHER_LAUNCH"
+FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def read_archive(store: Store) -> dict[tuple[str, str, str], list[tuple[str, dt.date]]]:
+    """The committed bundles by (filing, period, entity) (see :func:`complaints.watch.index_bundles`)."""
+    return index_bundles(parse_bundle_id(b) for b in store.list())
+
+
+def load_inputs(config: str | None, workdir: str, calendar_files: Sequence[str] = ()
+                ) -> tuple[Loaded, WorkCalendar, Store]:
+    """Settings, working-day calendar and bundle store, as the filing flows load them."""
+    loaded = load_settings(config)
+    calendar = load_calendar(loaded.resolve(loaded.settings.calendar_dir), [Path(f) for f in calendar_files])
+    return loaded, calendar, open_store(loaded.settings.archive, Path(workdir).resolve())
+
+
+def _api_configured() -> bool:
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
+
+
+def _deployment_exists(name: str) -> bool:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_deployment_by_name(name)
+        except ObjectNotFound:
+            return False
+    return True
+
+
+def resolve_launch(launch: str | None, names: Sequence[str]) -> Literal["deployment", "subflow"]:
+    """The launch mode to use for this watcher run (rules: module docstring)."""
+    mode = (launch or os.environ.get(LAUNCH_ENV) or "auto").strip().lower()
+    if mode not in ("auto", "deployment", "subflow"):
+        raise ValueError(f"launch mode {mode!r} is not one of auto, deployment, subflow "
+                         f"(parameter `launch` or ${LAUNCH_ENV})")
+    if mode == "auto":
+        if not names or not _api_configured():
+            return "subflow"
+        return "deployment" if all(_deployment_exists(n) for n in names) else "subflow"
+    return mode  # type: ignore[return-value]
+
+
+def _parameters(d: Decision, config: str | None, workdir: str,
+                calendar_files: Sequence[str]) -> dict[str, Any]:
+    key = "period" if d.filing == "quarterly" else "year"
+    return {key: d.period, "entity": d.entity, "config": config, "workdir": workdir,
+            "trigger": "deadline-watcher", "calendar_files": list(calendar_files) or None}
+
+
+def start_as_deployments(todo: Sequence[Decision], config: str | None, workdir: str,
+                         calendar_files: Sequence[str], wait_seconds: float,
+                         poll_seconds: float = 3.0) -> list[RunOutcome]:
+    """Submit every filing run to its deployment, then wait (up to ``wait_seconds`` overall)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.deployments import run_deployment
+
+    from flows.deployments import deployment_name
+
+    logger = get_run_logger()
+    submitted: list[tuple[Decision, str]] = []
+    out: list[RunOutcome] = []
+    for d in todo:
+        name = deployment_name(d.filing, d.entity)
+        try:
+            params = _parameters(d, config, workdir, calendar_files)
+            run = cast(FlowRun, run_deployment(name, parameters=params, timeout=0,
+                                               tags=["deadline-watcher"], as_subflow=True))
+        except Exception as exc:  # noqa: BLE001 - a failed start is reported, the others still go
+            out.append(RunOutcome(d.filing, d.period, d.entity, "deployment", False, "NOT_STARTED",
+                                  f"{name}: {type(exc).__name__}: {exc}"))
+            continue
+        logger.info("started %s %s %s as deployment %s (flow run %s)", d.filing, d.period, d.entity,
+                    name, run.id)
+        submitted.append((d, str(run.id)))
+    deadline = time.monotonic() + wait_seconds
+    pending = dict(submitted)
+    finished: dict[str, Any] = {}
+    with get_client(sync_client=True) as client:
+        while pending:
+            for d, run_id in list(pending.items()):
+                fr = client.read_flow_run(run_id)  # type: ignore[arg-type]
+                if fr.state is not None and fr.state.type.value in FINAL:
+                    finished[run_id] = fr.state
+                    del pending[d]
+            if not pending or time.monotonic() > deadline:
+                break
+            time.sleep(poll_seconds)
+    for d, run_id in submitted:
+        state = finished.get(run_id)
+        if state is None:
+            out.append(RunOutcome(d.filing, d.period, d.entity, "deployment", False, "TIMED_OUT",
+                                  f"not finished within {wait_seconds:.0f} s", run_id))
+        else:
+            ok = state.type.value == "COMPLETED"
+            out.append(RunOutcome(d.filing, d.period, d.entity, "deployment", ok, state.type.value,
+                                  state.message or "", run_id))
+    return out
+
+
+def start_as_subflows(todo: Sequence[Decision], config: str | None, workdir: str,
+                      calendar_files: Sequence[str]) -> list[RunOutcome]:
+    """Run every filing flow in this process, one after the other, as child flow runs."""
+    from flows.filing import annual_self_inspection, quarterly_filing
+
+    out: list[RunOutcome] = []
+    for d in todo:
+        fn = quarterly_filing if d.filing == "quarterly" else annual_self_inspection
+        state = fn(**_parameters(d, config, workdir, calendar_files), return_state=True)  # type: ignore[operator]
+        ok = state.is_completed()
+        out.append(RunOutcome(d.filing, d.period, d.entity, "subflow", ok, state.type.value,
+                              "" if ok else (state.message or ""), str(state.state_details.flow_run_id)))
+    return out
+
+
+def _with_bundles(runs: Sequence[RunOutcome], decisions: Sequence[Decision]) -> list[RunOutcome]:
+    """Attach the committed bundle to each run; a run that completed without one did not file."""
+    by_key = {d.key: d for d in decisions}
+    out = []
+    for r in runs:
+        d = by_key.get((r.filing, r.period, r.entity))
+        bundle = d.bundle if d else None
+        if r.ok and bundle is None:
+            r = replace(r, ok=False, message="completed but no committed bundle is in the archive")
+        out.append(replace(r, bundle=bundle))
+    return out
+
+
+def publish(report: WatchReport) -> None:
+    """Prefect artifacts: the summary (markdown) and the watched filings (table)."""
+    create_markdown_artifact(key="deadline-watch", markdown=report.markdown(),
+                             description=report.message())
+    create_table_artifact(key="deadline-watch-filings", table=report.rows(),
+                          description=f"Filings watched on {report.today}")
+
+
+@flow(name="deadline-watcher", log_prints=True)
+def deadline_watcher(
+    today: str | None = None,
+    config: str | None = None,
+    workdir: str = ".",
+    start_runs: bool = True,
+    launch: str | None = None,
+    lookback_days: int = 31,
+    wait_seconds: float = 3600.0,
+    notify: bool = True,
+    calendar_files: list[str] | None = None,
+) -> State[Any]:
+    """Daily: start the filings whose run window opened and that have no committed bundle, report
+    what is due / at risk / late / failed (artifacts, state message, webhook/e-mail)."""
+    logger = get_run_logger()
+    day = dt.date.fromisoformat(today) if today else now_local().date()
+    files = list(calendar_files or [])
+    loaded, calendar, store = load_inputs(config, workdir, files)
+    settings = loaded.settings
+    config_path, work = str(loaded.path), str(Path(workdir).resolve())
+
+    def current() -> list[Decision]:
+        all_ = decide(day, settings.entities, calendar, settings.filings, read_archive(store),
+                      years_to_watch(day))
+        return watched(all_, day, lookback_days)
+
+    decisions = current()
+    todo = [d for d in decisions if d.action == "start"]
+    runs: list[RunOutcome] = []
+    if start_runs and todo:
+        from flows.deployments import deployment_name
+
+        mode = resolve_launch(launch, [deployment_name(d.filing, d.entity) for d in todo])
+        logger.info("starting %d filing run(s) as %s: %s", len(todo), mode,
+                    ", ".join(f"{d.filing} {d.period} {d.entity}" for d in todo))
+        if mode == "deployment":
+            runs = start_as_deployments(todo, config_path, work, files, wait_seconds)
+        else:
+            runs = start_as_subflows(todo, config_path, work, files)
+        decisions = current()
+        runs = _with_bundles(runs, decisions)
+    elif todo:
+        logger.info("start_runs is off: %d filing(s) would be started", len(todo))
+
+    report = WatchReport(day, tuple(decisions), tuple(runs))
+    notifier = settings.schedules.notifier
+    if notify and report.needs_notice and channels(notifier):
+        deliveries = deliver(notifier, notice_for(report))
+        for dl in deliveries:
+            (logger.info if dl.ok else logger.error)("notification %s: %s", dl.channel, dl.detail)
+        report = replace(report, delivery_errors=tuple(f"{dl.channel}: {dl.detail}" for dl in deliveries
+                                                       if not dl.ok))
+    publish(report)
+    for line in report.problems:
+        logger.error(line)
+    summary = {"today": day.isoformat(), "ok": report.ok, "message": report.message(),
+               "problems": report.problems, "decisions": report.rows(),
+               "runs": [r.to_row() for r in report.runs]}
+    if report.ok:
+        return Completed(message=report.message(), data=summary)
+    return Failed(message=report.message(), data=summary)

@@ -1,0 +1,110 @@
+"""``complaints status``: JSON keys and states from a real local archive, unknown-year exit 3, table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from complaints.cli.status import register
+from tasks.stores import LocalStore
+
+KEYS = {"filing", "period", "entity", "level", "due", "state", "bundle"}
+GD_Q3 = "quarterly/GD/2026Q3/20261012T020000Z-ab12cd34"  # 10:00 Shanghai on 12 Oct, before its due day
+HO_Q3_LATE = "quarterly/HO/2026Q3/20261021T020000Z-cd34ef56"  # the day after the head office's due day
+
+FIXTURE_2027 = """\
+year: 2027
+source: test fixture, not the State Council notice
+holidays: [2027-01-01, 2027-01-02, 2027-01-03]
+workdays: [2027-01-09]
+"""
+
+
+@pytest.fixture
+def cli() -> typer.Typer:
+    app = typer.Typer(pretty_exceptions_enable=False)
+
+    @app.callback()
+    def main() -> None:
+        """test root (keeps `status` a subcommand)"""
+
+    register(app)
+    return app
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "cal").mkdir()
+    (tmp_path / "complaints.yaml").write_text(
+        "company: {name: 测试人寿}\n"
+        "entities:\n"
+        "  - {code: HO, name: 总公司, level: head_office}\n"
+        "  - {code: GD, name: 广东分公司, level: branch}\n"
+        "  - {code: JS, name: 江苏分公司, level: branch}\n"
+        "calendar_dir: cal\n"
+        "archive: {store: local, local: {root: archive}}\n",
+        encoding="utf-8",
+    )
+    store = LocalStore(tmp_path / "archive")
+    bag = tmp_path / "bag"
+    bag.mkdir()
+    (bag / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+                                   encoding="utf-8")
+    for bundle_id in (GD_Q3, HO_Q3_LATE):
+        store.put(bundle_id, bag)
+    return tmp_path
+
+
+def run(app: typer.Typer, workdir: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["status", "--config", str(workdir / "complaints.yaml"),
+                                      "--workdir", str(workdir), *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_json_keys_and_states(cli: typer.Typer, workdir: Path) -> None:
+    code, out, err = run(cli, workdir, "--year", "2026", "--today", "2026-10-13", "--json")
+    rows = json.loads(out)
+    assert all(set(r) == KEYS for r in rows)
+    assert len(rows) == 4 * 3 + 3 + 12  # quarterly and annual per entity, monthly for the head office
+    by = {(r["filing"], r["period"], r["entity"]): r for r in rows}
+    assert by[("quarterly", "2026Q3", "GD")] == {
+        "filing": "quarterly", "period": "2026Q3", "entity": "GD", "level": "branch",
+        "due": "2026-10-15", "state": "filed", "bundle": GD_Q3}
+    assert by[("quarterly", "2026Q3", "JS")]["state"] == "at_risk"
+    assert by[("quarterly", "2026Q3", "HO")]["bundle"] == HO_Q3_LATE
+    assert by[("quarterly", "2026Q3", "HO")]["state"] == "filed_late"
+    assert by[("monthly", "2026-09", "HO")]["state"] == "late"
+    # Q4 2026 needs the 2027 calendar: due null (never a guess), exit 3 with the error on stderr
+    assert by[("quarterly", "2026Q4", "HO")]["due"] is None
+    assert by[("quarterly", "2026Q4", "HO")]["state"] == "not_open"
+    assert code == 3 and "2027" in err
+
+
+def test_supplied_year_and_past_year(cli: typer.Typer, workdir: Path) -> None:
+    (workdir / "cal" / "2027.yaml").write_text(FIXTURE_2027, encoding="utf-8")
+    code, out, _ = run(cli, workdir, "--today", "2027-01-12", "--year", "2026", "--json")
+    by = {(r["filing"], r["period"], r["entity"]): r for r in json.loads(out)}
+    assert code == 0
+    assert by[("quarterly", "2026Q4", "HO")] == {
+        "filing": "quarterly", "period": "2026Q4", "entity": "HO", "level": "head_office",
+        "due": "2027-01-14", "state": "at_risk", "bundle": None}
+    assert by[("quarterly", "2026Q4", "GD")]["state"] == "late"  # branch: 7th working day, 11 Jan
+
+    code, out, _ = run(cli, workdir, "--today", "2026-10-13", "--year", "2025", "--json")
+    rows = json.loads(out)
+    assert code == 0 and {r["state"] for r in rows} == {"late"}
+    assert {r["period"][:4] for r in rows} == {"2025"}
+
+
+def test_table_and_errors(cli: typer.Typer, workdir: Path) -> None:
+    code, out, _ = run(cli, workdir, "--year", "2026", "--today", "2026-10-13")
+    assert code == 3 and "at_risk" in out and "filed_late" in out and "2026Q3" in out
+    code, _, err = run(cli, workdir, "--today", "13/10/2026")
+    assert code == 2 and "YYYY-MM-DD" in err
+    result = CliRunner().invoke(cli, ["status", "--config", str(workdir / "missing.yaml")])
+    assert result.exit_code == 2 and "file not found" in result.stderr
