@@ -68,7 +68,7 @@ def category_bar_chart(counts: Sequence[tuple[str, int]], out: Path, title: str 
     font = find_cjk_font()
     items = list(counts)[::-1]
     with plt.rc_context(_style(font)):
-        height = max(2.2, 0.27 * len(items) + 1.0)
+        height = max(2.0, 0.22 * len(items) + 0.9)
         fig, ax = plt.subplots(figsize=(6.4, height))
         labels = [label for label, _ in items]
         values = [value for _, value in items]

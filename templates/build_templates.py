@@ -652,7 +652,8 @@ def annual(body_font: str, heading_font: str) -> DocumentObject:
             "{{ r.target }}",
             "{{ r.status }}",
         ],
-        (50, 28, 20, 20, 20, 18),
+        (46, 28, 18, 20, 22, 22),
+        numeric_cols=[1, 2, 3, 4],
     )
     notes(doc, "notes_handling")
 
@@ -667,7 +668,8 @@ def annual(body_font: str, heading_font: str) -> DocumentObject:
         ["责任部门", "投诉件数", "处理及时率", "客户满意度", "考核结果"],
         "r in dept_rows",
         ["{{ r.name }}", "{{ r.cases }}", "{{ r.timeliness }}", "{{ r.satisfaction }}", "{{ r.result }}"],
-        (40, 24, 30, 30, 34),
+        (30, 22, 26, 26, 52),
+        numeric_cols=[1, 2, 3],
     )
     notes(doc, "notes_dept")
 
