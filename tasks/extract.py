@@ -96,11 +96,12 @@ def _to_source_tz(value: dt.datetime | dt.date, tz: str) -> dt.datetime:
 
 
 def _windows(period: Period) -> list[Period]:
-    out: list[Period] = []
-    for p in (period, period.previous(), period.year_earlier()):
-        if p not in out:
-            out.append(p)
-    return out
+    """The periods to read: P first, then back to the same period a year earlier without gaps, so that
+    QoQ, YoY and the filing's multi-quarter trend chart all come from this one snapshot."""
+    if period.kind == "year":
+        return [period, period.previous()]
+    steps = 4 if period.kind == "quarter" else 12
+    return [period.shift(-k) for k in range(steps + 1)]
 
 
 def _period_codes(windows: Iterable[Period]) -> set[str]:

@@ -20,7 +20,7 @@ from prefect import task
 from prefect.cache_policies import NONE
 
 from complaints.deadlines import due_date
-from complaints.figures import FiguresResult, compute_figures, flatten
+from complaints.figures import FiguresResult, compute_figures, flatten, quarter_trend
 from complaints.ledger import TZ
 from complaints.periods import Period
 from complaints.times import iso_local, now_local
@@ -113,7 +113,9 @@ def compute(ctx: RunContext, gate: GateResult) -> Computed:
     pd.DataFrame(flatten(result.figures), columns=["key", "value"]).to_csv(
         figures_dir / "figures.csv", index=False)
     result.lineage.to_parquet(figures_dir / "lineage.parquet", index=False)
-    trend = quarter_trend(ctx, gate, rulebooks)
+    settings = ctx.loaded.settings
+    trend = quarter_trend(gate.ledger, trend_quarters(ctx.period), entity=ctx.entity.code,
+                          head_office=settings.head_office.code)
     due, error = None, None
     try:
         due = due_date(ctx.filing, ctx.period, ctx.entity.level, ctx.calendar, ctx.loaded.settings.filings)
@@ -133,31 +135,10 @@ def figures_for(ctx: RunContext, gate: GateResult, period: Period, rulebooks: An
         rows={"read": rec["read"], "accepted": rec["accepted"], "quarantined": rec["quarantined"]})
 
 
-def quarter_trend(ctx: RunContext, gate: GateResult, rulebooks: Any) -> list[dict[str, Any]]:
-    """Cases and valid cases of the quarters the extract covers, oldest first, ending with the period."""
-    last = ctx.period if ctx.period.kind == "quarter" else Period("quarter", ctx.period.year, 4)
-    first = ctx.period.year_earlier().quarters()[0] if ctx.period.kind == "year" else last.shift(-4)
-    received = gate.ledger["received_at"]
-    covered_from = received.min()
-    out = []
-    q = first
-    while q <= last:
-        if pd.isna(covered_from) or pd.Timestamp(q.start) >= covered_from.normalize() - pd.Timedelta(days=0) \
-                or q == last:
-            scope = _in_scope(gate.ledger, ctx)
-            rows = scope[(scope["received_at"] >= pd.Timestamp(q.start)) &
-                         (scope["received_at"] < pd.Timestamp(q.end))]
-            cases = rows[rows["repeat_of"].isna()]
-            out.append({"period": q.code, "cases": len(cases),
-                        "valid_cases": int(cases["valid"].fillna(False).astype(bool).sum())})
-        q = q.shift(1)
-    return out
-
-
-def _in_scope(ledger: pd.DataFrame, ctx: RunContext) -> pd.DataFrame:
-    if ctx.is_head_office:
-        return ledger
-    return ledger[ledger["entity_code"] == ctx.entity.code]
+def trend_quarters(period: Period) -> list[Period]:
+    """Trend chart quarters: the last five up to a quarter, or the last eight up to a year's end."""
+    last = period if period.kind == "quarter" else Period("quarter", period.year, 4)
+    return [last.shift(-k) for k in range(7 if period.kind == "year" else 4, -1, -1)]
 
 
 # -- 4. render ---------------------------------------------------------------------------------------

@@ -6,5 +6,6 @@
 
 from complaints.figures._compute import compute_figures
 from complaints.figures._result import FiguresResult, flatten
+from complaints.figures._trend import quarter_trend
 
-__all__ = ["FiguresResult", "compute_figures", "flatten"]
+__all__ = ["FiguresResult", "compute_figures", "flatten", "quarter_trend"]
