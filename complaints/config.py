@@ -107,6 +107,7 @@ class Rendering(_Model):
     narrative_dir: str = "narratives"  # relative to the working directory: <period>.yaml per period
     unmask_roles: list[str] = []  # roles allowed to see personal data; empty = masked for everybody
     worsening_threshold_pct: float = 10.0  # a figure worse by more than this % QoQ/YoY is a finding
+    major_cases_listed: int = 30  # 重大投诉情况 lists this many (largest amounts); all are in the bundle lineage
 
 
 class Notifier(_Model):

@@ -152,6 +152,8 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
                              failed_checks=failed, accept_risk=gate.accept_risk)
     major_ids = set(computed.result.ids("counts.major_cases"))
     major = gate.ledger[gate.ledger["complaint_id"].isin(major_ids)]
+    major = major.sort_values(["amount_involved", "received_at"], ascending=[False, True], na_position="last")
+    major = major.head(settings.rendering.major_cases_listed)
     rctx = context_from_settings(
         settings, period=ctx.period.code, run_id=ctx.run_id, generated_at=ctx.started_at,
         entity_code=ctx.entity.code, narrative_dir=ctx.workdir / settings.rendering.narrative_dir,

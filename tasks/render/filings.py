@@ -406,7 +406,7 @@ def render_quarterly(figures: Mapping[str, Any], ctx: RenderContext, out: Path) 
     values["major_rows"] = _major_rows(ctx)
     major_count = dig(figures, "counts.major_cases")
     values["major_listed_text"] = (
-        f"（下表列示其中{len(values['major_rows'])}件）"
+        f"（下表按涉及金额从高到低列示其中{len(values['major_rows'])}件，全部案件清单见本期证据包）"
         if is_number(major_count) and major_count != len(values["major_rows"])
         else ""
     )
