@@ -65,6 +65,19 @@ def load_ledger(path: Path, table: str = "ledger") -> pd.DataFrame:
         raise UserError(str(exc)) from exc
 
 
+def load_from_source(config: Path | None, period: Period, workdir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The loading step without --ledger: ledger and events of ``period`` (and the four periods before it,
+    plus cases still open) from the configured operational sources, normalised."""
+    from complaints.times import now_local
+    from tasks.extract import ExtractError, extract_period
+
+    try:
+        data = extract_period(load_settings(config), period, now_local(), workdir=workdir, progress=False)
+    except ExtractError as exc:
+        raise UserError(str(exc)) from exc
+    return normalize(data.ledger), normalize(data.events, "events")
+
+
 def find_case(ledger: pd.DataFrame, case_id: str) -> pd.Series:
     """The ledger row whose complaint_id or forward_ref equals ``case_id``."""
     hit = ledger[(ledger["complaint_id"] == case_id) | (ledger["forward_ref"] == case_id)]
@@ -108,8 +121,12 @@ def _run(action: Any) -> None:
 @report_app.command("forwarded")
 def forwarded(
     case: Annotated[str, typer.Option("--case", help="complaint_id or the regulator's forward_ref")],
-    ledger: Annotated[Path, typer.Option("--ledger", help="ledger file (CSV/XLSX/Parquet)")],
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="ledger file (CSV/XLSX/Parquet); default: the configured sources"),
+    ] = None,
     events: Annotated[Path | None, typer.Option("--events", help="events file (optional)")] = None,
+    workdir: Annotated[Path, typer.Option("--workdir", help="working directory of the sources")] = Path("."),
     out: OutOpt = Path("reports"),
     addressee: Annotated[
         str | None, typer.Option("--addressee", help="forwarding office, e.g. …广东监管局")
@@ -122,13 +139,21 @@ def forwarded(
     """转办投诉书面报告: one DOCX for a regulator-forwarded complaint."""
 
     def action() -> None:
+        from complaints.times import now_local
         from tasks.calendar_files import load_calendar
         from tasks.render import render_forwarded_report
+        from tasks.rulebooks import load_rulebooks
 
-        settings = _settings(config)
-        frame = load_ledger(ledger)
+        loaded = load_settings(config)
+        settings = loaded.settings
+        if ledger is None:
+            today = now_local().date()
+            # this year and last year, plus cases still open
+            frame, event_frame = load_from_source(config, Period("year", today.year, 1), workdir)
+        else:
+            frame = load_ledger(ledger)
+            event_frame = load_ledger(events, "events") if events else None
         row = find_case(frame, case)
-        event_frame = load_ledger(events, "events") if events else None
         when = _when(generated_at)
         received = pd.Timestamp(row["received_at"])
         period = (
@@ -136,13 +161,11 @@ def forwarded(
         )
         extra = {"addressee": addressee} if addressee else {}
         ctx = _context(settings, period, run_id, when, role, **extra)
-        try:
-            calendar = load_calendar()
-        except Exception:  # noqa: BLE001 - the 2020 rule needs no calendar; the 2013 rule reports "—"
-            calendar = None
+        calendar = load_calendar(loaded.resolve(settings.calendar_dir))
+        rulebooks = load_rulebooks(loaded.resolve(settings.rulebooks_dir))
         if not bool(row["regulator_forwarded"] if pd.notna(row["regulator_forwarded"]) else False):
             typer.echo(f"注意 note: {case} is not marked regulator_forwarded; rendering anyway.", err=True)
-        path = render_forwarded_report(row, event_frame, ctx, out, calendar=calendar)
+        path = render_forwarded_report(row, event_frame, ctx, out, calendar=calendar, rulebooks=rulebooks)
         typer.echo(str(path))
 
     _run(action)
@@ -188,7 +211,11 @@ def rectification(
 @report_app.command("monthly")
 def monthly(
     month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
-    ledger: Annotated[Path, typer.Option("--ledger", help="ledger file (CSV/XLSX/Parquet)")],
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="ledger file (CSV/XLSX/Parquet); default: the configured sources"),
+    ] = None,
+    workdir: Annotated[Path, typer.Option("--workdir", help="working directory of the sources")] = Path("."),
     out: OutOpt = Path("reports"),
     config: ConfigOpt = None,
     run_id: RunIdOpt = None,
@@ -207,7 +234,7 @@ def monthly(
         if period.kind != "month":
             raise UserError(f"--month {month!r}: give a month like 2026-07")
         settings = _settings(config)
-        frame = load_ledger(ledger)
+        frame = load_ledger(ledger) if ledger is not None else load_from_source(config, period, workdir)[0]
         start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
         in_month = frame[(frame["received_at"] >= start) & (frame["received_at"] < end)].reset_index(
             drop=True

@@ -19,21 +19,16 @@ from complaints.ledger import (
     PRODUCT_LINES,
     SATISFACTION,
     SEVERITIES,
+    normalize,
 )
 from complaints.masking import mask_policy_no, mask_text, may_unmask
+from complaints.rules import DECISION, Rulebooks, decision_due_dates
 
 from .common import DASH, base_context, code_label, date_zh, period_label, render_template, safe_filename
 from .context import RenderContext
 
 FORWARDED_TEMPLATE = "forwarded_case_report.docx"
-RULE_2020_FROM = dt.date(2020, 3, 1)
-RULE_2020 = "《银行业保险业消费投诉处理管理办法》（银保监会令2020年第3号）第十八条"
-RULE_2013 = "《保险消费投诉处理管理办法》（保监会令2013年第8号）"
-LIMIT_2020 = {
-    "simple": (15, "15日"),
-    "complex": (30, "30日（情况复杂）"),
-    "approved_extension": (60, "60日（情况特别复杂，经批准延长）"),
-}
+COMPLEXITY_TEXT = {"complex": "（情况复杂）", "approved_extension": "（情况特别复杂，经批准延长）"}
 
 
 def _get(case: pd.Series, name: str) -> Any:
@@ -61,35 +56,37 @@ def _date_text(value: Any) -> str:
 
 
 def due_date(
-    case: pd.Series, calendar: WorkCalendar | None = None
+    case: pd.Series, calendar: WorkCalendar, rulebooks: Rulebooks
 ) -> tuple[dt.date | None, str, str, dt.date | None]:
-    """(due date, rule name, limit text, clock start) for the case (FIGURES.md timeliness rules).
+    """(due date, rule name, limit text, clock start) under the rule set governing the case.
 
-    A ``due_date`` column, when present, wins. The 2013 rule's simple cases need ``calendar``.
+    The same rulebooks and code as the figures (``complaints.rules.decision_due_dates``); a ``due_date``
+    column set by the forwarding office, when present, wins.
     """
+    frame = normalize(pd.DataFrame([case]))
+    due = decision_due_dates(frame, rulebooks, calendar)
     start = _date(_get(case, "clock_restarted_at")) or _date(_get(case, "received_at"))
-    paused = int(_get(case, "clock_paused_days") or 0)
-    complexity = str(_get(case, "complexity") or "simple")
-    pause_text = f"，另扣除不计入处理期限的{paused}日" if paused else ""
     given = _date(_get(case, "due_date"))
-    if start is None:
-        return given, RULE_2020, DASH, None
-    received = _date(_get(case, "received_at"))
-    if received is None or received >= RULE_2020_FROM:  # the rule set is chosen by received_at
-        days, text = LIMIT_2020.get(complexity, LIMIT_2020["simple"])
-        return given or start + dt.timedelta(days=days + paused), RULE_2020, text + pause_text, start
-    if complexity == "simple":
-        text = "10个工作日" + pause_text
-        if given or calendar is None:
-            return given, RULE_2013, text, start
-        due = pd.Timestamp(calendar.nth_workday_after(start, 10)).date() + dt.timedelta(days=paused)
-        return due, RULE_2013, text, start
-    days = 30 if complexity == "complex" else 60
-    return given or start + dt.timedelta(days=days + paused), RULE_2013, f"{days}日" + pause_text, start
+    index = int(due.rule_index[0])
+    if index < 0:
+        return given, DASH, DASH, start
+    rule = due.rule_sets[index]
+    clock = rule.clocks[DECISION]
+    complexity = str(_get(case, "complexity") or clock.default_complexity or "simple")
+    limit = clock.limits.get(complexity) or next(iter(clock.limits.values()))
+    paused = int(_get(case, "clock_paused_days") or 0)
+    unit = "个工作日" if limit.unit == "working" else "日"
+    text = f"{limit.amount}{unit}{COMPLEXITY_TEXT.get(complexity, '')}"
+    if paused:
+        text += f"，另扣除不计入处理期限的{paused}日"
+    computed = _date(due.due[0])
+    return given or computed, f"《{rule.name}》（{rule.document}）{clock.citation}", text, start
 
 
-def _timing(case: pd.Series, ctx: RenderContext, calendar: WorkCalendar | None) -> dict[str, str]:
-    due, rule, limit, start = due_date(case, calendar)
+def _timing(
+    case: pd.Series, ctx: RenderContext, calendar: WorkCalendar, rulebooks: Rulebooks
+) -> dict[str, str]:
+    due, rule, limit, start = due_date(case, calendar, rulebooks)
     decided = _date(_get(case, "decided_at"))
     today = ctx.generated_at.date()
     taken = f"{(decided - start).days}日（自然日）" if decided and start else DASH
@@ -186,8 +183,11 @@ def render_forwarded_report(
     out: Path,
     *,
     calendar: WorkCalendar | None = None,
+    rulebooks: Rulebooks | None = None,
 ) -> Path:
     """Render 《关于转办投诉（编号…）处理情况的报告》 for one ledger row.
+
+    The time limit comes from the configured rulebooks and working-day calendar (loaded when not given).
 
     ``out`` is a .docx path or a directory (file named after the forward reference). ``events`` (the
     events table, any complaints) adds the handling steps. Personal data are masked unless ``ctx.role``
@@ -225,7 +225,15 @@ def render_forwarded_report(
         "summary": text("summary"),
     }
     values.update(_texts(case))
-    values["t"] = _timing(case, ctx, calendar)
+    if calendar is None:
+        from tasks.calendar_files import load_calendar
+
+        calendar = load_calendar()
+    if rulebooks is None:
+        from tasks.rulebooks import load_rulebooks
+
+        rulebooks = load_rulebooks()
+    values["t"] = _timing(case, ctx, calendar, rulebooks)
     rows: list[dict[str, str]] = []
     if events is not None and not events.empty and _get(case, "complaint_id"):
         mine = events[events["complaint_id"].astype(str) == str(case["complaint_id"])]

@@ -14,6 +14,7 @@ import pytest
 
 from complaints.masking import contains_identifier
 from tasks.calendar_files import load_calendar
+from tasks.rulebooks import load_rulebooks
 from tasks.render import (
     RequirementError,
     context_from_settings,
@@ -91,15 +92,14 @@ def test_forwarded_rejected_and_pending(
 
 
 def test_due_date_rules() -> None:
-    cal = load_calendar()
+    cal, books = load_calendar(), load_rulebooks()
     case2013 = pd.Series(
         {"received_at": pd.Timestamp("2019-09-27 10:00"), "complexity": "simple", "clock_paused_days": 0}
     )
-    due, rule, _, start = due_date(case2013, cal)
-    assert "2013" in rule and start == dt.date(2019, 9, 27)
+    due, rule, limit, start = due_date(case2013, cal, books)
+    assert "2013" in rule and start == dt.date(2019, 9, 27) and limit == "10个工作日"
     # 10th working day after Fri 27 Sep 2019: Sun 29 Sep and Sat 12 Oct were make-up working days, 1-7 Oct off
     assert due == dt.date(2019, 10, 16)
-    assert due_date(case2013, None)[0] is None
     restarted = pd.Series(
         {
             "received_at": pd.Timestamp("2026-01-05"),
@@ -108,7 +108,9 @@ def test_due_date_rules() -> None:
             "clock_paused_days": 2,
         }
     )
-    assert due_date(restarted)[0] == dt.date(2026, 1, 27)  # 10 Jan + 15 + 2
+    due, rule, limit, _ = due_date(restarted, cal, books)
+    assert due == dt.date(2026, 1, 27)  # 10 Jan + 15 + 2
+    assert "2020" in rule and limit == "15日，另扣除不计入处理期限的2日"
 
 
 def test_rectification(ctx: Any, tmp_path: Path) -> None:
