@@ -278,7 +278,15 @@ class WatchReport:
     delivery_errors: tuple[str, ...] = ()
 
     def in_state(self, *states: State) -> list[Decision]:
-        return [d for d in self.decisions if d.state in states]
+        """Decisions in ``states``; a report-only filing (no flow, so the archive cannot know it was
+        made: the monthly tables) past its due date is never ``late`` here but :attr:`untracked`."""
+        return [d for d in self.decisions if d.state in states
+                and not (d.state == "late" and d.filing not in STARTABLE)]
+
+    @property
+    def untracked(self) -> list[Decision]:
+        """Report-only filings past their due date with no bundle (reminders, not problems)."""
+        return [d for d in self.decisions if d.state == "late" and d.filing not in STARTABLE]
 
     @property
     def failed_runs(self) -> list[RunOutcome]:
@@ -303,7 +311,7 @@ class WatchReport:
     @property
     def needs_notice(self) -> bool:
         """Anything an officer should hear about: due, at risk, late, unknown, or a run started."""
-        return bool(self.in_state("open", "at_risk", "late", "unknown") or self.runs)
+        return bool(self.in_state("open", "at_risk", "late", "unknown") or self.runs or self.untracked)
 
     def message(self) -> str:
         """One line for the Prefect state message and the e-mail subject."""
@@ -338,6 +346,9 @@ class WatchReport:
                 out += [f"{bullet}{_name(d)} due {d.due or '?'}"
                         + (f" (at risk from {d.at_risk_from})" if d.state == "at_risk" else "")
                         + (f" — {d.error}" if d.state == "unknown" else "") for d in items]
+        if self.untracked:
+            out.append("PAST DUE, NOT TRACKED (no flow: check they were published):")
+            out += [f"{bullet}{_name(d)} due {d.due}" for d in self.untracked]
         if self.runs:
             out.append("RUNS STARTED (已启动):")
             out += [f"{bullet}{_name(r)} via {r.launched_as}: {r.state}"
@@ -383,6 +394,7 @@ class WatchReport:
             "at_risk": rows("at_risk"),
             "due": rows("open"),
             "unknown": rows("unknown"),
+            "untracked_past_due": [d.to_dict() for d in self.untracked],
             "runs": [r.to_row() for r in self.runs],
             "failed_runs": [r.to_row() for r in self.failed_runs],
             "problems": self.problems,

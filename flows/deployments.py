@@ -94,3 +94,49 @@ def serve(loaded: Loaded, workdir: str | Path, limit: int | None = None) -> None
     from prefect import serve as prefect_serve
 
     prefect_serve(*build_deployments(loaded, workdir), limit=limit)
+
+
+# ------------------------------------------------------------------ Prefect server on SQLAlchemy 2.1
+
+
+def _drop_state(cls: Any, mapping: dict[str, Any], value: Any) -> None:
+    mapping.pop("state", None)  # SQLAlchemy 2.0 ignored this non-column key; Prefect inserts states itself
+
+
+def patch_prefect_server_for_sqlalchemy_21() -> bool:
+    """Make Prefect 3.8.8's scheduler work on SQLAlchemy 2.1; True when a patch was applied.
+
+    The server's scheduler bulk-inserts scheduled flow runs with a ``state`` key, which is a hybrid
+    property of the ORM model; SQLAlchemy 2.0 ignored such keys, 2.1 raises "Can't evaluate bulk DML
+    statement; please supply a bulk_dml decorated function", so **no cron schedule ever creates a
+    run**. This gives the hybrid a bulk-DML setter that drops the key from SQLAlchemy's private copy
+    of each row (Prefect inserts the run states right after, from its own list). No-op on SQLAlchemy
+    2.0 or when Prefect defines the setter itself. Remove once SQLAlchemy is pinned below 2.1 or
+    Prefect is fixed.
+    """
+    import sqlalchemy
+    from sqlalchemy.ext.hybrid import hybrid_property
+
+    major, minor = (int(x) for x in sqlalchemy.__version__.split(".")[:2])
+    if (major, minor) < (2, 1):
+        return False
+    from prefect.server.database import orm_models
+
+    patched = False
+    for cls in (orm_models.FlowRun, orm_models.TaskRun):
+        hybrid = cls.__dict__.get("state")
+        if isinstance(hybrid, hybrid_property) and hybrid.bulk_dml_setter is None:
+            hybrid.bulk_dml_setter = _drop_state  # type: ignore[assignment]
+            patched = True
+    return patched
+
+
+def run_prefect_server(host: str = "127.0.0.1", port: int = 4200) -> None:
+    """``prefect server start`` in this process, after :func:`patch_prefect_server_for_sqlalchemy_21`."""
+    patch_prefect_server_for_sqlalchemy_21()
+    import sys
+
+    from prefect.cli import app
+
+    sys.argv = ["prefect", "server", "start", "--host", host, "--port", str(port)]  # its CLI reads argv
+    app()

@@ -14,7 +14,8 @@ How a filing is started (``launch``, or the ``COMPLAINTS_WATCHER_LAUNCH`` enviro
 * ``auto`` (default): ``deployment`` when ``PREFECT_API_URL`` is set and the deployment exists,
   else ``subflow``; each run records which one was used.
 
-Monthly publication tables have no flow yet: they are reported (due / at risk / late), never started.
+Monthly publication tables have no flow yet: they are reported as due / at risk, never started; past
+their due date they are listed as reminders ("not tracked"), not as late, since no bundle can exist.
 The watcher run ends **Failed** (with the one-line summary as its state message) when a filing is
 late, a started run failed, a deadline cannot be computed, or a notification could not be delivered;
 otherwise Completed with the same summary. Both publish a markdown and a table artifact.

@@ -115,6 +115,18 @@ def serve(
     prefect_serve(*deployments, limit=limit)
 
 
+def prefect_server(
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="port to listen on")] = 4200,
+) -> None:
+    """`prefect server start`, with the fix that lets its scheduler create runs on SQLAlchemy 2.1
+    (plain `prefect server start` serves the API, but its cron schedules never fire with SQLAlchemy 2.1)."""
+    from flows.deployments import run_prefect_server
+
+    run_prefect_server(host, port)
+
+
 def register(app: typer.Typer) -> None:
     app.command("status")(status)
     app.command("serve")(serve)
+    app.command("prefect-server")(prefect_server)

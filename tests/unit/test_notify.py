@@ -144,7 +144,7 @@ def test_webhook_posts_the_report_as_json(webhook: tuple[str, Received, dict[str
     assert body == json.loads(json.dumps(notice.payload))
     assert body["at_risk"][0] == {"filing": "quarterly", "period": "2026Q3", "entity": "GD",
                                   "level": "branch", "due": "2026-10-15", "state": "at_risk", "bundle": None}
-    assert body["late"][0]["period"] == "2026-09" and body["ok"] is False
+    assert body["untracked_past_due"][0]["period"] == "2026-09" and body["ok"] is True
 
 
 Hook = tuple[str, Received, dict[str, int]]
@@ -175,11 +175,11 @@ def test_email_reaches_the_smtp_server(smtp_sink: tuple[int, Received]) -> None:
     (mail,) = got.mails
     assert mail["from"] == "watcher@example.cn" and mail["to"] == ["compliance@example.cn", "cs@example.cn"]
     msg = email.message_from_bytes(mail["data"], policy=email.policy.default)
-    assert "1 late, 1 at risk" in msg["Subject"] and "投诉报送" in msg["Subject"]
+    assert "1 at risk" in msg["Subject"] and "投诉报送" in msg["Subject"]
     body = msg.get_body(("plain",))
     assert body is not None and "quarterly 2026Q3 GD due 2026-10-15" in body.get_content()
     (attachment,) = list(msg.iter_attachments())
-    assert json.loads(attachment.get_content())["late"][0]["period"] == "2026-09"
+    assert json.loads(attachment.get_content())["at_risk"][0]["period"] == "2026Q3"
 
 
 def test_password_is_never_sent_unencrypted(smtp_sink: tuple[int, Received]) -> None:

@@ -222,12 +222,21 @@ def _report(**kwargs: Any) -> WatchReport:
 def test_report_problems_and_texts() -> None:
     report = _report()
     assert [d.state for d in report.decisions] == ["open", "at_risk", "late"]
-    assert not report.ok and report.problems == ["late: monthly 2026-09 HO (due 2026-10-12)"]
-    assert report.message() == "2026-10-13: 1 late, 1 at risk, 1 due"
-    assert "quarterly 2026Q3 GD due 2026-10-15 (at risk from 2026-10-12)" in report.text()
+    # the monthly tables have no flow, so no bundle can exist: past due is a reminder, not a problem
+    assert report.ok and report.problems == [] and report.needs_notice
+    assert report.message() == "2026-10-13: 1 at risk, 1 due"
+    text = report.text()
+    assert "quarterly 2026Q3 GD due 2026-10-15 (at risk from 2026-10-12)" in text
+    assert "NOT TRACKED" in text and "monthly 2026-09 HO due 2026-10-12" in text
     payload = report.payload()
-    assert [r["entity"] for r in payload["at_risk"]] == ["GD"] and payload["ok"] is False
+    assert [r["entity"] for r in payload["at_risk"]] == ["GD"] and payload["late"] == []
+    assert payload["untracked_past_due"][0]["period"] == "2026-09"
     assert "| quarterly | 2026Q3 | GD | 2026-10-15 | at_risk" in report.markdown()
+
+    late_q = decide_one(D(2026, 10, 16), *Q3_GD, build_calendar(), RULES)  # type: ignore[arg-type]
+    late_report = WatchReport(D(2026, 10, 16), (late_q,))
+    assert not late_report.ok and late_report.problems == ["late: quarterly 2026Q3 GD (due 2026-10-15)"]
+    assert late_report.message() == "2026-10-16: 1 late" and late_report.subject().startswith("投诉报送")
 
     failed = RunOutcome("quarterly", "2026Q3", "HO", "deployment", False, "FAILED", "boom", "abc")
     report2 = _report(runs=(failed,), delivery_errors=("webhook: HTTP 500",))

@@ -1,0 +1,221 @@
+"""Schedules on a REAL Prefect server (cron schedules do not run on the ephemeral one).
+
+Starts ``prefect server start`` on loopback with a temporary PREFECT_HOME and SQLite database, serves
+the deployments with ``complaints serve`` (a subprocess), checks the watcher's Cron schedule (08:30
+Asia/Shanghai) is live (the server's scheduler creates its runs at 00:30 UTC), triggers the watcher
+for 2026-10-13 (2026Q3 run window open since the make-up Saturday 10 October) and sees the quarterly
+filing runs started through their deployments and their bundles committed in the archive.
+Every subprocess is stopped by its own process group id at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+T = TypeVar("T")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _stop(proc: subprocess.Popen[bytes], grace: float = 20.0) -> None:
+    """Stop a process started with ``start_new_session`` and its children (its own group only)."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_for(what: str, probe: Callable[[], T | None], timeout: float, logs: list[Path],
+              procs: list[subprocess.Popen[bytes]], interval: float = 1.0) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for p in procs:
+            if p.poll() is not None:
+                tails = "\n".join(f"--- {log}\n{log.read_text(errors='replace')[-3000:]}" for log in logs)
+                raise AssertionError(f"a subprocess exited ({p.returncode}) while waiting for {what}\n"
+                                     f"{tails}")
+        value = probe()
+        if value is not None:
+            return value
+        time.sleep(interval)
+    tails = "\n".join(f"--- {log}\n{log.read_text(errors='replace')[-3000:]}" for log in logs)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{tails}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home}/server.db",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_UI_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
+    })
+    log = home / "server.log"
+    with open(log, "wb") as out:
+        # `complaints prefect-server` = `prefect server start` + the SQLAlchemy 2.1 scheduler fix
+        proc = subprocess.Popen([str(BIN / "complaints"), "prefect-server", "--host", "127.0.0.1",
+                                 "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        def healthy() -> bool | None:
+            try:
+                with urllib.request.urlopen(f"{api}/health", timeout=2) as r:
+                    return True if r.status == 200 else None
+            except OSError:
+                return None
+
+        _wait_for("the Prefect server's /api/health", healthy, 180, [log], [proc])
+        yield {"api": api, "home": home, "log": log, "proc": proc}
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, str]]:
+    from complaints.cli.demo import prepare_workdir
+    from tasks.demo_data import create_demo_source
+
+    wd = tmp_path_factory.mktemp("watch-wd")
+    saved = os.environ.get("COMPLAINTS_SIGNING_KEY_FILE")
+    config = prepare_workdir(wd, None)  # sets COMPLAINTS_SIGNING_KEY_FILE for this process
+    key_file = os.environ["COMPLAINTS_SIGNING_KEY_FILE"]
+    if saved is None:
+        os.environ.pop("COMPLAINTS_SIGNING_KEY_FILE")
+    else:
+        os.environ["COMPLAINTS_SIGNING_KEY_FILE"] = saved
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["entities"] = [e for e in data["entities"] if e["code"] in ("HO", "GD")]  # keep the test short
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    create_demo_source(f"sqlite:///{wd / 'demo_source.sqlite'}", complaints=2000)
+    yield wd, config, key_file
+
+
+def test_watcher_schedule_starts_quarterly_runs_via_deployments(
+        server: dict[str, Any], workdir: tuple[Path, Path, str]) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowFilter,
+        FlowFilterName,
+    )
+    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from tasks.stores import LocalStore
+
+    wd, config, key_file = workdir
+    api = server["api"]
+    serve_home = server["home"] / "serve-home"
+    serve_home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({"PREFECT_API_URL": api, "PREFECT_HOME": str(serve_home),
+                "PREFECT_RUNNER_POLL_FREQUENCY": "2", "COMPLAINTS_SIGNING_KEY_FILE": key_file})
+    serve_log = server["home"] / "serve.log"
+    with open(serve_log, "wb") as out:
+        serve = subprocess.Popen([str(BIN / "complaints"), "serve", "--config", str(config),
+                                  "--workdir", str(wd)],
+                                 env=env, cwd=str(server["home"]), stdout=out, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+    logs, procs = [serve_log, server["log"]], [serve, server["proc"]]
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+            def deployment() -> Any:
+                try:
+                    return client.read_deployment_by_name("deadline-watcher/daily")
+                except Exception:  # noqa: BLE001 - not registered yet
+                    return None
+
+            watcher = _wait_for("`complaints serve` to register the deployments", deployment, 120, logs,
+                                procs)
+            (sched,) = watcher.schedules
+            assert (sched.schedule.cron, sched.schedule.timezone, sched.active) == (
+                "30 8 * * *", "Asia/Shanghai", True)
+            for name in ("quarterly-filing/quarterly-HO", "quarterly-filing/quarterly-GD",
+                         "annual-self-inspection/annual-HO", "annual-self-inspection/annual-GD"):
+                assert str(client.read_deployment_by_name(name).entrypoint).startswith("flows.filing.")
+
+            # the real server's scheduler turns the Cron schedule into runs at 08:30 Shanghai = 00:30 UTC
+            def scheduled() -> list[Any] | None:
+                runs = client.read_flow_runs(deployment_filter=DeploymentFilter(
+                    id=DeploymentFilterId(any_=[watcher.id])), limit=50,
+                    sort=FlowRunSort.EXPECTED_START_TIME_ASC)
+                auto = [r for r in runs if r.auto_scheduled]
+                return auto or None
+
+            auto_runs = _wait_for("the scheduler to create the watcher's runs", scheduled, 60, logs, procs)
+            for r in auto_runs:
+                assert r.expected_start_time is not None
+                at = r.expected_start_time.astimezone(dt.UTC)
+                assert (at.hour, at.minute) == (0, 30)
+
+            # an officer (here: the test) triggers the watcher for a chosen day
+            run: Any = run_deployment("deadline-watcher/daily", parameters={"today": "2026-10-13"}, timeout=0,
+                                 as_subflow=False)
+
+            def finished() -> Any:
+                fr = client.read_flow_run(run.id)
+                return fr if fr.state is not None and fr.state.is_final() else None
+
+            done = _wait_for("the watcher run to finish", finished, 240, logs, procs, interval=2)
+            assert done.state.type.value == "COMPLETED", (done.state.message, serve_log.read_text()[-4000:])
+            assert "2 started (0 failed)" in (done.state.message or "")
+
+            quarterly = client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=["quarterly-filing"])),
+                                              limit=50, sort=FlowRunSort.EXPECTED_START_TIME_ASC)
+            by_entity = {r.parameters["entity"]: r for r in quarterly}
+            assert set(by_entity) == {"HO", "GD"}
+            for entity, r in by_entity.items():
+                assert r.state is not None and r.state.type.value == "COMPLETED"
+                assert r.parameters["period"] == "2026Q3" and r.parameters["trigger"] == "deadline-watcher"
+                assert r.deployment_id is not None  # started through its deployment, not in-process
+                assert r.parent_task_run_id is not None  # linked to the watcher run as a child
+                dep = client.read_deployment(r.deployment_id)
+                assert dep.name == f"quarterly-{entity}"
+            # the REST API directly: the sync client's read_artifacts sends nulls this server rejects
+            found = httpx.post(f"{api}/artifacts/filter", json={
+                "artifacts": {"key": {"any_": ["deadline-watch"]}}, "limit": 10, "offset": 0},
+                timeout=10).json()
+            watch_md = [a for a in found if a["flow_run_id"] == str(run.id)]
+            assert watch_md and "quarterly 2026Q3 HO via deployment: COMPLETED" in watch_md[0]["data"]
+
+        store = LocalStore(wd / "archive")
+        for entity in ("HO", "GD"):
+            (bundle,) = store.list("quarterly", entity, "2026Q3")
+            assert store.exists(bundle) and "bagit.txt" in store.files(bundle)
+    finally:
+        _stop(serve)
