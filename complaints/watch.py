@@ -310,8 +310,11 @@ class WatchReport:
 
     @property
     def needs_notice(self) -> bool:
-        """Anything an officer should hear about: due, at risk, late, unknown, or a run started."""
-        return bool(self.in_state("open", "at_risk", "late", "unknown") or self.runs or self.untracked)
+        """Anything an officer should hear about: due, at risk, late, unknown, a run started, or a
+        report-only filing that passed its due date yesterday (once, not every day after)."""
+        yesterday = self.today - dt.timedelta(days=1)
+        return bool(self.in_state("open", "at_risk", "late", "unknown") or self.runs
+                    or any(d.due == yesterday for d in self.untracked))
 
     def message(self) -> str:
         """One line for the Prefect state message and the e-mail subject."""

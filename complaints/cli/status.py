@@ -99,7 +99,8 @@ def serve(
 
         if not PREFECT_API_URL.value():
             typer.echo("error: `complaints serve` needs a Prefect server (schedules do not run on the "
-                       "ephemeral one). Start one with\n  prefect server start --host 127.0.0.1 --port 4200\n"
+                       "ephemeral one). Start one with\n"
+                       "  complaints prefect-server --host 127.0.0.1 --port 4200\n"
                        "and run\n  PREFECT_API_URL=http://127.0.0.1:4200/api complaints serve", err=True)
             raise typer.Exit(EXIT_CONFIG)
     from flows.deployments import build_deployments

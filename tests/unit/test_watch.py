@@ -233,6 +233,11 @@ def test_report_problems_and_texts() -> None:
     assert payload["untracked_past_due"][0]["period"] == "2026-09"
     assert "| quarterly | 2026Q3 | GD | 2026-10-15 | at_risk" in report.markdown()
 
+    m09 = decide_one(D(2026, 10, 13), *M09, build_calendar(), RULES)  # type: ignore[arg-type]
+    assert WatchReport(D(2026, 10, 13), (m09,)).needs_notice  # the day after its due date: once
+    m09_later = decide_one(D(2026, 10, 14), *M09, build_calendar(), RULES)  # type: ignore[arg-type]
+    assert not WatchReport(D(2026, 10, 14), (m09_later,)).needs_notice  # not every day after
+
     late_q = decide_one(D(2026, 10, 16), *Q3_GD, build_calendar(), RULES)  # type: ignore[arg-type]
     late_report = WatchReport(D(2026, 10, 16), (late_q,))
     assert not late_report.ok and late_report.problems == ["late: quarterly 2026Q3 GD (due 2026-10-15)"]

@@ -1,0 +1,107 @@
+"""The deadline watcher flow in-process (subflow launch, Prefect's ephemeral server): final states,
+a failed filing run, a real quarterly bundle, and the webhook notification (local receiver)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from complaints.cli.demo import prepare_workdir  # first: sets Prefect's ephemeral startup timeout
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def hook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    got: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server API)
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook/secret-token", got
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    from tasks.demo_data import create_demo_source
+
+    monkeypatch.setenv("COMPLAINTS_SIGNING_KEY_FILE", "")  # restored after the test
+    monkeypatch.delenv("COMPLAINTS_DEMO_SOURCE_URL", raising=False)
+    monkeypatch.delenv("COMPLAINTS_WATCHER_LAUNCH", raising=False)
+    config = prepare_workdir(tmp_path, None)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["entities"] = [e for e in data["entities"] if e["code"] == "HO"]
+    data["schedules"] = {"watcher_time": "08:30", "timezone": "Asia/Shanghai",
+                         "notifier": {"webhook_url_env": "WATCH_HOOK_URL"}}
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    create_demo_source(f"sqlite:///{tmp_path / 'demo_source.sqlite'}", complaints=1500)
+    return tmp_path, config
+
+
+def test_watcher_flow_states_runs_and_notifications(workdir: tuple[Path, Path], hook: tuple[str, list[Any]],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.watch import deadline_watcher
+    from tasks.stores import LocalStore
+
+    wd, config = workdir
+    url, got = hook
+    monkeypatch.setenv("WATCH_HOOK_URL", url)
+    store = LocalStore(wd / "archive")
+    common: dict[str, Any] = {"config": str(config), "workdir": str(wd), "return_state": True}
+
+    # 1. a day after the head office's Q3 due date, nothing started: Failed, "late" notified
+    state = deadline_watcher(today="2026-10-21", start_runs=False, **common)
+    assert state.is_failed() and state.message == "2026-10-21: 1 late"
+    summary: Any = state.result(raise_on_failure=False)
+    assert summary["problems"] == ["late: quarterly 2026Q3 HO (due 2026-10-20)"]
+    assert [r["period"] for r in got[-1]["late"]] == ["2026Q3"] and got[-1]["ok"] is False
+    assert store.list() == []
+
+    # 2. the source cannot be reached: the started run fails, so does the watcher
+    monkeypatch.setenv("COMPLAINTS_DEMO_SOURCE_URL", f"sqlite:///{wd / 'missing-dir' / 'x.sqlite'}")
+    state = deadline_watcher(today="2026-10-13", launch="subflow", **common)
+    assert state.is_failed() and "1 started (1 failed)" in (state.message or "")
+    (run,) = got[-1]["failed_runs"]
+    assert (run["filing"], run["period"], run["entity"], run["launched_as"]) == (
+        "quarterly", "2026Q3", "HO", "subflow")
+    assert run["state"] == "FAILED" and run["bundle"] is None
+    assert store.list() == []
+
+    # 3. source back, launch "auto" without a Prefect server → subflow; the bundle is committed
+    monkeypatch.delenv("COMPLAINTS_DEMO_SOURCE_URL")
+    state = deadline_watcher(today="2026-10-13", **common)
+    assert state.is_completed(), state.message
+    (bundle,) = store.list("quarterly", "HO", "2026Q3")
+    summary = state.result()
+    (run,) = summary["runs"]
+    assert run["ok"] and run["launched_as"] == "subflow" and run["bundle"] == bundle
+    assert got[-1]["runs"][0]["bundle"] == bundle and got[-1]["ok"] is True
+    row = next(d for d in summary["decisions"] if d["period"] == "2026Q3")
+    assert row["state"] in ("filed", "filed_late") and row["bundle"] == bundle and row["action"] is None
+
+    # 4. the next day: filed, nothing to start, nothing to say (no notification)
+    before = len(got)
+    state = deadline_watcher(today="2026-10-14", **common)
+    assert state.is_completed() and state.result()["runs"] == [] and len(got) == before
+    assert store.list("quarterly", "HO", "2026Q3") == [bundle]
