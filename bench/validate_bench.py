@@ -1,3 +1,4 @@
+# mypy: disable-error-code="call-overload"
 """Benchmark the quality gate: validation time for an N-row ledger as a ratio to reading its Parquet.
 
     .venv/bin/python bench/validate_bench.py --rows 1000000 [--defect-rate 0.001] [--profile]
@@ -33,53 +34,68 @@ def make_ledger(rows: int, defect_rate: float = 0.001, seed: int = 7) -> pd.Data
     closed = decided + rng.integers(0, 5 * 86400, rows).astype("timedelta64[s]")
     undecided = rng.random(rows) < 0.1
     line = np.where(rng.random(rows) < 0.5, "life", "property")
-    product = np.where(line == "life", rng.choice(["health", "accident", "annuity"], rows),
-                       rng.choice(["motor", "guarantee", "property_other"], rows))
+    product = np.where(
+        line == "life",
+        rng.choice(["health", "accident", "annuity"], rows),
+        rng.choice(["motor", "guarantee", "property_other"], rows),
+    )
     forwarded = rng.random(rows) < 0.05
     ids = np.char.add("C", np.arange(rows).astype(str))
     repeat = np.where(rng.random(rows) < 0.03, np.char.add("C", (np.arange(rows) // 2).astype(str)), None)
     repeat = np.where(repeat == ids, None, repeat)
-    frame = pd.DataFrame({
-        "complaint_id": ids,
-        "entity_code": rng.choice(["B01", "B02", "B03", "B04"], rows),
-        "branch_code": rng.choice(["B01", "B02", "B03", "B04", "B05"], rows),
-        "province": rng.choice(["北京", "上海", "广东", "四川"], rows),
-        "received_at": received.astype("datetime64[us]"),
-        "channel": rng.choice(["phone", "online", "letter", "visit"], rows),
-        "business_line": line, "product_line": product,
-        "category": rng.choice(["claims", "sales", "surrender", "policy_service"], rows),
-        "extra_categories": np.where(rng.random(rows) < 0.2, "sales;claims", None),
-        "severity": rng.choice(["general", "venting", "major"], rows, p=[0.8, 0.15, 0.05]),
-        "amount_involved": rng.gamma(2.0, 3000.0, rows).round(2),
-        "group_size": np.ones(rows, dtype=np.int64),
-        "media_exposed": rng.random(rows) < 0.01,
-        "regulator_forwarded": forwarded,
-        "forwarded_at": np.where(forwarded, received - np.timedelta64(86400, "s"), np.datetime64("NaT")),
-        "forward_ref": np.where(forwarded, np.char.add("JG", np.arange(rows).astype(str)), None),
-        "acknowledged_at": (received + np.timedelta64(3600, "s")).astype("datetime64[us]"),
-        "accepted": np.ones(rows, dtype=bool),
-        "decided_at": np.where(undecided, np.datetime64("NaT"), decided).astype("datetime64[us]"),
-        "closed_at": np.where(undecided, np.datetime64("NaT"), closed).astype("datetime64[us]"),
-        "outcome": np.where(undecided, None, "customer_accepted"),
-        "valid": rng.random(rows) < 0.9,
-        "repeat_of": repeat,
-        "summary": np.where(rng.random(rows) < 0.5, "客户反映理赔时效慢", "对销售人员解释不满"),
-    })
+    frame = pd.DataFrame(
+        {
+            "complaint_id": ids,
+            "entity_code": rng.choice(["B01", "B02", "B03", "B04"], rows),
+            "branch_code": rng.choice(["B01", "B02", "B03", "B04", "B05"], rows),
+            "province": rng.choice(["北京", "上海", "广东", "四川"], rows),
+            "received_at": received.astype("datetime64[us]"),
+            "channel": rng.choice(["phone", "online", "letter", "visit"], rows),
+            "business_line": line,
+            "product_line": product,
+            "category": rng.choice(["claims", "sales", "surrender", "policy_service"], rows),
+            "extra_categories": np.where(rng.random(rows) < 0.2, "sales;claims", None),
+            "severity": rng.choice(["general", "venting", "major"], rows, p=[0.8, 0.15, 0.05]),
+            "amount_involved": rng.gamma(2.0, 3000.0, rows).round(2),
+            "group_size": np.ones(rows, dtype=np.int64),
+            "media_exposed": rng.random(rows) < 0.01,
+            "regulator_forwarded": forwarded,
+            "forwarded_at": np.where(forwarded, received - np.timedelta64(86400, "s"), np.datetime64("NaT")),
+            "forward_ref": np.where(forwarded, np.char.add("JG", np.arange(rows).astype(str)), None),
+            "acknowledged_at": (received + np.timedelta64(3600, "s")).astype("datetime64[us]"),
+            "accepted": np.ones(rows, dtype=bool),
+            "decided_at": np.where(undecided, np.datetime64("NaT"), decided).astype("datetime64[us]"),
+            "closed_at": np.where(undecided, np.datetime64("NaT"), closed).astype("datetime64[us]"),
+            "outcome": np.where(undecided, None, "customer_accepted"),
+            "valid": rng.random(rows) < 0.9,
+            "repeat_of": repeat,
+            "summary": np.where(rng.random(rows) < 0.5, "客户反映理赔时效慢", "对销售人员解释不满"),
+        }
+    )
     k = int(rows * defect_rate)
     if k:
         bad = rng.choice(rows, k, replace=False)
         third = max(k // 3, 1)
         frame.loc[bad[:third], "decided_at"] = frame.loc[bad[:third], "received_at"] - pd.Timedelta(days=2)
-        frame.loc[bad[third:2 * third], "channel"] = "pigeon"
-        frame.loc[bad[2 * third:], "amount_involved"] = -1.0
+        frame.loc[bad[third : 2 * third], "channel"] = "pigeon"
+        frame.loc[bad[2 * third :], "amount_involved"] = -1.0
     return frame
 
 
 def exposure_for(ledger: pd.DataFrame) -> pd.DataFrame:
     pairs = ledger[["entity_code", "business_line"]].drop_duplicates()
-    rows = [{"entity_code": e, "period": q, "business_line": b, "premium": 5e8, "policies": 200000,
-             "insured_persons": 300000 if b == "life" else None}
-            for e, b in pairs.itertuples(index=False) for q in ("2026Q1", "2026Q2", "2026Q3", "2026Q4")]
+    rows = [
+        {
+            "entity_code": e,
+            "period": q,
+            "business_line": b,
+            "premium": 5e8,
+            "policies": 200000,
+            "insured_persons": 300000 if b == "life" else None,
+        }
+        for e, b in pairs.itertuples(index=False)
+        for q in ("2026Q1", "2026Q2", "2026Q3", "2026Q4")
+    ]
     return pd.DataFrame(rows)
 
 
@@ -93,6 +109,7 @@ def main() -> None:
     t0 = time.perf_counter()
     from complaints.periods import Period
     from tasks.validate import run_quality_gate
+
     t_import = time.perf_counter() - t0
 
     ledger = make_ledger(args.rows, args.defect_rate)
@@ -106,13 +123,15 @@ def main() -> None:
         t_read = time.perf_counter() - t0
 
     def gate() -> object:
-        return run_quality_gate(frame, exposure, None, period=Period.parse("2026"),
-                                as_of=dt.datetime(2026, 9, 30, 23, 59))
+        return run_quality_gate(
+            frame, exposure, None, period=Period.parse("2026"), as_of=dt.datetime(2026, 9, 30, 23, 59)
+        )
 
     t0 = time.perf_counter()
     if args.profile:
         import cProfile
         import pstats
+
         prof = cProfile.Profile()
         result = prof.runcall(gate)
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
@@ -121,10 +140,14 @@ def main() -> None:
     t_gate = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rec = result.reconciliation["ledger"]  # type: ignore[attr-defined]
-    print(f"rows={args.rows} read_parquet={t_read:.2f}s gate={t_gate:.2f}s ratio={t_gate / t_read:.1f}x "
-          f"peak_rss={peak_mb:.0f}MB gx_import={t_import:.1f}s")
-    print(f"reconciliation: read={rec['read']} accepted={rec['accepted']} quarantined={rec['quarantined']} "
-          f"by_check={rec['by_check']}")
+    print(
+        f"rows={args.rows} read_parquet={t_read:.2f}s gate={t_gate:.2f}s ratio={t_gate / t_read:.1f}x "
+        f"peak_rss={peak_mb:.0f}MB gx_import={t_import:.1f}s"
+    )
+    print(
+        f"reconciliation: read={rec['read']} accepted={rec['accepted']} quarantined={rec['quarantined']} "
+        f"by_check={rec['by_check']}"
+    )
     failed = [(r.id, r.failing_rows) for r in result.results if not r.passed]  # type: ignore[attr-defined]
     print(f"failed checks: {failed}")
 

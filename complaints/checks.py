@@ -75,16 +75,25 @@ class Check:
     def meta(self) -> dict[str, Any]:
         """The expectation ``meta`` (GX renders ``notes`` in Data Docs)."""
         return {
-            "check_id": self.id, "severity": self.severity, "level": self.level,
-            "description_zh": self.description_zh, "description_en": self.description_en,
-            "notes": {"format": "markdown", "content": [
-                f"**{self.id}** ({self.severity}, {self.level}) {self.description_zh} / {self.description_en}"]},
+            "check_id": self.id,
+            "severity": self.severity,
+            "level": self.level,
+            "description_zh": self.description_zh,
+            "description_en": self.description_en,
+            "notes": {
+                "format": "markdown",
+                "content": [
+                    f"**{self.id}** ({self.severity}, {self.level}) "
+                    f"{self.description_zh} / {self.description_en}"
+                ],
+            },
         }
 
 
 # --------------------------------------------------------------------------------------------------
 # Vectorised conditions: frame -> boolean ndarray, True where the row FAILS the check.
 # --------------------------------------------------------------------------------------------------
+
 
 def _present(s: pd.Series) -> np.ndarray:
     return s.notna().to_numpy(dtype=bool)
@@ -97,12 +106,17 @@ def self_link(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 def _codes(*series: pd.Series) -> list[np.ndarray]:
     """Shared integer codes for several text columns (-1 = missing), via one ``pd.factorize``."""
-    joined = pd.concat([pd.Series(x.to_numpy(), dtype=x.dtype) if isinstance(x.dtype, pd.CategoricalDtype)
-                        else x for x in series], ignore_index=True)
+    joined = pd.concat(
+        [
+            pd.Series(x.to_numpy(), dtype=x.dtype) if isinstance(x.dtype, pd.CategoricalDtype) else x
+            for x in series
+        ],
+        ignore_index=True,
+    )
     codes, _ = pd.factorize(joined.astype("str") if joined.dtype == object else joined)
     out, start = [], 0
     for x in series:
-        out.append(codes[start:start + len(x)])
+        out.append(codes[start : start + len(x)])
         start += len(x)
     return out
 
@@ -167,8 +181,13 @@ def product_line_mismatch(frame: pd.DataFrame) -> np.ndarray:
 def _text_columns(frame: pd.DataFrame, table: str) -> list[str]:
     declared = {c.name: c.kind for c in L.TABLES[table]}
     cols = [name for name, kind in declared.items() if kind == "text" and name in frame.columns]
-    extra = [c for c in frame.columns if c not in declared and not str(c).startswith("_")
-             and (pd.api.types.is_string_dtype(frame[c].dtype) or frame[c].dtype == object)]
+    extra = [
+        c
+        for c in frame.columns
+        if c not in declared
+        and not str(c).startswith("_")
+        and (pd.api.types.is_string_dtype(frame[c].dtype) or frame[c].dtype == object)
+    ]
     return cols + extra
 
 
@@ -181,8 +200,11 @@ def _arrow_text(s: pd.Series) -> pa.ChunkedArray:
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype("str")
     arr = getattr(s.array, "_pa_array", None)
-    if isinstance(arr, pa.ChunkedArray) and pa.types.is_string(arr.type) or (
-            isinstance(arr, pa.ChunkedArray) and pa.types.is_large_string(arr.type)):
+    if (
+        isinstance(arr, pa.ChunkedArray)
+        and pa.types.is_string(arr.type)
+        or (isinstance(arr, pa.ChunkedArray) and pa.types.is_large_string(arr.type))
+    ):
         return arr
     return pa.chunked_array([pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)])
 
@@ -207,6 +229,7 @@ def contains_pattern(frame: pd.DataFrame, pattern: str, table: str = "ledger") -
 
 def mask_identifiers(text: pd.Series) -> pd.Series:
     """Mask resident ID and mobile numbers in text (keep the first 3 and last 2 characters)."""
+
     def _mask(m: Any) -> str:
         s = m.group(0)
         return s[:3] + "*" * max(len(s) - 5, 0) + s[-2:]
@@ -234,8 +257,9 @@ def parse_failures(raw: pd.DataFrame, normalized: pd.DataFrame, table: str) -> p
     return flags
 
 
-def exposure_gaps(ledger: pd.DataFrame, exposure: pd.DataFrame, period: Period | None,
-                  entities: Iterable[str]) -> list[str]:
+def exposure_gaps(
+    ledger: pd.DataFrame, exposure: pd.DataFrame, period: Period | None, entities: Iterable[str]
+) -> list[str]:
     """``entity/line`` keys in scope with no denominator row (``entity/*`` for an entity without cases).
 
     Scope: the entities given × the business lines of their ledger rows (received in ``period`` when
@@ -282,90 +306,242 @@ def exposure_gaps(ledger: pd.DataFrame, exposure: pd.DataFrame, period: Period |
 # The catalogue
 # --------------------------------------------------------------------------------------------------
 
+
 def _not_null(cid: str, table: str, column: str, label: str) -> Check:
-    return Check(cid, table, "row", "blocking", f"必填项“{label}”({column})不得为空",
-                 f"required column {column} must not be empty", (column,),
-                 gx_type="expect_column_values_to_not_be_null", gx_kwargs={"column": column})
+    return Check(
+        cid,
+        table,
+        "row",
+        "blocking",
+        f"必填项“{label}”({column})不得为空",
+        f"required column {column} must not be empty",
+        (column,),
+        gx_type="expect_column_values_to_not_be_null",
+        gx_kwargs={"column": column},
+    )
 
 
 def _in_set(cid: str, table: str, column: str, label: str, codes: Iterable[str]) -> Check:
-    return Check(cid, table, "row", "blocking", f"“{label}”({column})须为规定代码",
-                 f"{column} must be one of the listed codes", (column,),
-                 gx_type="expect_column_values_to_be_in_set",
-                 gx_kwargs={"column": column, "value_set": sorted(codes)})
+    return Check(
+        cid,
+        table,
+        "row",
+        "blocking",
+        f"“{label}”({column})须为规定代码",
+        f"{column} must be one of the listed codes",
+        (column,),
+        gx_type="expect_column_values_to_be_in_set",
+        gx_kwargs={"column": column, "value_set": sorted(codes)},
+    )
 
 
 def _order(cid: str, early: str, late: str, zh: str, severity: Severity = "blocking") -> Check:
-    return Check(cid, "ledger", "row", severity, zh, f"{early} must not be after {late}",
-                 ("complaint_id", early, late),
-                 gx_type="expect_column_pair_values_a_to_be_greater_than_b",
-                 gx_kwargs={"column_A": late, "column_B": early, "or_equal": True,
-                            "ignore_row_if": "either_value_is_missing"})
+    return Check(
+        cid,
+        "ledger",
+        "row",
+        severity,
+        zh,
+        f"{early} must not be after {late}",
+        ("complaint_id", early, late),
+        gx_type="expect_column_pair_values_a_to_be_greater_than_b",
+        gx_kwargs={
+            "column_A": late,
+            "column_B": early,
+            "or_equal": True,
+            "ignore_row_if": "either_value_is_missing",
+        },
+    )
 
 
 def _not_future(cid: str, table: str, column: str, label: str) -> Check:
-    return Check(cid, table, "row", "blocking", f"“{label}”({column})不得晚于数据截止时间(as-of)",
-                 f"{column} must not be after the run's as-of time", (column,),
-                 gx_type="expect_column_values_to_be_between",
-                 gx_kwargs={"column": column, "max_value": AS_OF})
+    return Check(
+        cid,
+        table,
+        "row",
+        "blocking",
+        f"“{label}”({column})不得晚于数据截止时间(as-of)",
+        f"{column} must not be after the run's as-of time",
+        (column,),
+        gx_type="expect_column_values_to_be_between",
+        gx_kwargs={"column": column, "max_value": AS_OF},
+    )
 
 
-def _required_if(cid: str, column: str, condition: str, zh: str, en: str, cols: tuple[str, ...],
-                 severity: Severity = "blocking") -> Check:
-    return Check(cid, "ledger", "row", severity, zh, en, cols,
-                 gx_type="expect_column_values_to_not_be_null",
-                 gx_kwargs={"column": column, "row_condition": condition, "condition_parser": "pandas"})
+def _required_if(
+    cid: str,
+    column: str,
+    condition: str,
+    zh: str,
+    en: str,
+    cols: tuple[str, ...],
+    severity: Severity = "blocking",
+) -> Check:
+    return Check(
+        cid,
+        "ledger",
+        "row",
+        severity,
+        zh,
+        en,
+        cols,
+        gx_type="expect_column_values_to_not_be_null",
+        gx_kwargs={"column": column, "row_condition": condition, "condition_parser": "pandas"},
+    )
 
 
-def _min(cid: str, table: str, column: str, minimum: float, zh: str, en: str, strict: bool = False,
-         severity: Severity = "blocking") -> Check:
+def _min(
+    cid: str,
+    table: str,
+    column: str,
+    minimum: float,
+    zh: str,
+    en: str,
+    strict: bool = False,
+    severity: Severity = "blocking",
+) -> Check:
     kwargs: dict[str, Any] = {"column": column, "min_value": minimum}
     if strict:
         kwargs["strict_min"] = True
-    return Check(cid, table, "row", severity, zh, en, (column,),
-                 gx_type="expect_column_values_to_be_between", gx_kwargs=kwargs)
+    return Check(
+        cid,
+        table,
+        "row",
+        severity,
+        zh,
+        en,
+        (column,),
+        gx_type="expect_column_values_to_be_between",
+        gx_kwargs=kwargs,
+    )
 
 
-def _custom(cid: str, table: str, level: Level, severity: Severity, zh: str, en: str,
-            columns: tuple[str, ...], fn: Callable[[pd.DataFrame], np.ndarray],
-            gx_columns: tuple[str, ...] | None = None) -> Check:
+def _custom(
+    cid: str,
+    table: str,
+    level: Level,
+    severity: Severity,
+    zh: str,
+    en: str,
+    columns: tuple[str, ...],
+    fn: Callable[[pd.DataFrame], np.ndarray],
+    gx_columns: tuple[str, ...] | None = None,
+) -> Check:
     CONDITIONS[cid] = fn
     gx_columns = gx_columns or columns
     if len(gx_columns) < 2:  # a GX multicolumn domain needs two columns
         gx_columns = ("complaint_id", *gx_columns)
-    return Check(cid, table, level, severity, zh, en, columns, gx_type=CUSTOM_EXPECTATION,
-                 gx_kwargs={"column_list": list(gx_columns), "check_id": cid,
-                            "ignore_row_if": "never"})
+    return Check(
+        cid,
+        table,
+        level,
+        severity,
+        zh,
+        en,
+        columns,
+        gx_type=CUSTOM_EXPECTATION,
+        gx_kwargs={"column_list": list(gx_columns), "check_id": cid, "ignore_row_if": "never"},
+    )
 
 
 def _ledger_checks() -> list[Check]:
     labels = {c.name: c.label for c in L.LEDGER_COLUMNS}
     checks: list[Check] = [
-        Check("L000", "ledger", "row", "blocking", "取值无法解析(日期、数字或是/否格式错误)",
-              "a value cannot be parsed (bad date, number or yes/no)", (), engine="pandas"),
-        Check("L100", "ledger", "table", "blocking", "缺少必填列", "a required column is missing", (),
-              engine="pandas"),
+        Check(
+            "L000",
+            "ledger",
+            "row",
+            "blocking",
+            "取值无法解析(日期、数字或是/否格式错误)",
+            "a value cannot be parsed (bad date, number or yes/no)",
+            (),
+            engine="pandas",
+        ),
+        Check(
+            "L100",
+            "ledger",
+            "table",
+            "blocking",
+            "缺少必填列",
+            "a required column is missing",
+            (),
+            engine="pandas",
+        ),
     ]
-    required = {"L001": "complaint_id", "L002": "entity_code", "L003": "branch_code", "L004": "province",
-                "L005": "received_at", "L006": "channel", "L007": "business_line", "L008": "category",
-                "L009": "severity", "L010": "regulator_forwarded", "L011": "valid"}
+    required = {
+        "L001": "complaint_id",
+        "L002": "entity_code",
+        "L003": "branch_code",
+        "L004": "province",
+        "L005": "received_at",
+        "L006": "channel",
+        "L007": "business_line",
+        "L008": "category",
+        "L009": "severity",
+        "L010": "regulator_forwarded",
+        "L011": "valid",
+    }
     checks += [_not_null(cid, "ledger", col, labels[col]) for cid, col in required.items()]
-    checks.append(Check("L012", "ledger", "table", "blocking", "投诉编号不得重复",
-                        "complaint_id must be unique", ("complaint_id",),
-                        gx_type="expect_column_values_to_be_unique", gx_kwargs={"column": "complaint_id"}))
-    coded = {"L013": "channel", "L014": "business_line", "L015": "product_line", "L016": "category",
-             "L017": "severity", "L018": "rejection_reason", "L019": "complexity", "L020": "outcome",
-             "L021": "responsible_dept", "L022": "satisfaction"}
+    checks.append(
+        Check(
+            "L012",
+            "ledger",
+            "table",
+            "blocking",
+            "投诉编号不得重复",
+            "complaint_id must be unique",
+            ("complaint_id",),
+            gx_type="expect_column_values_to_be_unique",
+            gx_kwargs={"column": "complaint_id"},
+        )
+    )
+    coded = {
+        "L013": "channel",
+        "L014": "business_line",
+        "L015": "product_line",
+        "L016": "category",
+        "L017": "severity",
+        "L018": "rejection_reason",
+        "L019": "complexity",
+        "L020": "outcome",
+        "L021": "responsible_dept",
+        "L022": "satisfaction",
+    }
     checks += [_in_set(cid, "ledger", col, labels[col], L.CODE_LISTS[col]) for cid, col in coded.items()]
-    ledger_text = ("complaint_id", "entity_code", "branch_code", "province", "extra_categories",
-                   "forward_ref", "repeat_of", "escalation_of", "complainant_ref", "policy_no", "summary")
+    ledger_text = (
+        "complaint_id",
+        "entity_code",
+        "branch_code",
+        "province",
+        "extra_categories",
+        "forward_ref",
+        "repeat_of",
+        "escalation_of",
+        "complainant_ref",
+        "policy_no",
+        "summary",
+    )
     checks += [
-        _custom("L023", "ledger", "row", "blocking", "其他事由(extra_categories)须为规定事由代码，以分号分隔",
-                "extra_categories must be ;-separated category codes", ("extra_categories",),
-                extra_category_codes),
-        _custom("L024", "ledger", "row", "warning", "产品类型与业务类型不一致",
-                "product_line does not belong to business_line", ("business_line", "product_line"),
-                product_line_mismatch),
+        _custom(
+            "L023",
+            "ledger",
+            "row",
+            "blocking",
+            "其他事由(extra_categories)须为规定事由代码，以分号分隔",
+            "extra_categories must be ;-separated category codes",
+            ("extra_categories",),
+            extra_category_codes,
+        ),
+        _custom(
+            "L024",
+            "ledger",
+            "row",
+            "warning",
+            "产品类型与业务类型不一致",
+            "product_line does not belong to business_line",
+            ("business_line", "product_line"),
+            product_line_mismatch,
+        ),
         _order("L025", "received_at", "acknowledged_at", "确认收到时间不得早于收到投诉时间"),
         _order("L026", "received_at", "decided_at", "处理决定告知时间不得早于收到投诉时间"),
         _order("L027", "decided_at", "closed_at", "结案时间不得早于处理决定告知时间"),
@@ -377,59 +553,181 @@ def _ledger_checks() -> list[Check]:
         _order("L033", "received_at", "revisited_at", "回访时间不得早于收到投诉时间", "warning"),
         _order("L034", "received_at", "review_requested_at", "核查申请时间不得早于收到投诉时间"),
     ]
-    times = {"L035": "received_at", "L036": "forwarded_at", "L037": "acknowledged_at",
-             "L038": "clock_restarted_at", "L039": "decided_at", "L040": "closed_at",
-             "L041": "review_requested_at", "L042": "review_decided_at", "L043": "revisited_at"}
+    times = {
+        "L035": "received_at",
+        "L036": "forwarded_at",
+        "L037": "acknowledged_at",
+        "L038": "clock_restarted_at",
+        "L039": "decided_at",
+        "L040": "closed_at",
+        "L041": "review_requested_at",
+        "L042": "review_decided_at",
+        "L043": "revisited_at",
+    }
     checks += [_not_future(cid, "ledger", col, labels[col]) for cid, col in times.items()]
     checks += [
-        _required_if("L044", "outcome", "closed_at.notna()", "已结案的投诉须填写结案方式",
-                     "outcome is required when closed_at is set", ("closed_at", "outcome")),
-        _required_if("L045", "rejection_reason", "accepted == False", "不予受理的投诉须填写不予受理原因",
-                     "rejection_reason is required when accepted is false", ("accepted", "rejection_reason")),
-        _required_if("L046", "forwarded_at", "regulator_forwarded == True", "监管转办投诉须填写转送日期",
-                     "forwarded_at is required when regulator_forwarded", ("regulator_forwarded", "forwarded_at")),
-        _required_if("L047", "forward_ref", "regulator_forwarded == True", "监管转办投诉须填写转办编号",
-                     "forward_ref is required when regulator_forwarded", ("regulator_forwarded", "forward_ref")),
-        _required_if("L048", "closed_at", "outcome.notna()", "填写了结案方式的投诉应有结案时间",
-                     "closed_at should be set when outcome is", ("outcome", "closed_at"), "warning"),
-        _required_if("L049", "review_requested_at", "review_decided_at.notna()", "有核查决定的投诉应有核查申请时间",
-                     "review_requested_at should be set when review_decided_at is",
-                     ("review_decided_at", "review_requested_at"), "warning"),
-        _required_if("L050", "decided_at", "review_requested_at.notna()", "申请核查的投诉应已有处理决定",
-                     "decided_at should be set when a review was requested",
-                     ("review_requested_at", "decided_at"), "warning"),
+        _required_if(
+            "L044",
+            "outcome",
+            "closed_at.notna()",
+            "已结案的投诉须填写结案方式",
+            "outcome is required when closed_at is set",
+            ("closed_at", "outcome"),
+        ),
+        _required_if(
+            "L045",
+            "rejection_reason",
+            "accepted == False",
+            "不予受理的投诉须填写不予受理原因",
+            "rejection_reason is required when accepted is false",
+            ("accepted", "rejection_reason"),
+        ),
+        _required_if(
+            "L046",
+            "forwarded_at",
+            "regulator_forwarded == True",
+            "监管转办投诉须填写转送日期",
+            "forwarded_at is required when regulator_forwarded",
+            ("regulator_forwarded", "forwarded_at"),
+        ),
+        _required_if(
+            "L047",
+            "forward_ref",
+            "regulator_forwarded == True",
+            "监管转办投诉须填写转办编号",
+            "forward_ref is required when regulator_forwarded",
+            ("regulator_forwarded", "forward_ref"),
+        ),
+        _required_if(
+            "L048",
+            "closed_at",
+            "outcome.notna()",
+            "填写了结案方式的投诉应有结案时间",
+            "closed_at should be set when outcome is",
+            ("outcome", "closed_at"),
+            "warning",
+        ),
+        _required_if(
+            "L049",
+            "review_requested_at",
+            "review_decided_at.notna()",
+            "有核查决定的投诉应有核查申请时间",
+            "review_requested_at should be set when review_decided_at is",
+            ("review_decided_at", "review_requested_at"),
+            "warning",
+        ),
+        _required_if(
+            "L050",
+            "decided_at",
+            "review_requested_at.notna()",
+            "申请核查的投诉应已有处理决定",
+            "decided_at should be set when a review was requested",
+            ("review_requested_at", "decided_at"),
+            "warning",
+        ),
         _min("L051", "ledger", "amount_involved", 0, "涉及金额不得为负", "amount_involved must be >= 0"),
         _min("L052", "ledger", "redress_amount", 0, "赔付金额不得为负", "redress_amount must be >= 0"),
         _min("L053", "ledger", "group_size", 1, "投诉人数不得小于1", "group_size must be >= 1"),
-        _min("L054", "ledger", "clock_paused_days", 0, "不计入时限天数不得为负", "clock_paused_days must be >= 0"),
-        _custom("L055", "ledger", "row", "warning", "渠道为监管转办但未标记监管转办",
-                "channel is regulator but regulator_forwarded is not true", ("channel", "regulator_forwarded"),
-                lambda f: ((f["channel"] == "regulator") & ~f["regulator_forwarded"].fillna(False).astype(bool))
-                .to_numpy(dtype=bool)),
-        _custom("L056", "ledger", "row", "blocking", "重复投诉原编号不得指向自身",
-                "repeat_of must not point at the record itself", ("complaint_id", "repeat_of"),
-                lambda f: self_link(f, "repeat_of")),
-        _custom("L057", "ledger", "row", "blocking", "升级投诉原编号不得指向自身",
-                "escalation_of must not point at the record itself", ("complaint_id", "escalation_of"),
-                lambda f: self_link(f, "escalation_of")),
-        _custom("L058", "ledger", "row", "blocking", "同一记录不得既是重复投诉又是投诉升级",
-                "a record cannot be both a repeat and an escalation", ("complaint_id", "repeat_of", "escalation_of"),
-                both_repeat_and_escalation),
-        _custom("L059", "ledger", "table", "blocking", "重复投诉原编号须指向台账中已有的投诉",
-                "repeat_of must point at an existing complaint_id", ("complaint_id", "repeat_of"),
-                lambda f: dangling_link(f, "repeat_of")),
-        _custom("L060", "ledger", "table", "blocking", "升级投诉原编号须指向台账中已有的投诉",
-                "escalation_of must point at an existing complaint_id", ("complaint_id", "escalation_of"),
-                lambda f: dangling_link(f, "escalation_of")),
-        _custom("L061", "ledger", "table", "blocking", "重复/升级投诉关联不得成环",
-                "repeat/escalation links must not be circular", ("complaint_id", "repeat_of", "escalation_of"),
-                circular_links),
-        _custom("L062", "ledger", "row", "warning", "文本中含有18位居民身份证号码(须脱敏)",
-                "an 18-digit resident ID number appears in a text column (must be masked)", ledger_text,
-                lambda f: contains_pattern(f, RESIDENT_ID_PATTERN, "ledger")),
-        _custom("L063", "ledger", "row", "warning", "文本中含有11位手机号码(须脱敏)",
-                "an 11-digit mobile number appears in a text column (must be masked)", ledger_text,
-                lambda f: contains_pattern(f, MOBILE_PATTERN, "ledger")),
+        _min(
+            "L054",
+            "ledger",
+            "clock_paused_days",
+            0,
+            "不计入时限天数不得为负",
+            "clock_paused_days must be >= 0",
+        ),
+        _custom(
+            "L055",
+            "ledger",
+            "row",
+            "warning",
+            "渠道为监管转办但未标记监管转办",
+            "channel is regulator but regulator_forwarded is not true",
+            ("channel", "regulator_forwarded"),
+            lambda f: (
+                (f["channel"] == "regulator") & ~f["regulator_forwarded"].fillna(False).astype(bool)
+            ).to_numpy(dtype=bool),
+        ),
+        _custom(
+            "L056",
+            "ledger",
+            "row",
+            "blocking",
+            "重复投诉原编号不得指向自身",
+            "repeat_of must not point at the record itself",
+            ("complaint_id", "repeat_of"),
+            lambda f: self_link(f, "repeat_of"),
+        ),
+        _custom(
+            "L057",
+            "ledger",
+            "row",
+            "blocking",
+            "升级投诉原编号不得指向自身",
+            "escalation_of must not point at the record itself",
+            ("complaint_id", "escalation_of"),
+            lambda f: self_link(f, "escalation_of"),
+        ),
+        _custom(
+            "L058",
+            "ledger",
+            "row",
+            "blocking",
+            "同一记录不得既是重复投诉又是投诉升级",
+            "a record cannot be both a repeat and an escalation",
+            ("complaint_id", "repeat_of", "escalation_of"),
+            both_repeat_and_escalation,
+        ),
+        _custom(
+            "L059",
+            "ledger",
+            "table",
+            "blocking",
+            "重复投诉原编号须指向台账中已有的投诉",
+            "repeat_of must point at an existing complaint_id",
+            ("complaint_id", "repeat_of"),
+            lambda f: dangling_link(f, "repeat_of"),
+        ),
+        _custom(
+            "L060",
+            "ledger",
+            "table",
+            "blocking",
+            "升级投诉原编号须指向台账中已有的投诉",
+            "escalation_of must point at an existing complaint_id",
+            ("complaint_id", "escalation_of"),
+            lambda f: dangling_link(f, "escalation_of"),
+        ),
+        _custom(
+            "L061",
+            "ledger",
+            "table",
+            "blocking",
+            "重复/升级投诉关联不得成环",
+            "repeat/escalation links must not be circular",
+            ("complaint_id", "repeat_of", "escalation_of"),
+            circular_links,
+        ),
+        _custom(
+            "L062",
+            "ledger",
+            "row",
+            "warning",
+            "文本中含有18位居民身份证号码(须脱敏)",
+            "an 18-digit resident ID number appears in a text column (must be masked)",
+            ledger_text,
+            lambda f: contains_pattern(f, RESIDENT_ID_PATTERN, "ledger"),
+        ),
+        _custom(
+            "L063",
+            "ledger",
+            "row",
+            "warning",
+            "文本中含有11位手机号码(须脱敏)",
+            "an 11-digit mobile number appears in a text column (must be masked)",
+            ledger_text,
+            lambda f: contains_pattern(f, MOBILE_PATTERN, "ledger"),
+        ),
     ]
     return checks
 
@@ -437,76 +735,198 @@ def _ledger_checks() -> list[Check]:
 def _exposure_checks() -> list[Check]:
     labels = {c.name: c.label for c in L.EXPOSURE_COLUMNS}
     checks: list[Check] = [
-        Check("X000", "exposure", "row", "blocking", "取值无法解析(数字格式错误)",
-              "a value cannot be parsed (bad number)", (), engine="pandas"),
-        Check("X100", "exposure", "table", "blocking", "缺少必填列", "a required column is missing", (),
-              engine="pandas"),
+        Check(
+            "X000",
+            "exposure",
+            "row",
+            "blocking",
+            "取值无法解析(数字格式错误)",
+            "a value cannot be parsed (bad number)",
+            (),
+            engine="pandas",
+        ),
+        Check(
+            "X100",
+            "exposure",
+            "table",
+            "blocking",
+            "缺少必填列",
+            "a required column is missing",
+            (),
+            engine="pandas",
+        ),
     ]
-    required = {"X001": "entity_code", "X002": "period", "X003": "business_line", "X004": "premium",
-                "X005": "policies"}
+    required = {
+        "X001": "entity_code",
+        "X002": "period",
+        "X003": "business_line",
+        "X004": "premium",
+        "X005": "policies",
+    }
     checks += [_not_null(cid, "exposure", col, labels[col]) for cid, col in required.items()]
     checks += [
         _in_set("X006", "exposure", "business_line", labels["business_line"], L.BUSINESS_LINES),
-        Check("X007", "exposure", "row", "blocking", "期间须为季度(如2026Q3)或年度(如2026)",
-              "period must be a quarter (2026Q3) or a year (2026)", ("period",),
-              gx_type="expect_column_values_to_match_regex",
-              gx_kwargs={"column": "period", "regex": r"^\d{4}([Qq][1-4])?$"}),
+        Check(
+            "X007",
+            "exposure",
+            "row",
+            "blocking",
+            "期间须为季度(如2026Q3)或年度(如2026)",
+            "period must be a quarter (2026Q3) or a year (2026)",
+            ("period",),
+            gx_type="expect_column_values_to_match_regex",
+            gx_kwargs={"column": "period", "regex": r"^\d{4}(?:[Qq][1-4])?$"},
+        ),
         _min("X008", "exposure", "premium", 0, "保费收入不得为负", "premium must be >= 0"),
         _min("X009", "exposure", "policies", 0, "承保件数不得为负", "policies must be >= 0"),
         _min("X010", "exposure", "insured_persons", 0, "承保人次不得为负", "insured_persons must be >= 0"),
-        Check("X011", "exposure", "table", "blocking", "同一机构、期间、业务类型只能有一行分母数据",
-              "one row per entity × period × business line", ("entity_code", "period", "business_line"),
-              gx_type="expect_compound_columns_to_be_unique",
-              gx_kwargs={"column_list": ["entity_code", "period", "business_line"]}),
-        Check("X012", "exposure", "table", "blocking", "报送范围内每个机构×业务类型须有本期分母数据(保费、件数)",
-              "every entity × business line in scope needs exposure rows for the period",
-              ("entity_code", "business_line", "period"), engine="pandas"),
-        _required_if_exposure("X013", "insured_persons", 'business_line == "life"',
-                              "人身险分母应填写承保人次", "insured_persons should be set for life rows"),
-        _min("X014", "exposure", "premium", 0, "保费收入为零，亿元保费投诉量无法计算",
-             "premium is zero: the per-premium rate cannot be computed", strict=True, severity="warning"),
-        _min("X015", "exposure", "policies", 0, "承保件数为零，万张保单投诉量无法计算",
-             "policies is zero: the per-policy rate cannot be computed", strict=True, severity="warning"),
-        Check("X016", "exposure", "row", "warning", "承保人次仅适用于人身险",
-              "insured_persons applies to life rows only", ("business_line", "insured_persons"),
-              gx_type="expect_column_values_to_be_null",
-              gx_kwargs={"column": "insured_persons", "row_condition": 'business_line == "property"',
-                         "condition_parser": "pandas"}),
+        Check(
+            "X011",
+            "exposure",
+            "table",
+            "blocking",
+            "同一机构、期间、业务类型只能有一行分母数据",
+            "one row per entity × period × business line",
+            ("entity_code", "period", "business_line"),
+            gx_type="expect_compound_columns_to_be_unique",
+            gx_kwargs={"column_list": ["entity_code", "period", "business_line"]},
+        ),
+        Check(
+            "X012",
+            "exposure",
+            "table",
+            "blocking",
+            "报送范围内每个机构×业务类型须有本期分母数据(保费、件数)",
+            "every entity × business line in scope needs exposure rows for the period",
+            ("entity_code", "business_line", "period"),
+            engine="pandas",
+        ),
+        _required_if_exposure(
+            "X013",
+            "insured_persons",
+            'business_line == "life"',
+            "人身险分母应填写承保人次",
+            "insured_persons should be set for life rows",
+        ),
+        _min(
+            "X014",
+            "exposure",
+            "premium",
+            0,
+            "保费收入为零，亿元保费投诉量无法计算",
+            "premium is zero: the per-premium rate cannot be computed",
+            strict=True,
+            severity="warning",
+        ),
+        _min(
+            "X015",
+            "exposure",
+            "policies",
+            0,
+            "承保件数为零，万张保单投诉量无法计算",
+            "policies is zero: the per-policy rate cannot be computed",
+            strict=True,
+            severity="warning",
+        ),
+        Check(
+            "X016",
+            "exposure",
+            "row",
+            "warning",
+            "承保人次仅适用于人身险",
+            "insured_persons applies to life rows only",
+            ("business_line", "insured_persons"),
+            gx_type="expect_column_values_to_be_null",
+            gx_kwargs={
+                "column": "insured_persons",
+                "row_condition": 'business_line == "property"',
+                "condition_parser": "pandas",
+            },
+        ),
     ]
     return checks
 
 
 def _required_if_exposure(cid: str, column: str, condition: str, zh: str, en: str) -> Check:
-    return Check(cid, "exposure", "row", "warning", zh, en, ("business_line", column),
-                 gx_type="expect_column_values_to_not_be_null",
-                 gx_kwargs={"column": column, "row_condition": condition, "condition_parser": "pandas"})
+    return Check(
+        cid,
+        "exposure",
+        "row",
+        "warning",
+        zh,
+        en,
+        ("business_line", column),
+        gx_type="expect_column_values_to_not_be_null",
+        gx_kwargs={"column": column, "row_condition": condition, "condition_parser": "pandas"},
+    )
 
 
 def _event_checks() -> list[Check]:
     labels = {c.name: c.label for c in L.EVENT_COLUMNS}
     return [
-        Check("E000", "events", "row", "blocking", "取值无法解析(日期格式错误)",
-              "a value cannot be parsed (bad date)", (), engine="pandas"),
-        Check("E100", "events", "table", "blocking", "缺少必填列", "a required column is missing", (),
-              engine="pandas"),
+        Check(
+            "E000",
+            "events",
+            "row",
+            "blocking",
+            "取值无法解析(日期格式错误)",
+            "a value cannot be parsed (bad date)",
+            (),
+            engine="pandas",
+        ),
+        Check(
+            "E100",
+            "events",
+            "table",
+            "blocking",
+            "缺少必填列",
+            "a required column is missing",
+            (),
+            engine="pandas",
+        ),
         _not_null("E001", "events", "complaint_id", labels["complaint_id"]),
         _not_null("E002", "events", "at", labels["at"]),
         _not_null("E003", "events", "kind", labels["kind"]),
         _in_set("E004", "events", "kind", labels["kind"], L.EVENT_KINDS),
         _not_future("E005", "events", "at", labels["at"]),
-        Check("E006", "events", "row", "blocking", "事件须对应台账中已有的投诉编号",
-              "an event must belong to a complaint_id of the ledger", ("complaint_id",),
-              gx_type="expect_column_values_to_be_in_set",
-              gx_kwargs={"column": EVENT_IN_LEDGER, "value_set": [True]}),
-        Check("E007", "events", "row", "warning", "事件时间早于投诉收到时间",
-              "an event is dated before its complaint was received", ("complaint_id", "at"),
-              gx_type="expect_column_pair_values_a_to_be_greater_than_b",
-              gx_kwargs={"column_A": "at", "column_B": EVENT_RECEIVED_AT, "or_equal": True,
-                         "ignore_row_if": "either_value_is_missing"}),
-        Check("E008", "events", "table", "warning", "重复的处理事件(同一投诉、时间、类型)",
-              "duplicate event (same complaint, time and kind)", ("complaint_id", "at", "kind"),
-              gx_type="expect_compound_columns_to_be_unique",
-              gx_kwargs={"column_list": ["complaint_id", "at", "kind"]}),
+        Check(
+            "E006",
+            "events",
+            "row",
+            "blocking",
+            "事件须对应台账中已有的投诉编号",
+            "an event must belong to a complaint_id of the ledger",
+            ("complaint_id",),
+            gx_type="expect_column_values_to_be_in_set",
+            gx_kwargs={"column": EVENT_IN_LEDGER, "value_set": [True]},
+        ),
+        Check(
+            "E007",
+            "events",
+            "row",
+            "warning",
+            "事件时间早于投诉收到时间",
+            "an event is dated before its complaint was received",
+            ("complaint_id", "at"),
+            gx_type="expect_column_pair_values_a_to_be_greater_than_b",
+            gx_kwargs={
+                "column_A": "at",
+                "column_B": EVENT_RECEIVED_AT,
+                "or_equal": True,
+                "ignore_row_if": "either_value_is_missing",
+            },
+        ),
+        Check(
+            "E008",
+            "events",
+            "table",
+            "warning",
+            "重复的处理事件(同一投诉、时间、类型)",
+            "duplicate event (same complaint, time and kind)",
+            ("complaint_id", "at", "kind"),
+            gx_type="expect_compound_columns_to_be_unique",
+            gx_kwargs={"column_list": ["complaint_id", "at", "kind"]},
+        ),
     ]
 
 
@@ -514,8 +934,11 @@ CATALOGUE: tuple[Check, ...] = tuple(_ledger_checks() + _exposure_checks() + _ev
 BY_ID: dict[str, Check] = {c.id: c for c in CATALOGUE}
 PARSE_CHECK = {"ledger": "L000", "exposure": "X000", "events": "E000"}
 COLUMNS_CHECK = {"ledger": "L100", "exposure": "X100", "events": "E100"}
-KEY_COLUMNS = {"ledger": ("complaint_id",), "exposure": ("entity_code", "period", "business_line"),
-               "events": ("complaint_id", "at", "kind")}
+KEY_COLUMNS = {
+    "ledger": ("complaint_id",),
+    "exposure": ("entity_code", "period", "business_line"),
+    "events": ("complaint_id", "at", "kind"),
+}
 
 
 def checks_for(table: str) -> list[Check]:
@@ -523,12 +946,13 @@ def checks_for(table: str) -> list[Check]:
 
 
 def suite_dict(table: str) -> dict[str, Any]:
-    """The GX 1.x suite (as JSON-ready dict) for ``table``: every GX-engine check, ``meta`` carrying its id."""
+    """The GX 1.x suite (JSON-ready) for ``table``: every GX-engine check, ``meta`` carrying its id."""
     return {
         "name": table,
         "meta": {"generated_from": "complaints/checks.py", "table": table},
         "expectations": [
             {"type": c.gx_type, "kwargs": c.gx_kwargs, "meta": c.meta()}
-            for c in checks_for(table) if c.engine == "gx"
+            for c in checks_for(table)
+            if c.engine == "gx"
         ],
     }

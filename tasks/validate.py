@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -56,12 +56,19 @@ COMPLETE_FORMAT: dict[str, Any] = {"result_format": "COMPLETE", "partial_unexpec
 # Custom GX expectation: rows must pass a catalogue condition (links, extra categories, identifiers)
 # --------------------------------------------------------------------------------------------------
 
+
 class MulticolumnValuesPassCatalogueCheck(MulticolumnMapMetricProvider):  # type: ignore[misc]
     """Map metric: a row is expected when ``complaints.checks.CONDITIONS[check_id]`` does not flag it."""
 
     condition_metric_name = "multicolumn_values.pass_catalogue_check"
-    condition_domain_keys = ("batch_id", "table", "column_list", "row_condition", "condition_parser",
-                             "ignore_row_if")
+    condition_domain_keys = (
+        "batch_id",
+        "table",
+        "column_list",
+        "row_condition",
+        "condition_parser",
+        "ignore_row_if",
+    )
     condition_value_keys = ("check_id",)
 
     @multicolumn_condition_partial(engine=PandasExecutionEngine)  # type: ignore[misc]
@@ -74,7 +81,7 @@ class ExpectRowsToPassCatalogueCheck(MulticolumnMapExpectation):  # type: ignore
     """Expect every row to pass the vectorised catalogue check ``check_id`` over ``column_list``."""
 
     check_id: str
-    ignore_row_if: str = "never"
+    ignore_row_if: Literal["all_values_are_missing", "any_value_is_missing", "never"] = "never"
     map_metric = "multicolumn_values.pass_catalogue_check"
     success_keys = ("check_id", "mostly")
 
@@ -82,6 +89,7 @@ class ExpectRowsToPassCatalogueCheck(MulticolumnMapExpectation):  # type: ignore
 # --------------------------------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class CheckResult:
@@ -98,9 +106,21 @@ class CheckResult:
     positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in (
-            "id", "table", "severity", "level", "passed", "failing_rows", "failing_ids",
-            "description_zh", "description_en", "error")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "id",
+                "table",
+                "severity",
+                "level",
+                "passed",
+                "failing_rows",
+                "failing_ids",
+                "description_zh",
+                "description_en",
+                "error",
+            )
+        }
 
 
 @dataclass
@@ -134,16 +154,21 @@ class GateResult:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "as_of": _iso(self.as_of), "period": self.period.code if self.period else None,
-            "entities_in_scope": self.entities_in_scope, "blocked": self.blocked,
-            "accept_risk": self.accept_risk, "great_expectations": gx.__version__,
+            "as_of": _iso(self.as_of),
+            "period": self.period.code if self.period else None,
+            "entities_in_scope": self.entities_in_scope,
+            "blocked": self.blocked,
+            "accept_risk": self.accept_risk,
+            "great_expectations": gx.__version__,
             "checks_run": len(self.results),
             "checks_failed": sum(not r.passed for r in self.results),
             "blocking_failures": [r.id for r in self.blocking_failures],
             "failed_blocking": [r.id for r in self.failed_blocking],
-            "warnings": [r.id for r in self.warnings], "skipped": self.skipped,
-            "rows": {t: {k: v for k, v in rec.items() if k != "by_check"}
-                     for t, rec in self.reconciliation.items()},
+            "warnings": [r.id for r in self.warnings],
+            "skipped": self.skipped,
+            "rows": {
+                t: {k: v for k, v in rec.items() if k != "by_check"} for t, rec in self.reconciliation.items()
+            },
         }
 
 
@@ -155,13 +180,16 @@ class SuiteError(RuntimeError):
 # Suites
 # --------------------------------------------------------------------------------------------------
 
+
 def write_suites(directory: Path = EXPECTATIONS_DIR) -> list[Path]:
     """(Re)generate ``expectations/<table>.json`` from the catalogue."""
     directory.mkdir(parents=True, exist_ok=True)
     out = []
     for table in TABLES:
         path = directory / f"{table}.json"
-        path.write_text(json.dumps(C.suite_dict(table), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        path.write_text(
+            json.dumps(C.suite_dict(table), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
         out.append(path)
     return out
 
@@ -181,19 +209,24 @@ def load_suite(table: str, directory: Path = EXPECTATIONS_DIR) -> ExpectationSui
     if len(suite.expectations) != len(wanted):
         got = {e.expectation_type for e in suite.expectations}
         lost = sorted({e["type"] for e in wanted} - got)
-        raise SuiteError(f"{path}: Great Expectations dropped {len(wanted) - len(suite.expectations)} "
-                         f"expectation(s) of unknown type {lost}; import their classes before loading.")
+        raise SuiteError(
+            f"{path}: Great Expectations dropped {len(wanted) - len(suite.expectations)} "
+            f"expectation(s) of unknown type {lost}; import their classes before loading."
+        )
     for exp in suite.expectations:
         cid = (exp.meta or {}).get("check_id")
         if cid not in C.BY_ID or C.BY_ID[cid].table != table:
-            raise SuiteError(f"{path}: expectation {exp.expectation_type} has meta.check_id {cid!r}, "
-                             f"which is not a {table} check of complaints/checks.py.")
+            raise SuiteError(
+                f"{path}: expectation {exp.expectation_type} has meta.check_id {cid!r}, "
+                f"which is not a {table} check of complaints/checks.py."
+            )
     return suite
 
 
 # --------------------------------------------------------------------------------------------------
 # The gate
 # --------------------------------------------------------------------------------------------------
+
 
 def _as_local_naive(value: dt.datetime) -> dt.datetime:
     ts = pd.Timestamp(value)
@@ -223,15 +256,31 @@ def _row_ids(frame: pd.DataFrame, table: str, positions: np.ndarray, limit: int 
     return out
 
 
-def _make(check: C.Check, frame: pd.DataFrame | None, positions: np.ndarray, error: str | None = None,
-          ids: list[str] | None = None, failing_rows: int | None = None) -> CheckResult:
+def _make(
+    check: C.Check,
+    frame: pd.DataFrame | None,
+    positions: np.ndarray,
+    error: str | None = None,
+    ids: list[str] | None = None,
+    failing_rows: int | None = None,
+) -> CheckResult:
     positions = np.asarray(positions, dtype=np.int64)
     n = int(failing_rows if failing_rows is not None else len(positions))
     if ids is None:
         ids = _row_ids(frame, check.table, positions) if frame is not None and len(positions) else []
-    return CheckResult(check.id, check.table, check.severity, check.level, passed=(n == 0 and error is None),
-                       failing_rows=n, failing_ids=ids, description_zh=check.description_zh,
-                       description_en=check.description_en, error=error, positions=positions)
+    return CheckResult(
+        check.id,
+        check.table,
+        check.severity,
+        check.level,
+        passed=(n == 0 and error is None),
+        failing_rows=n,
+        failing_ids=ids,
+        description_zh=check.description_zh,
+        description_en=check.description_en,
+        error=error,
+        positions=positions,
+    )
 
 
 def _exception_message(info: Any) -> str | None:
@@ -309,26 +358,42 @@ def _run_gx(frames: dict[str, pd.DataFrame], as_of: dt.datetime) -> tuple[list[C
     for table, frame in frames.items():
         suite = context.suites.add(load_suite(table))
         batch = source.add_dataframe_asset(table).add_batch_definition_whole_dataframe("all")
-        vd = context.validation_definitions.add(gx.ValidationDefinition(name=f"gate_{table}", data=batch,
-                                                                        suite=suite))
+        vd = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"gate_{table}", data=batch, suite=suite)
+        )
         gx_frame = for_gx(frame)
-        run = vd.run(batch_parameters={"dataframe": gx_frame}, expectation_parameters=params,
-                     result_format=SUMMARY_FORMAT, run_id=run_id)
+        run = vd.run(
+            batch_parameters={"dataframe": gx_frame},
+            expectation_parameters=params,
+            result_format=SUMMARY_FORMAT,
+            run_id=run_id,
+        )
         by_id: dict[str, tuple[Any, str | None]] = {}
         for r in run.results:
             by_id[r.expectation_config.meta["check_id"]] = (r, _exception_message(r.exception_info))
         # Pass 2: every failing row of the blocking row-level expectations that failed.
         full: dict[str, np.ndarray] = {}
-        again = [cid for cid, (r, err) in by_id.items() if err is None and not r.success
-                 and C.BY_ID[cid].level == "row" and C.BY_ID[cid].blocking]
+        again = [
+            cid
+            for cid, (r, err) in by_id.items()
+            if err is None and not r.success and C.BY_ID[cid].level == "row" and C.BY_ID[cid].blocking
+        ]
         if again:
             expectations = [e for e in suite.expectations if e.meta["check_id"] in again]
-            sub = context.suites.add(ExpectationSuite(name=f"{table}_failing", expectations=[
-                e.configuration.to_json_dict() for e in expectations]))
-            vd2 = context.validation_definitions.add(gx.ValidationDefinition(
-                name=f"gate_{table}_failing", data=batch, suite=sub))
-            run2 = vd2.run(batch_parameters={"dataframe": gx_frame}, expectation_parameters=params,
-                           result_format=COMPLETE_FORMAT)
+            sub = context.suites.add(
+                ExpectationSuite(
+                    name=f"{table}_failing",
+                    expectations=[e.configuration.to_json_dict() for e in expectations],
+                )
+            )
+            vd2 = context.validation_definitions.add(
+                gx.ValidationDefinition(name=f"gate_{table}_failing", data=batch, suite=sub)
+            )
+            run2 = vd2.run(
+                batch_parameters={"dataframe": gx_frame},
+                expectation_parameters=params,
+                result_format=COMPLETE_FORMAT,
+            )
             for r in run2.results:
                 err = _exception_message(r.exception_info)
                 cid = r.expectation_config.meta["check_id"]
@@ -350,8 +415,16 @@ def _run_gx(frames: dict[str, pd.DataFrame], as_of: dt.datetime) -> tuple[list[C
                 error = "Great Expectations reported a failure without failing rows"
             if cid in full and len(positions) != count and error is None:
                 error = f"GX counted {count} failing rows but listed {len(positions)}"
-            results.append(_make(check, frame, positions, error=error, failing_rows=count,
-                                 ids=_row_ids(frame, table, positions) if count else []))
+            results.append(
+                _make(
+                    check,
+                    frame,
+                    positions,
+                    error=error,
+                    failing_rows=count,
+                    ids=_row_ids(frame, table, positions) if count else [],
+                )
+            )
         raw[table] = _masked_for_docs(run)
     return results, raw
 
@@ -377,17 +450,26 @@ def _masked_for_docs(run: Any) -> Any:
             if key in res:
                 res[key] = _mask_value(res[key])
         if r.exception_info:
-            for info in (r.exception_info.values() if "raised_exception" not in r.exception_info
-                         else [r.exception_info]):
+            for info in (
+                r.exception_info.values()
+                if "raised_exception" not in r.exception_info
+                else [r.exception_info]
+            ):
                 if isinstance(info, dict) and info.get("exception_traceback"):
                     info["exception_traceback"] = str(info["exception_traceback"]).strip().splitlines()[-1]
     return run
 
 
-def run_quality_gate(ledger_raw: pd.DataFrame, exposure_raw: pd.DataFrame | None = None,
-                     events_raw: pd.DataFrame | None = None, *, period: Period | None,
-                     as_of: dt.datetime, entities_in_scope: list[str] | None = None,
-                     accept_risk: str | None = None) -> GateResult:
+def run_quality_gate(
+    ledger_raw: pd.DataFrame,
+    exposure_raw: pd.DataFrame | None = None,
+    events_raw: pd.DataFrame | None = None,
+    *,
+    period: Period | None,
+    as_of: dt.datetime,
+    entities_in_scope: list[str] | None = None,
+    accept_risk: str | None = None,
+) -> GateResult:
     """Validate the tables, quarantine failing rows, decide whether the filing may go on."""
     as_of_local = _as_local_naive(as_of)
     accept = accept_risk.strip() if accept_risk and accept_risk.strip() else None
@@ -402,8 +484,16 @@ def run_quality_gate(ledger_raw: pd.DataFrame, exposure_raw: pd.DataFrame | None
         norm = L.normalize(raw, table)
         normalized[table] = norm
         col_check = C.BY_ID[C.COLUMNS_CHECK[table]]
-        results.append(_make(col_check, None, np.zeros(0), ids=missing, failing_rows=0,
-                             error=f"missing required column(s): {', '.join(missing)}" if missing else None))
+        results.append(
+            _make(
+                col_check,
+                None,
+                np.zeros(0),
+                ids=missing,
+                failing_rows=0,
+                error=f"missing required column(s): {', '.join(missing)}" if missing else None,
+            )
+        )
         flags = C.parse_failures(raw, norm, table)
         bad = np.flatnonzero(flags.any(axis=1).to_numpy()) if flags.shape[1] else np.zeros(0, np.int64)
         results.append(_make(C.BY_ID[C.PARSE_CHECK[table]], norm, bad))
@@ -434,27 +524,39 @@ def run_quality_gate(ledger_raw: pd.DataFrame, exposure_raw: pd.DataFrame | None
         accepted[table] = norm.loc[~mask].drop(columns=helper).reset_index(drop=True)
         q = given[table].loc[mask].copy()
         q.insert(0, "row_number", np.flatnonzero(mask) + 1)
-        q["failed_checks"] = [";".join(sorted(set(failed[p]))) for p in np.flatnonzero(mask)]
+        q["failed_checks"] = [";".join(sorted(set(failed[int(p)]))) for p in np.flatnonzero(mask)]
         quarantine[table] = q.reset_index(drop=True)
         by_check: dict[str, int] = {}
         for ids in failed.values():
             for cid in set(ids):
                 by_check[cid] = by_check.get(cid, 0) + 1
         read = len(norm)
-        reconciliation[table] = {"read": read, "accepted": len(accepted[table]),
-                                 "quarantined": int(mask.sum()), "by_check": dict(sorted(by_check.items()))}
+        reconciliation[table] = {
+            "read": read,
+            "accepted": len(accepted[table]),
+            "quarantined": int(mask.sum()),
+            "by_check": dict(sorted(by_check.items())),
+        }
         assert read == reconciliation[table]["accepted"] + reconciliation[table]["quarantined"]
     for table in TABLES:
         if table not in normalized:
             accepted[table] = L.empty(table)
             quarantine[table] = pd.DataFrame()
-            reconciliation[table] = {"read": 0, "accepted": 0, "quarantined": 0, "by_check": {},
-                                     "supplied": False}
+            reconciliation[table] = {
+                "read": 0,
+                "accepted": 0,
+                "quarantined": 0,
+                "by_check": {},
+                "supplied": False,
+            }
 
     # Table-level: denominators for every entity × line in scope.
     ledger_ok = accepted["ledger"]
-    scope = sorted(entities_in_scope) if entities_in_scope else sorted(
-        ledger_ok["entity_code"].dropna().unique().tolist())
+    scope = (
+        sorted(entities_in_scope)
+        if entities_in_scope
+        else sorted(ledger_ok["entity_code"].dropna().unique().tolist())
+    )
     if "exposure" in normalized:
         gaps = C.exposure_gaps(ledger_ok, accepted["exposure"], period, scope)
         results.append(_make(C.BY_ID["X012"], None, np.zeros(0), ids=gaps[:MAX_IDS], failing_rows=len(gaps)))
@@ -464,24 +566,39 @@ def run_quality_gate(ledger_raw: pd.DataFrame, exposure_raw: pd.DataFrame | None
     table_blocking = [r for r in results if not r.passed and r.severity == "blocking" and r.level == "table"]
     warnings = [r for r in results if not r.passed and r.severity == "warning"]
     return GateResult(
-        ledger=accepted["ledger"], exposure=accepted["exposure"], events=accepted["events"],
-        quarantine=quarantine, results=results, reconciliation=reconciliation,
-        blocking_failures=table_blocking, blocked=bool(table_blocking) and accept is None,
-        accept_risk=accept, warnings=warnings, as_of=as_of_local, period=period,
-        entities_in_scope=scope, skipped=skipped, gx_results=gx_raw)
+        ledger=accepted["ledger"],
+        exposure=accepted["exposure"],
+        events=accepted["events"],
+        quarantine=quarantine,
+        results=results,
+        reconciliation=reconciliation,
+        blocking_failures=table_blocking,
+        blocked=bool(table_blocking) and accept is None,
+        accept_risk=accept,
+        warnings=warnings,
+        as_of=as_of_local,
+        period=period,
+        entities_in_scope=scope,
+        skipped=skipped,
+        gx_results=gx_raw,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # Outputs
 # --------------------------------------------------------------------------------------------------
 
+
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every cell as text (identifiers masked), blanks as missing: safe for Parquet and XLSX."""
     out = {}
     for col in frame.columns:
         s = frame[col]
-        text = s.astype("string") if not pd.api.types.is_datetime64_any_dtype(s.dtype) else (
-            s.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("string"))
+        text = (
+            s.astype("string")
+            if not pd.api.types.is_datetime64_any_dtype(s.dtype)
+            else (s.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("string"))
+        )
         out[str(col)] = C.mask_identifiers(text) if col not in ("row_number",) else s
     return pd.DataFrame(out, index=frame.index)
 
@@ -497,8 +614,13 @@ def quarantine_frame(result: GateResult) -> pd.DataFrame:
         t.insert(0, "table", table)
         parts.append(t)
     if not parts:
-        return pd.DataFrame({"table": pd.Series([], dtype="string"), "row_number": pd.Series([], dtype="int64"),
-                             "failed_checks": pd.Series([], dtype="string")})
+        return pd.DataFrame(
+            {
+                "table": pd.Series([], dtype="string"),
+                "row_number": pd.Series([], dtype="int64"),
+                "failed_checks": pd.Series([], dtype="string"),
+            }
+        )
     frame = pd.concat(parts, ignore_index=True)
     frame["row_number"] = frame["row_number"].astype("int64")
     return frame
@@ -519,14 +641,31 @@ def _sheet_rows(result: GateResult, check: C.Check) -> pd.DataFrame:
 
 def write_quarantine_xlsx(result: GateResult, path: Path) -> Path:
     """One summary sheet, then one sheet per check that quarantined rows (offending values shown)."""
-    summary = pd.DataFrame([{
-        "check_id": r.id, "table": r.table, "severity": r.severity, "level": r.level, "passed": r.passed,
-        "failing_rows": r.failing_rows, "description_zh": r.description_zh, "description_en": r.description_en,
-        "error": r.error or "", "failing_ids": ", ".join(r.failing_ids)} for r in result.results])
+    summary = pd.DataFrame(
+        [
+            {
+                "check_id": r.id,
+                "table": r.table,
+                "severity": r.severity,
+                "level": r.level,
+                "passed": r.passed,
+                "failing_rows": r.failing_rows,
+                "description_zh": r.description_zh,
+                "description_en": r.description_en,
+                "error": r.error or "",
+                "failing_ids": ", ".join(r.failing_ids),
+            }
+            for r in result.results
+        ]
+    )
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         summary.to_excel(writer, sheet_name="summary", index=False)
-        recon = pd.DataFrame([{"table": t, **{k: v for k, v in rec.items() if k != "by_check"}}
-                              for t, rec in result.reconciliation.items()])
+        recon = pd.DataFrame(
+            [
+                {"table": t, **{k: v for k, v in rec.items() if k != "by_check"}}
+                for t, rec in result.reconciliation.items()
+            ]
+        )
         recon.to_excel(writer, sheet_name="reconciliation", index=False)
         for r in result.results:
             check = C.BY_ID[r.id]
@@ -547,15 +686,20 @@ def build_data_docs(result: GateResult, out_dir: Path) -> Path:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     context = _gx_context()
-    context.add_data_docs_site("bundle", {
-        "class_name": "SiteBuilder",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(out_dir)},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    })
+    context.add_data_docs_site(
+        "bundle",
+        {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(out_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
     for table, run in result.gx_results.items():
         key = ValidationResultIdentifier(
             expectation_suite_identifier=ExpectationSuiteIdentifier(name=table),
-            run_id=run.meta["run_id"], batch_identifier=table)
+            run_id=run.meta["run_id"],
+            batch_identifier=table,
+        )
         context.validation_results_store.set(key, run)
     context.build_data_docs(site_names=["bundle"])
     return out_dir / "index.html"
@@ -574,14 +718,19 @@ def write_quality_outputs(result: GateResult, out_dir: Path) -> dict[str, Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
-        "validation": out_dir / "validation.json", "reconciliation": out_dir / "reconciliation.json",
-        "quarantine_parquet": out_dir / "quarantine.parquet", "quarantine_xlsx": out_dir / "quarantine.xlsx",
+        "validation": out_dir / "validation.json",
+        "reconciliation": out_dir / "reconciliation.json",
+        "quarantine_parquet": out_dir / "quarantine.parquet",
+        "quarantine_xlsx": out_dir / "quarantine.xlsx",
     }
     validation = {**result.summary(), "results": [r.to_dict() for r in result.results]}
-    paths["validation"].write_text(json.dumps(validation, ensure_ascii=False, indent=2, default=_json_default)
-                                   + "\n", encoding="utf-8")
-    paths["reconciliation"].write_text(json.dumps(result.reconciliation, ensure_ascii=False, indent=2,
-                                                  default=_json_default) + "\n", encoding="utf-8")
+    paths["validation"].write_text(
+        json.dumps(validation, ensure_ascii=False, indent=2, default=_json_default) + "\n", encoding="utf-8"
+    )
+    paths["reconciliation"].write_text(
+        json.dumps(result.reconciliation, ensure_ascii=False, indent=2, default=_json_default) + "\n",
+        encoding="utf-8",
+    )
     quarantine_frame(result).to_parquet(paths["quarantine_parquet"], index=False)
     write_quarantine_xlsx(result, paths["quarantine_xlsx"])
     paths["data_docs"] = build_data_docs(result, out_dir / "data_docs").parent
