@@ -128,6 +128,7 @@ def main() -> None:
         )
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     if args.profile:
         import cProfile
         import pstats
@@ -138,11 +139,12 @@ def main() -> None:
     else:
         result = gate()
     t_gate = time.perf_counter() - t0
+    cpu_gate = time.process_time() - c0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rec = result.reconciliation["ledger"]  # type: ignore[attr-defined]
     print(
         f"rows={args.rows} read_parquet={t_read:.2f}s gate={t_gate:.2f}s ratio={t_gate / t_read:.1f}x "
-        f"peak_rss={peak_mb:.0f}MB gx_import={t_import:.1f}s"
+        f"gate_cpu={cpu_gate:.2f}s peak_rss={peak_mb:.0f}MB gx_import={t_import:.1f}s"
     )
     print(
         f"reconciliation: read={rec['read']} accepted={rec['accepted']} quarantined={rec['quarantined']} "
