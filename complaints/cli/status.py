@@ -100,7 +100,7 @@ def serve(
         if not PREFECT_API_URL.value():
             typer.echo("error: `complaints serve` needs a Prefect server (schedules do not run on the "
                        "ephemeral one). Start one with\n"
-                       "  complaints prefect-server --host 127.0.0.1 --port 4200\n"
+                       "  prefect server start --host 127.0.0.1 --port 4200\n"
                        "and run\n  PREFECT_API_URL=http://127.0.0.1:4200/api complaints serve", err=True)
             raise typer.Exit(EXIT_CONFIG)
     from flows.deployments import build_deployments
@@ -116,18 +116,6 @@ def serve(
     prefect_serve(*deployments, limit=limit)
 
 
-def prefect_server(
-    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="port to listen on")] = 4200,
-) -> None:
-    """`prefect server start`, with the fix that lets its scheduler create runs on SQLAlchemy 2.1
-    (plain `prefect server start` serves the API, but its cron schedules never fire with SQLAlchemy 2.1)."""
-    from flows.deployments import run_prefect_server
-
-    run_prefect_server(host, port)
-
-
 def register(app: typer.Typer) -> None:
     app.command("status")(status)
     app.command("serve")(serve)
-    app.command("prefect-server")(prefect_server)

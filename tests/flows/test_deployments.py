@@ -12,7 +12,6 @@ from complaints.config import Schedules, load_settings
 from flows.deployments import (
     build_deployments,
     deployment_name,
-    patch_prefect_server_for_sqlalchemy_21,
     watcher_cron,
 )
 
@@ -59,18 +58,3 @@ def test_bad_timezone_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="schedules.timezone"):
         build_deployments(bad, tmp_path)
 
-
-def test_scheduler_fix_for_sqlalchemy_21() -> None:
-    import sqlalchemy
-    from prefect.server.database import orm_models
-
-    first = patch_prefect_server_for_sqlalchemy_21()
-    if sqlalchemy.__version__.startswith("2.0."):
-        assert first is False
-        return
-    hybrid = orm_models.FlowRun.__dict__["state"]
-    assert hybrid.bulk_dml_setter is not None
-    row = {"id": 1, "state": {"type": "SCHEDULED"}}
-    hybrid.bulk_dml_setter(orm_models.FlowRun, row, row["state"])
-    assert row == {"id": 1}
-    assert patch_prefect_server_for_sqlalchemy_21() is False  # idempotent

@@ -84,8 +84,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     })
     log = home / "server.log"
     with open(log, "wb") as out:
-        # `complaints prefect-server` = `prefect server start` + the SQLAlchemy 2.1 scheduler fix
-        proc = subprocess.Popen([str(BIN / "complaints"), "prefect-server", "--host", "127.0.0.1",
+        proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
                                  "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:

@@ -79,7 +79,7 @@ def test_cli_monthly_and_rectification(tmp_path: Path) -> None:
             ["forwarded", "--case", "NOPE", "--ledger", LEDGER],
             "no complaint with complaint_id or forward_ref 'NOPE'",
         ),
-        (["forwarded", "--case", "x", "--ledger", "/nonexistent.csv"], "/nonexistent.csv: file not found"),
+        (["forwarded", "--case", "x", "--ledger", "/nonexistent.csv"], "/nonexistent.csv: no such file"),
         (["monthly", "--month", "2026Q3", "--ledger", LEDGER], "give a month like 2026-07"),
         (
             ["monthly", "--month", "2026-07", "--ledger", LEDGER, "--generated-at", "yesterday"],
