@@ -459,12 +459,31 @@ def _map_frame(
                     }
                 )
             )
+    _keep_unparsed_as_read(out, frame.reset_index(drop=True), fails)
     bad = (
         pd.concat(unparsed, ignore_index=True)
         if unparsed
         else pd.DataFrame(columns=["source", "table", "key", "column", "value"])
     )
     return out, bad
+
+
+def _keep_unparsed_as_read(out: pd.DataFrame, mapped: pd.DataFrame, fails: pd.DataFrame) -> None:
+    """A column with values that did not parse stays text in the extract: the parsed values as ISO text,
+    the others exactly as read. The quality gate then quarantines those rows (nothing silently becomes
+    missing), and the bundled extract reproduces the same quarantine."""
+    for col in fails.columns:
+        bad = fails[col].to_numpy()
+        if not bad.any():
+            continue
+        values = out[col]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").astype("str")
+        else:
+            text = values.astype("string").astype("str")
+        text = text.where(values.notna(), None).astype(object)
+        text[bad] = mapped[col].astype(str).to_numpy()[bad]
+        out[col] = pd.Series(text, index=out.index, dtype="str")
 
 
 def _datetimes(s: pd.Series, tz: str) -> pd.Series:

@@ -48,6 +48,11 @@ def test_demo_produces_docx_and_bundle_with_the_printed_numbers(sqlite_demo: tup
     assert h["valid_cases"] == figures["counts"]["valid_cases"]
     assert h["timeliness_rate"] == figures["timeliness"]["rate"]
     assert figures["rows"] == rows
+    # the demo source's defective rows are quarantined with their reasons, not dropped or guessed:
+    # L000 is the unparseable forward date, kept as read in the bundled extract
+    quality = workdir / "archive" / summary["bundle"] / "data" / "quality"
+    by_check = json.loads((quality / "reconciliation.json").read_text(encoding="utf-8"))["ledger"]["by_check"]
+    assert {"L000", "L026"} <= set(by_check) and rows["quarantined"] >= 2
     assert summary["period"] == "2026Q3" and summary["due"] == "2026-10-20"
 
     document = docx.Document(summary["docx"])
