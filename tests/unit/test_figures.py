@@ -194,7 +194,7 @@ def test_cli_errors_are_one_message() -> None:
     res = runner.invoke(app, ["figures", "--ledger", str(folder / "ledger.csv"), "--period", "2026Q5"])
     assert res.exit_code != 0 and "period" in res.output
     res = runner.invoke(app, ["figures", "--ledger", "/nonexistent.csv", "--period", "2026Q1"])
-    assert res.exit_code != 0 and "not found" in res.output
+    assert res.exit_code != 0 and "no such file" in res.output
     res = runner.invoke(
         app,
         [
