@@ -215,9 +215,10 @@ _DAY = np.timedelta64(1, "D")
 
 
 def default_span(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """From the start of the quarter a year before the last full quarter, through yesterday."""
+    """From 1 January of the year before the last full quarter's year, through yesterday: every quarter
+    filing has its QoQ, YoY and trend, and the annual self-inspection has a whole previous year."""
     today = today or dt.date.today()
-    return last_full_quarter(today).year_earlier().start, today - dt.timedelta(days=1)
+    return dt.date(last_full_quarter(today).year - 1, 1, 1), today - dt.timedelta(days=1)
 
 
 def _pick(rng: np.random.Generator, items: list[str], weights: Iterable[float], n: int) -> np.ndarray:

@@ -28,9 +28,11 @@ def test_same_seed_same_data_other_seed_differs() -> None:
     assert not a["kf_tsgd"].equals(c["kf_tsgd"])
 
 
-def test_default_span_gives_qoq_yoy_and_backlog() -> None:
+def test_default_span_gives_qoq_yoy_backlog_and_a_whole_previous_year() -> None:
     start, end = default_span(dt.date(2026, 11, 21))
-    assert start == dt.date(2025, 7, 1) and end == dt.date(2026, 11, 20)
+    assert start == dt.date(2025, 1, 1) and end == dt.date(2026, 11, 20)
+    start, _ = default_span(dt.date(2027, 1, 5))  # last full quarter 2026Q4: 2025 and 2026 whole
+    assert start == dt.date(2025, 1, 1)
 
 
 def test_volume_and_coverage(tables: dict[str, pd.DataFrame]) -> None:
