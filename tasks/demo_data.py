@@ -443,7 +443,7 @@ def generate(
 
     complexity = np.asarray(COMPLEXITY, dtype=object)[comp]
     dept = np.asarray(DEPT_BY_CATEGORY, dtype=object)[cat_idx]
-    dept[np.isnat(decided)] = None
+    dept[rejected | (status == "待处理")] = None  # assigned when the ticket is accepted and dispatched
     tickets = pd.DataFrame(
         {
             "gd_no": gd_no,
