@@ -17,6 +17,7 @@ from tasks.charts import category_bar_chart, trend_chart
 
 from .common import (
     DASH,
+    UNSPECIFIED,
     Fmt,
     base_context,
     breakdown_rows,
@@ -532,7 +533,9 @@ def _dept_rows(fmt: Fmt, figures: Mapping[str, Any], ctx: RenderContext) -> list
                 if is_number(value) and target is not None and value < target
             ]
         unknown = [name for value, name in ((tl, "及时率"), (sat, "满意度")) if not is_number(value)]
-        if bonus == "up" or (bonus is None and not missed and not unknown and (t_tl or t_sat)):
+        if dept in UNSPECIFIED:
+            result = "未指定责任部门，不纳入考核"
+        elif bonus == "up" or (bonus is None and not missed and not unknown and (t_tl or t_sat)):
             result = "达标，建议上浮"
         elif bonus == "down" or (bonus is None and missed):
             result = f"{'、'.join(missed) or '指标'}未达标，建议下浮"
