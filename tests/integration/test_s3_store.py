@@ -13,11 +13,9 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from typer.testing import CliRunner
@@ -30,7 +28,7 @@ from tasks.stores import BundleExists, S3Store, Store, new_bundle_id, open_store
 
 pytestmark = pytest.mark.s3
 
-BUCKET = "complaint-filings-test"
+BUCKET = "complaint-filings-test"  # created by the s3_endpoint fixture (tests/conftest.py)
 AT = dt.datetime(2026, 11, 21, 13, 0, 0, tzinfo=dt.UTC)
 RUN = {"run_id": "5c0ffee0-1111-4222-8333-000000000003", "filing": "quarterly", "period": "2026Q3",
        "entity": "HO", "as_of": "2026-10-09T18:00:00+08:00", "trigger": "schedule", "code_version": "0.1.0",
@@ -38,27 +36,8 @@ RUN = {"run_id": "5c0ffee0-1111-4222-8333-000000000003", "filing": "quarterly", 
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                            "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN")}
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                      AWS_DEFAULT_REGION="us-east-1")
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    boto3.client("s3", endpoint_url=url, region_name="us-east-1").create_bucket(
-        Bucket=BUCKET, ObjectLockEnabledForBucket=True)
-    yield url
-    server.stop()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+def endpoint(s3_endpoint: str) -> str:
+    return s3_endpoint
 
 
 @pytest.fixture()
