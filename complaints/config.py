@@ -96,6 +96,9 @@ class Signing(_Model):
 
 class Archive(_Model):
     store: Literal["local", "s3"] = "local"
+    # the bundled extract masks names, ID and phone numbers in free text and policy numbers, unless
+    # this is set (figures never depend on those columns, so a masked bundle still reproduces)
+    include_personal_data: bool = False
     local: LocalStore = LocalStore()
     s3: S3Store = S3Store()
     signing: Signing = Signing()
