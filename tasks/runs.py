@@ -7,12 +7,19 @@ tasks; ``flows/`` composes them.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import errno
+import fcntl
 import json
 import logging
+import os
 import shutil
+import socket
 import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -37,6 +44,10 @@ class RunBlocked(RuntimeError):
     """The quality gate stopped the filing; the message says why and where the details are."""
 
 
+class RunLocked(RuntimeError):
+    """Another run of the same filing, entity and period is in progress (the message names it)."""
+
+
 @dataclass
 class RunContext:
     """Everything a stage needs to know about the run it belongs to."""
@@ -52,6 +63,7 @@ class RunContext:
     accept_risk: str | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: dt.datetime = field(default_factory=now_local)
+    flow_run_id: str | None = None  # the Prefect flow run, when the stages run inside one
 
     @property
     def run_dir(self) -> Path:
@@ -76,7 +88,12 @@ class RunContext:
             "entity": self.entity.code, "entity_name": self.entity.name, "as_of": iso_local(self.as_of),
             "trigger": self.trigger, "started_at": iso_local(self.started_at),
             "config_file": str(self.loaded.path), "accept_risk": self.accept_risk,
+            "flow_run_id": self.flow_run_id, "pid": os.getpid(), "host": socket.gethostname(),
         }
+
+    @property
+    def lock_path(self) -> Path:
+        return self.workdir / "locks" / f"{self.filing}-{self.entity.code}-{self.period.code}.lock"
 
 
 def code_version() -> str:
@@ -134,13 +151,99 @@ def write_frames(directory: Path, frames: dict[str, pd.DataFrame]) -> dict[str, 
     return out
 
 
+# ------------------------------------------------------------------------------------------ run lock
+
+@contextmanager
+def run_lock(ctx: RunContext) -> Iterator[Path]:
+    """Hold ``<workdir>/locks/<filing>-<entity>-<period>.lock`` (``fcntl.flock``) for the whole run.
+
+    A second run of the same filing, entity and period is refused at once with :class:`RunLocked`
+    naming the holder (run id, Prefect flow run, pid, host, start time). The kernel releases the lock
+    when the holder exits, however it exits (SIGKILL included): a stale lock file is harmless.
+    Runs of other entities or periods are not affected.
+    """
+    path = ctx.lock_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            raise RunLocked(_locked_message(ctx, path)) from None
+        holder = {**{k: ctx.describe()[k] for k in ("run_id", "flow_run_id", "pid", "host", "trigger")},
+                  "started_at": iso_local(ctx.started_at)}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+        try:
+            yield path
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _locked_message(ctx: RunContext, path: Path) -> str:
+    try:
+        holder = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        holder = {}
+    who = ", ".join(f"{k.replace('_', ' ')} {holder[k]}" for k in
+                    ("run_id", "flow_run_id", "pid", "host", "started_at", "trigger") if holder.get(k))
+    return (f"another run of the {ctx.filing} filing for {ctx.entity.code} {ctx.period.code} is in "
+            f"progress ({who or 'holder unknown'}; lock {path}). Nothing was done by this run: wait for "
+            "that run to finish (`complaints status` shows when it is filed), then re-run if needed.")
+
+
+def disk_full_message(exc: OSError, workdir: str | Path | None = None) -> str:
+    """One line for ENOSPC / EDQUOT / EFBIG: what failed, which file, what to do."""
+    what = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
+            errno.EFBIG: "file too large (over the process's file-size limit)"}.get(
+        exc.errno or 0, exc.strerror or str(exc))
+    where = f" while writing {exc.filename}" if exc.filename else ""
+    wd = f" in {workdir}" if workdir else " in the working directory"
+    return (f"{what}{where}. Nothing was filed: no bundle was committed by this run. Free space{wd} "
+            "(old `runs/<run id>/` staging directories may be deleted) and run the filing again.")
+
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
+
+
+# ------------------------------------------------------------------------------------------- run log
+
+_CURRENT_RUN: contextvars.ContextVar[str | None] = contextvars.ContextVar("complaints_run", default=None)
+
+
+class _ThisRun(logging.Filter):
+    """Keep only records emitted while this run is current (runs of other entities may share threads'
+    loggers in one process)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _CURRENT_RUN.get() == self.run_id
+
+
 def attach_run_log(ctx: RunContext) -> logging.Handler:
-    """Send this run's log records (ours and Prefect's) to ``logs/run.log`` in the staging directory."""
+    """Send this run's log records (ours and Prefect's) to ``logs/run.log`` in the staging directory.
+
+    Records of other runs in the same process (parallel entity subflows) are filtered out.
+    """
     path = ctx.staging / "logs" / "run.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
+    handler.addFilter(_ThisRun(ctx.run_id))
+    handler._complaints_token = _CURRENT_RUN.set(ctx.run_id)  # type: ignore[attr-defined]
     for name in ("complaints", "prefect.flow_runs", "prefect.task_runs"):
         lg = logging.getLogger(name)
         lg.addHandler(handler)
@@ -153,3 +256,9 @@ def detach_run_log(handler: logging.Handler) -> None:
     for name in ("complaints", "prefect.flow_runs", "prefect.task_runs"):
         logging.getLogger(name).removeHandler(handler)
     handler.close()
+    token = getattr(handler, "_complaints_token", None)
+    if token is not None:
+        try:
+            _CURRENT_RUN.reset(token)
+        except ValueError:  # reset from another context: just clear it
+            _CURRENT_RUN.set(None)

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,9 @@ from tasks.stores import new_bundle_id, open_store
 from tasks.validate import GateResult, run_quality_gate, write_quality_outputs
 
 log = logging.getLogger("complaints.run")
+
+#: matplotlib's pyplot and rcParams are process-global: parallel entity runs in threads render one at a time
+_RENDER_LOCK = threading.Lock()
 
 FILING_TITLES = {"quarterly": "季度投诉处理工作情况报告", "annual": "年度投诉处理工作自查报告"}
 
@@ -162,7 +166,8 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
            f"{FILING_TITLES[ctx.filing]}.docx"
     out = ctx.output_dir / name
     renderer = render_quarterly if ctx.filing == "quarterly" else render_annual
-    result = renderer(computed.figures, rctx, out)
+    with _RENDER_LOCK:
+        result = renderer(computed.figures, rctx, out)
     (ctx.staging / "filings").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(result.path, ctx.staging / "filings" / name)
     if result.incomplete:
@@ -210,11 +215,14 @@ render_task = task(render, name="render", cache_policy=NONE)
 def _transient(task: Any, run: Any, state: Any) -> bool:
     """Retry the archive only for store errors (network, endpoint), not for a missing key or bad bag."""
     from tasks.bundle import BundleError
+    from tasks.runs import is_disk_full
 
     try:
         state.result()
     except BundleError:
         return False
+    except OSError as exc:  # a full disk stays full for the next 5 s: fail now with the clear message
+        return not is_disk_full(exc)
     except Exception:  # noqa: BLE001 - any other failure of the upload may be transient
         return True
     return False

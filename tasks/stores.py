@@ -9,6 +9,7 @@ so an interrupted upload leaves nothing visible (stale objects may remain; they 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -148,6 +149,16 @@ class Store(Protocol):
         ...
 
 
+def _remove_tree(path: Path) -> None:
+    """Best-effort removal of an uncommitted copy (its files were made read-only)."""
+    if not path.exists():
+        return
+    for p in [path, *path.rglob("*")]:
+        with contextlib.suppress(OSError):
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _check_dest(dest: Path) -> None:
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise StoreError(f"{dest}: destination exists and is not an empty directory")
@@ -191,15 +202,19 @@ class LocalStore:
         files = bag_files(Path(bag_dir))
         incoming = self.root / ".incoming" / f"{uuid.uuid4().hex}"
         incoming.mkdir(parents=True)
-        for rel in files:
-            dst = incoming / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(Path(bag_dir) / rel, dst)
-            os.chmod(dst, 0o444)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():  # lost a race with another writer
-            raise BundleExists(f"bundle {bundle_id!r} appeared in {self.describe()} while copying")
-        os.rename(incoming, target)  # the commit: atomic on one file system
+        try:
+            for rel in files:
+                dst = incoming / rel
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(Path(bag_dir) / rel, dst)
+                os.chmod(dst, 0o444)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():  # lost a race with another writer
+                raise BundleExists(f"bundle {bundle_id!r} appeared in {self.describe()} while copying")
+            os.rename(incoming, target)  # the commit: atomic on one file system
+        except BaseException:
+            _remove_tree(incoming)  # a failed copy (disk full, ...) leaves no partial bundle behind
+            raise
         for d in sorted((p for p in target.rglob("*") if p.is_dir()), reverse=True):
             os.chmod(d, 0o555)
         os.chmod(target, 0o555)

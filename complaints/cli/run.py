@@ -18,7 +18,15 @@ run_app = typer.Typer(help="Run a filing flow: extract → validate → compute 
                       no_args_is_help=True)
 err = Console(stderr=True)
 
-Entity = Annotated[str | None, typer.Option("--entity", help="entity code (default: the head office)")]
+Entity = Annotated[str | None, typer.Option(
+    "--entity", help="entity code (default: the head office); `all` or codes separated by commas (HO,GD) "
+    "file each entity as a parallel child flow run with its own bundle")]
+AllEntities = Annotated[bool, typer.Option("--all-entities", help="same as --entity all")]
+Launch = Annotated[str, typer.Option(
+    "--launch", help="with several entities: auto | deployment | threads | processes | dask (auto: the "
+    "entities' deployments when a Prefect server is configured, else threads)")]
+MaxParallel = Annotated[int, typer.Option("--max-parallel", min=1,
+                                          help="with several entities: children run at once (local)")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="ISO time the figures describe (default: now)")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="configuration file")]
 Workdir = Annotated[Path, typer.Option("--workdir", help="working directory (outputs, archive, runs)")]
@@ -33,28 +41,39 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from tasks.bundle import BundleError
     from tasks.extract import ExtractError
     from tasks.read_files import InputError
-    from tasks.runs import RunBlocked
+    from tasks.runs import RunBlocked, RunLocked
     from tasks.stores import StoreError
 
-    return (ConfigError, UnknownCalendarYear, RunBlocked, ExtractError, InputError, StoreError,
+    return (ConfigError, UnknownCalendarYear, RunBlocked, RunLocked, ExtractError, InputError, StoreError,
             BundleError, ValueError, FileNotFoundError, PermissionError)
+
+
+def is_user_error(exc: BaseException | None) -> bool:
+    """A user error (above) or a full disk / file-size limit (ENOSPC, EDQUOT, EFBIG)."""
+    from tasks.runs import is_disk_full
+
+    return exc is not None and (isinstance(exc, user_errors()) or is_disk_full(exc))
+
+
+def user_message(exc: BaseException, workdir: str | None = None) -> str:
+    from tasks.runs import disk_full_message, is_disk_full
+
+    if is_disk_full(exc):
+        return disk_full_message(exc, workdir)  # type: ignore[arg-type]
+    return str(exc)
 
 
 class _NoUserTracebacks(logging.Filter):
     """Prefect logs a failed task with its traceback; for errors the user can fix, the message suffices."""
 
-    def __init__(self, types: tuple[type[BaseException], ...]) -> None:
-        super().__init__()
-        self.types = types
-
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], self.types):
+        if record.exc_info and is_user_error(record.exc_info[1]):
             record.exc_info, record.exc_text = None, None
         return True
 
 
 def quiet_user_tracebacks() -> None:
-    quiet = _NoUserTracebacks(user_errors())
+    quiet = _NoUserTracebacks()
     for name in ["prefect", *logging.root.manager.loggerDict]:
         if name.startswith("prefect"):
             logger = logging.getLogger(name)
@@ -72,9 +91,45 @@ def run_filing(filing: str, period: str, **kwargs: Any) -> dict[str, Any]:
         if filing == "quarterly":
             return quarterly_filing(period=period, **kwargs)
         return annual_self_inspection(year=period, **kwargs)
-    except user_errors() as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+    except Exception as exc:
+        if not is_user_error(exc):
+            raise
+        err.print(f"[red]error:[/red] {user_message(exc, kwargs.get('workdir'))}", highlight=False,
+                  soft_wrap=True)
         raise typer.Exit(1) from None
+
+
+def run_entities(filing: str, period: str, entities: str, **kwargs: Any) -> dict[str, Any]:
+    """``filings_for_entities``: every entity a child flow run; returns ``{"ok", "message", "runs"...}``."""
+    from flows.filing import filings_for_entities
+
+    quiet_user_tracebacks()
+    try:
+        state = filings_for_entities(filing=filing, period=period, entities=entities, return_state=True,
+                                     **kwargs)
+        data: dict[str, Any] = state.result(raise_on_failure=False)  # type: ignore[assignment]
+        if not isinstance(data, dict):  # the flow itself failed before any child ran
+            raise data if isinstance(data, BaseException) else RuntimeError(state.message)
+    except Exception as exc:
+        if not is_user_error(exc):
+            raise
+        err.print(f"[red]error:[/red] {user_message(exc, kwargs.get('workdir'))}", highlight=False,
+                  soft_wrap=True)
+        raise typer.Exit(1) from None
+    return {**data, "ok": state.is_completed(), "message": state.message}
+
+
+def print_entities(result: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=f"{result['filing']} filing · {result['period']} · {len(result['runs'])} entities "
+                        f"({result['launch']})")
+    for name in ("entity", "state", "bundle", "note"):
+        table.add_column(name, no_wrap=name != "note")
+    for r in result["runs"]:
+        note = r["message"] or ("incomplete: " + "; ".join(r["incomplete"]) if r.get("incomplete") else "")
+        style = "green" if r["ok"] else "red"
+        table.add_row(r["entity"], f"[{style}]{r['state']}[/{style}]", r["bundle"] or "—", note)
+    console.print(table)
 
 
 def _pct(value: Any) -> str:
@@ -100,7 +155,8 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     table.add_row("due (报送截止日)", summary["due"] or f"unknown: {summary['due_error']}")
     if summary["accept_risk"]:
         table.add_row("accepted risk", summary["accept_risk"])
-    table.add_row("status", "[yellow]INCOMPLETE[/yellow] (see below)" if summary["incomplete"] else "complete")
+    table.add_row("status",
+                  "[yellow]INCOMPLETE[/yellow] (see below)" if summary["incomplete"] else "complete")
     console.print(table)
     console.print(f"filing (DOCX):        {summary['docx']}", soft_wrap=True, highlight=False)
     console.print(f"quarantine workbook:  {summary['quarantine_xlsx']}", soft_wrap=True, highlight=False)
@@ -114,13 +170,27 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
 
 def _command(filing: str) -> Any:
     def command(
-        period: Annotated[str, typer.Option("--period", "--year", help="2026Q3 (quarterly) or 2026 (annual)")],
+        period: Annotated[str, typer.Option("--period", "--year",
+                                            help="2026Q3 (quarterly) or 2026 (annual)")],
         entity: Entity = None, as_of: AsOf = None, config: ConfigOpt = None, workdir: Workdir = Path("."),
         accept_risk: AcceptRisk = None, calendar: CalendarOpt = None, as_json: JsonOpt = False,
+        all_entities: AllEntities = False, launch: Launch = "auto", max_parallel: MaxParallel = 2,
     ) -> None:
-        summary = run_filing(filing, period, entity=entity, as_of=as_of,
-                             config=str(config) if config else None, workdir=str(workdir), trigger="cli",
-                             accept_risk=accept_risk, calendar_files=[str(c) for c in calendar or []])
+        common: dict[str, Any] = {"as_of": as_of, "config": str(config) if config else None,
+                                  "workdir": str(workdir), "trigger": "cli", "accept_risk": accept_risk,
+                                  "calendar_files": [str(c) for c in calendar or []]}
+        if all_entities or (entity is not None and (entity.strip().lower() == "all" or "," in entity)):
+            result = run_entities(filing, period, "all" if all_entities else str(entity), launch=launch,
+                                  max_parallel=max_parallel, **common)
+            if as_json:
+                print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+            else:
+                print_entities(result)
+            if not result["ok"]:
+                err.print(f"[red]error:[/red] {result['message']}", highlight=False, soft_wrap=True)
+                raise typer.Exit(1)
+            return
+        summary = run_filing(filing, period, entity=entity, **common)
         if as_json:
             print(json.dumps(summary, ensure_ascii=False, indent=2))
         else:

@@ -12,117 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
-T = TypeVar("T")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _stop(proc: subprocess.Popen[bytes], grace: float = 20.0) -> None:
-    """Stop a process started with ``start_new_session`` and its children (its own group only)."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-    except ProcessLookupError:
-        pass
-
-
-def _wait_for(what: str, probe: Callable[[], T | None], timeout: float, logs: list[Path],
-              procs: list[subprocess.Popen[bytes]], interval: float = 1.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for p in procs:
-            if p.poll() is not None:
-                tails = "\n".join(f"--- {log}\n{log.read_text(errors='replace')[-3000:]}" for log in logs)
-                raise AssertionError(f"a subprocess exited ({p.returncode}) while waiting for {what}\n"
-                                     f"{tails}")
-        value = probe()
-        if value is not None:
-            return value
-        time.sleep(interval)
-    tails = "\n".join(f"--- {log}\n{log.read_text(errors='replace')[-3000:]}" for log in logs)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{tails}")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    home = tmp_path_factory.mktemp("prefect-home")
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update({
-        "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home}/server.db",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_UI_ENABLED": "false",
-        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
-    })
-    log = home / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
-                                 "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    try:
-        def healthy() -> bool | None:
-            try:
-                with urllib.request.urlopen(f"{api}/health", timeout=2) as r:
-                    return True if r.status == 200 else None
-            except OSError:
-                return None
-
-        _wait_for("the Prefect server's /api/health", healthy, 180, [log], [proc])
-        yield {"api": api, "home": home, "log": log, "proc": proc}
-    finally:
-        _stop(proc)
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, str]]:
-    from complaints.cli.demo import prepare_workdir
-    from tasks.demo_data import create_demo_source
-
-    wd = tmp_path_factory.mktemp("watch-wd")
-    saved = os.environ.get("COMPLAINTS_SIGNING_KEY_FILE")
-    config = prepare_workdir(wd, None)  # sets COMPLAINTS_SIGNING_KEY_FILE for this process
-    key_file = os.environ["COMPLAINTS_SIGNING_KEY_FILE"]
-    if saved is None:
-        os.environ.pop("COMPLAINTS_SIGNING_KEY_FILE")
-    else:
-        os.environ["COMPLAINTS_SIGNING_KEY_FILE"] = saved
-    data = yaml.safe_load(config.read_text(encoding="utf-8"))
-    data["entities"] = [e for e in data["entities"] if e["code"] in ("HO", "GD")]  # keep the test short
-    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    create_demo_source(f"sqlite:///{wd / 'demo_source.sqlite'}", complaints=2000)
-    yield wd, config, key_file
 
 
 def test_watcher_schedule_starts_quarterly_runs_via_deployments(
-        server: dict[str, Any], workdir: tuple[Path, Path, str]) -> None:
+        server: dict[str, Any], demo_workdir: tuple[Path, Path, str], wait_for: Callable[..., Any],
+        stop_process: Callable[[Any], None]) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         DeploymentFilter,
@@ -136,7 +42,7 @@ def test_watcher_schedule_starts_quarterly_runs_via_deployments(
 
     from tasks.stores import LocalStore
 
-    wd, config, key_file = workdir
+    wd, config, key_file = demo_workdir
     api = server["api"]
     serve_home = server["home"] / "serve-home"
     serve_home.mkdir()
@@ -158,7 +64,7 @@ def test_watcher_schedule_starts_quarterly_runs_via_deployments(
                 except Exception:  # noqa: BLE001 - not registered yet
                     return None
 
-            watcher = _wait_for("`complaints serve` to register the deployments", deployment, 120, logs,
+            watcher = wait_for("`complaints serve` to register the deployments", deployment, 120, logs,
                                 procs)
             (sched,) = watcher.schedules
             assert (sched.schedule.cron, sched.schedule.timezone, sched.active) == (
@@ -175,7 +81,7 @@ def test_watcher_schedule_starts_quarterly_runs_via_deployments(
                 auto = [r for r in runs if r.auto_scheduled]
                 return auto or None
 
-            auto_runs = _wait_for("the scheduler to create the watcher's runs", scheduled, 60, logs, procs)
+            auto_runs = wait_for("the scheduler to create the watcher's runs", scheduled, 60, logs, procs)
             for r in auto_runs:
                 assert r.expected_start_time is not None
                 at = r.expected_start_time.astimezone(dt.UTC)
@@ -189,7 +95,7 @@ def test_watcher_schedule_starts_quarterly_runs_via_deployments(
                 fr = client.read_flow_run(run.id)
                 return fr if fr.state is not None and fr.state.is_final() else None
 
-            done = _wait_for("the watcher run to finish", finished, 240, logs, procs, interval=2)
+            done = wait_for("the watcher run to finish", finished, 240, logs, procs, interval=2)
             assert done.state.type.value == "COMPLETED", (done.state.message, serve_log.read_text()[-4000:])
             assert "2 started (0 failed)" in (done.state.message or "")
 
@@ -217,4 +123,4 @@ def test_watcher_schedule_starts_quarterly_runs_via_deployments(
             (bundle,) = store.list("quarterly", entity, "2026Q3")
             assert store.exists(bundle) and "bagit.txt" in store.files(bundle)
     finally:
-        _stop(serve)
+        stop_process(serve)
