@@ -19,6 +19,7 @@ sources is reported in ``Extract.duplicates`` and kept once (the first source li
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import string
 import time
@@ -36,7 +37,26 @@ from tqdm import tqdm
 from complaints.config import Loaded
 from complaints.ledger import TABLES, TZ, coercion_failures, normalize
 from complaints.periods import Period
-from tasks.source_config import ColumnMap, Source, TableMap, load_sources, quoted_table, redact_url
+from tasks.read_files import InputError, read_table
+from tasks.source_config import (
+    ColumnMap,
+    LedgerFilesSource,
+    Source,
+    SpreadsheetSource,
+    TableMap,
+    load_sources,
+    quoted_table,
+    redact_url,
+)
+from tasks.spreadsheets import (
+    ERROR_COLUMNS,
+    BranchFileError,
+    BranchRows,
+    branch_files,
+    file_error_frame,
+    read_branch_rows,
+    write_errors_file,
+)
 
 SHANGHAI = zoneinfo.ZoneInfo(TZ)
 IN_BATCH = 500  # ids per IN (...) list when following links
@@ -57,6 +77,8 @@ class Extract:
     sources: list[dict[str, Any]] = field(default_factory=list)
     duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)
     unparsed: pd.DataFrame = field(default_factory=pd.DataFrame)  # source, table, key, column, value
+    # branch spreadsheets: every row-level error (文件, 行号, 列, 字段, 填写值, 问题, source), as sent back
+    branch_errors: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready metadata for ``extract/extract.json``."""
@@ -66,6 +88,7 @@ class Extract:
             "rows": {"ledger": len(self.ledger), "exposure": len(self.exposure), "events": len(self.events)},
             "duplicates": self.duplicates.to_dict("records"),
             "unparsed": len(self.unparsed),
+            "branch_errors": len(self.branch_errors),
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(),
         }
@@ -134,14 +157,21 @@ def _sql_record(conn: sa.Connection, source: str, table: str, stmt: Any) -> dict
 def _stream(
     conn: sa.Connection, stmt: sa.Executable, record: dict[str, Any], chunk: int, bar: tqdm | None
 ) -> pd.DataFrame:
-    result = conn.execution_options(stream_results=True, yield_per=chunk).execute(stmt)
-    keys = list(result.keys())
+    """Run ``stmt`` on the snapshot connection, streaming ``chunk`` rows at a time (a server-side cursor
+    where the driver has one). pandas builds each chunk's columns straight from the rows, the way a plain
+    ``read_sql`` does, with no per-row Python here."""
+    streaming = conn.execution_options(stream_results=True, yield_per=chunk)
     parts = []
-    for part in result.partitions(chunk):
-        parts.append(pd.DataFrame.from_records(part, columns=keys, coerce_float=False))
-        if bar is not None:
-            bar.update(len(part))
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=keys)
+    try:
+        for part in pd.read_sql(stmt, streaming, coerce_float=False, chunksize=chunk):  # type: ignore[call-overload]
+            parts.append(part)
+            if bar is not None:
+                bar.update(len(part))
+    except pd.errors.DatabaseError as exc:  # pandas wraps the execute error: retries need SQLAlchemy's
+        if isinstance(exc.__cause__, sa.exc.SQLAlchemyError):
+            raise exc.__cause__ from None
+        raise
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     record["rows"] = len(frame)
     return frame
 
@@ -175,7 +205,7 @@ def _read_snapshot(
     entity: str | None,
     progress: bool,
 ) -> _Raw:
-    m = src.mapping
+    m = src.sql()
     lm = m.ledger
     tz = m.timezone
     dtype = sa.DateTime()
@@ -348,7 +378,7 @@ def read_source(
 ) -> _Raw:
     """One snapshot read with retries; raises :class:`ExtractError` naming the source when it fails."""
     url = src.url(workdir)
-    m = src.mapping
+    m = src.sql()
     attempts = m.retries + 1
     engine = sa.create_engine(url, pool_pre_ping=True)
     try:
@@ -379,22 +409,53 @@ def _short(exc: BaseException) -> str:
 
 
 # -- mapping onto the ledger ------------------------------------------------------------------------
+def _uniques(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes per row (-1: missing) and the distinct values as Python objects (dictionary encoding):
+    per-value Python work then runs once per distinct value instead of once per row."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _from_codes(codes: np.ndarray, mapped: list[Any], index: pd.Index, missing: Any) -> pd.Series:
+    """Per-row values from per-distinct-value results: a ``str`` column when every result is text, a
+    ``boolean`` column when every result is a bool (what :func:`normalize` makes of them), else objects."""
+    present = [v for v in mapped if v is not None]
+    if present and all(isinstance(v, str) for v in present):
+        arr = pd.array([np.nan if v is None else v for v in mapped], dtype="str")
+        return pd.Series(arr.take(codes, allow_fill=True), index=index)
+    if present and all(isinstance(v, bool) for v in present):
+        arr = pd.array(mapped, dtype="boolean")
+        return pd.Series(arr.take(codes, allow_fill=True), index=index)
+    table = np.empty(len(mapped) + 1, dtype=object)
+    table[:-1] = mapped
+    table[-1] = missing
+    return pd.Series(table[codes], index=index, dtype=object)  # codes == -1 picks `missing`
+
+
 def _translate(values: pd.Series, cm: ColumnMap) -> pd.Series:
+    """Translate source values through ``cm.values`` (after stripping); values not in the table are kept
+    (stripped) so the quality gate flags them. With ``split``, each listed item is translated and the
+    list is joined with ``;``."""
     if not cm.values:
         return values
     table = {str(k): v for k, v in cm.values.items()}
-    present = values.notna()
-    text = values.astype(object).where(~present, values.astype(str).str.strip())
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        values = values.where(values.isna(), values.astype(str))  # 1 and 1.0 must not share a code
+    codes, uniques = _uniques(values)
+    texts = [str(u).strip() for u in uniques]
     if cm.split:
-        exploded = text[present].str.split(cm.split).explode().str.strip()
-        exploded = exploded[exploded != ""]
-        mapped = exploded.map(lambda v: table.get(v, v))
-        joined = mapped.groupby(level=0).agg(";".join)
-        out = pd.Series(None, index=values.index, dtype=object)
-        out.loc[joined.index] = joined
-        return out
-    known = text.isin(list(table))
-    return text.where(~known, text.map(table)).astype(object)
+        sep = cm.split
+        joined: list[Any] = []
+        for t in texts:
+            items = [table.get(i.strip(), i.strip()) for i in t.split(sep) if i.strip() != ""]
+            items = [i for i in items if i is not None]
+            joined.append(";".join(map(str, items)) if items else None)
+        return _from_codes(codes, joined, values.index, None)
+    return _from_codes(codes, [table.get(t, t) for t in texts], values.index, np.nan)
+
+
+def _as_template_text(v: Any) -> str:
+    return str(int(v)) if isinstance(v, float) and v == int(v) else str(v)
 
 
 def _column(raw: pd.DataFrame, cm: ColumnMap, lookups: dict[str, pd.DataFrame]) -> pd.Series:
@@ -408,11 +469,9 @@ def _column(raw: pd.DataFrame, cm: ColumnMap, lookups: dict[str, pd.DataFrame]) 
             if name:
                 col = raw[name]
                 missing |= col.isna()
-                as_text = col.astype(object).map(
-                    lambda v: str(int(v)) if isinstance(v, float) and v == int(v) else str(v)
-                )
-                out = out + as_text
-        return out.where(~missing, None)
+                codes, uniques = _uniques(col)
+                out = out + _from_codes(codes, [_as_template_text(u) for u in uniques], raw.index, "")
+        return out.where(~missing, None).astype(object)
     if cm.lookup is not None:
         return lookups[cm.lookup][str(cm.column)].reindex(raw.index)
     return raw[str(cm.column)]
@@ -440,9 +499,19 @@ def _map_frame(
             frame[name] = frame[name].astype(object).where(frame[name].notna(), default)
         else:
             frame[name] = default
-    out = normalize(frame, table)
+    return _canonical(frame, table, source)
+
+
+def _canonical(
+    frame: pd.DataFrame, table: str, source: str, norm: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Normalised frame tagged with ``source`` (values that do not parse stay as read, see
+    :func:`_keep_unparsed_as_read`), plus those values (source, table, key, column, value)."""
+    out = normalize(frame, table) if norm is None else norm.copy()
     out["source"] = source
-    fails = coercion_failures(frame.reset_index(drop=True), out, table)
+    # typed columns (datetimes, numbers, bools) hold nothing unparseable: test only text/object columns
+    texty = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    fails = coercion_failures(frame[texty].reset_index(drop=True), out, table)
     unparsed = []
     key = "complaint_id" if "complaint_id" in out else "entity_code"
     for col in fails.columns:
@@ -476,14 +545,33 @@ def _keep_unparsed_as_read(out: pd.DataFrame, mapped: pd.DataFrame, fails: pd.Da
         bad = fails[col].to_numpy()
         if not bad.any():
             continue
-        values = out[col]
-        if pd.api.types.is_datetime64_any_dtype(values.dtype):
-            text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").astype("str")
-        else:
-            text = values.astype("string").astype("str")
-        text = text.where(values.notna(), None).astype(object)
+        text = _as_text(out[col]).astype(object)
         text[bad] = mapped[col].astype(str).to_numpy()[bad]
         out[col] = pd.Series(text, index=out.index, dtype="str")
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Canonical values as the text the extract keeps when a column also holds values as read."""
+    if pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+        return values
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").astype("str")
+    else:
+        text = values.astype("string").astype("str")
+    return text.where(values.notna(), None).astype("str")
+
+
+def _concat(parts: list[pd.DataFrame], table: str) -> pd.DataFrame:
+    """Stack the sources' frames. A column that is text in one source (values kept as read) becomes
+    text in all of them, so the extract stays one typed table (Parquet) and the gate sees every value."""
+    if not parts:
+        return _empty(table)
+    if len(parts) > 1:
+        for col in parts[0].columns:
+            dtypes = {str(p[col].dtype) for p in parts if col in p}
+            if len(dtypes) > 1 and any(pd.api.types.is_string_dtype(p[col].dtype) for p in parts if col in p):
+                parts = [p.assign(**{col: _as_text(p[col])}) if col in p else p for p in parts]
+    return pd.concat(parts, ignore_index=True)
 
 
 def _datetimes(s: pd.Series, tz: str) -> pd.Series:
@@ -491,12 +579,17 @@ def _datetimes(s: pd.Series, tz: str) -> pd.Series:
     are not datetimes are left for :func:`normalize` (ISO strings parse; others are reported)."""
     if isinstance(s.dtype, pd.DatetimeTZDtype) or tz == TZ:
         return s
-    if s.dtype == object:
-        is_dt = s.map(lambda v: isinstance(v, dt.datetime))
-        if not is_dt.all() and s.notna().any():
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind == "datetime":  # every present value is a datetime
+            s = pd.to_datetime(s, errors="coerce")
+        elif kind in ("string", "date", "empty") or s.isna().all():
+            return s if kind != "empty" else _shift_tz(pd.to_datetime(s, errors="coerce"), tz)
+        else:  # mixed: shift the datetimes, leave the rest as read
+            codes, uniques = _uniques(s)
+            is_dt = np.append([isinstance(u, dt.datetime) for u in uniques], False)[codes]
             parsed = pd.to_datetime(s.where(is_dt, None), errors="coerce")
             return s.where(~is_dt, _shift_tz(parsed, tz).astype(object))
-        s = pd.to_datetime(s, errors="coerce")
     return _shift_tz(s, tz) if pd.api.types.is_datetime64_any_dtype(s.dtype) else s
 
 
@@ -508,7 +601,7 @@ def _shift_tz(s: pd.Series, tz: str) -> pd.Series:
 
 def _pick_lookups(raw: _Raw, src: Source) -> dict[str, pd.DataFrame]:
     """One row per ticket key per lookup (the last/first by ``order_by``), aligned to raw.tickets."""
-    lm = src.mapping.ledger
+    lm = src.sql().ledger
     out = {}
     keys = raw.tickets[lm.key].astype(str)
     for lname, lk in lm.lookups.items():
@@ -522,6 +615,287 @@ def _pick_lookups(raw: _Raw, src: Source) -> dict[str, pd.DataFrame]:
         aligned.index = raw.tickets.index
         out[lname] = aligned
     return out
+
+
+# -- one source interface ---------------------------------------------------------------------------
+@dataclass
+class _Part:
+    """What one source contributes, mapped onto the ledger (canonical columns plus ``source``)."""
+
+    ledger: pd.DataFrame
+    events: pd.DataFrame | None
+    exposure: pd.DataFrame | None
+    unparsed: list[pd.DataFrame]
+    queries: list[dict[str, Any]]
+    meta: dict[str, Any]
+    errors: pd.DataFrame | None = None  # branch spreadsheets: row-level errors sent back to the branch
+
+
+@dataclass
+class _Scope:
+    """The windows of one extraction (the same for every kind of source)."""
+
+    windows: list[Period]
+    codes: set[str]
+    as_of: dt.datetime
+    entity: str | None  # branch scope; None for the head office
+    workdir: Path
+    progress: bool
+    sleep: Callable[[float], None]
+
+
+def _sql_part(src: Source, sc: _Scope) -> _Part:
+    raw = read_source(src, sc.windows, sc.as_of, sc.entity, sc.workdir, sc.progress, sc.sleep)
+    m = src.sql()
+    lookups = _pick_lookups(raw, src)
+    bad = []
+    led, b = _map_frame(raw.tickets, m.ledger, "ledger", m.timezone, m.name, lookups)
+    # database collations differ: order in Python so every backend gives the same frames
+    if not led["complaint_id"].is_monotonic_increasing:
+        led = led.sort_values("complaint_id", kind="stable").reset_index(drop=True)
+    bad.append(b)
+    rows = {"ledger": len(led)}
+    events = exposure = None
+    if raw.events is not None and m.events is not None:
+        ev, b = _map_frame(raw.events, m.events, "events", m.timezone, m.name)
+        events = ev.sort_values(["complaint_id", "at", "kind"], kind="stable").reset_index(drop=True)
+        bad.append(b)
+        rows["events"] = len(events)
+    if raw.exposure is not None and m.exposure is not None:
+        ex, b = _map_frame(raw.exposure, m.exposure, "exposure", m.timezone, m.name)
+        ex = ex.sort_values(["entity_code", "period", "business_line"], kind="stable")
+        ex = ex[ex["period"].isin(sc.codes) & ((sc.entity is None) | (ex["entity_code"] == sc.entity))]
+        exposure = ex.reset_index(drop=True)
+        bad.append(b)
+        rows["exposure"] = len(exposure)
+    meta = {
+        "name": m.name,
+        "kind": m.kind,
+        "file": str(src.path),
+        "url": redact_url(src.url(sc.workdir)),
+        "timezone": m.timezone,
+        "rows": rows,
+    }
+    return _Part(led, events, exposure, bad, raw.queries, meta)
+
+
+def _read_bytes(path: Path) -> tuple[bytes, dict[str, Any]]:
+    """The file's bytes and what the bundle records of them (name, size, SHA-256)."""
+    data = path.read_bytes()
+    return data, {
+        "file": str(path),
+        "name": path.name,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+def _stable(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _ledger_mask(norm: pd.DataFrame, sc: _Scope) -> np.ndarray:
+    """Rows of a file source this extraction takes: received in a window, or earlier and still undecided
+    at as-of, in the entity's scope, plus every record they link to. Rows whose received time or entity
+    is missing or unreadable are kept too: the quality gate quarantines them instead of losing them."""
+    recv = norm["received_at"]
+    decided = norm["decided_at"]
+    as_of = pd.Timestamp(_local(sc.as_of).replace(tzinfo=None))
+    take = np.zeros(len(norm), dtype=bool)
+    for w in sc.windows:
+        take |= ((recv >= pd.Timestamp(w.start)) & (recv < pd.Timestamp(w.end))).to_numpy()
+    open_before = pd.Timestamp(sc.windows[0].start)
+    take |= ((recv < open_before) & (decided.isna() | (decided > as_of))).to_numpy()
+    take |= recv.isna().to_numpy()
+    if sc.entity is not None:
+        ent = norm["entity_code"]
+        take &= ((ent == sc.entity) | ent.isna()).to_numpy()
+    ids = norm["complaint_id"]
+    seen = np.zeros(len(norm), dtype=bool)
+    for _ in range(10):  # follow repeat_of / escalation_of as the SQL reader does
+        new = take & ~seen
+        seen |= take
+        linked = pd.concat([norm.loc[new, "repeat_of"], norm.loc[new, "escalation_of"]]).dropna()
+        more = ids.isin(linked).to_numpy() & ~take
+        if not more.any():
+            break
+        take |= more
+    return take
+
+
+def _file_error(src: Source, path: Path, exc: Exception) -> ExtractError:
+    return ExtractError(
+        f"source {src.name} ({src.path.name}): {exc} (or set `on_unreadable: skip` in {src.path.name} "
+        "to leave unreadable files out; they are then listed in the extract summary)"
+    )
+
+
+def _spreadsheet_part(src: Source, sc: _Scope) -> _Part:
+    m = src.mapping
+    assert isinstance(m, SpreadsheetSource)
+    folder = src.resolve(m.path, sc.workdir)
+    if not folder.is_dir():
+        raise ExtractError(
+            f"source {m.name} ({src.path.name}): path: the folder {folder} does not exist; create it or fix "
+            "`path` (relative to the working directory, or absolute)"
+        )
+    files, records, frames, origin, errors = [], [], [], [], []
+    for i, path in enumerate(branch_files(folder, m.pattern)):
+        for _attempt in range(3):
+            before = _stable(path)
+            data, rec = _read_bytes(path)
+            try:
+                read: BranchRows | None = read_branch_rows(path, data, write_errors=False)
+            except BranchFileError as exc:
+                if m.on_unreadable == "fail":
+                    raise _file_error(src, path, exc) from exc
+                read, problem = None, str(exc)
+            if _stable(path) == before:
+                break
+        else:
+            raise ExtractError(f"source {m.name}: {path} kept changing while it was read; try again")
+        rec.update(source=m.name, table="ledger")
+        if read is None:
+            err = file_error_frame(path, problem)
+            rec.update(rows=0, rows_extracted=0, rows_with_errors=0, error=problem)
+        else:
+            err = read.errors
+            frames.append(read.rows)
+            origin.append(np.full(len(read.rows), i))
+            rec.update(rows=len(read.rows), rows_with_errors=int(read.bad.sum()))
+        if m.write_errors:
+            write_errors_file(path, err)
+        errors.append(err)
+        rec["errors"] = _error_records(err)
+        files.append(path)
+        records.append(rec)
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["complaint_id"])
+    which = np.concatenate(origin) if origin else np.zeros(0, dtype=int)
+    norm = normalize(rows, "ledger")
+    take = _ledger_mask(norm, sc)
+    led, bad = _canonical(
+        rows[take].reset_index(drop=True), "ledger", m.name, norm[take].reset_index(drop=True)
+    )
+    order = np.argsort(led["complaint_id"].to_numpy(dtype=object, na_value=""), kind="stable")
+    led = led.iloc[order].reset_index(drop=True)
+    counts = np.bincount(which[take], minlength=len(files))
+    for i, rec in enumerate(records):
+        if "error" not in rec:
+            rec["rows_extracted"] = int(counts[i])
+    meta = {
+        "name": m.name,
+        "kind": m.kind,
+        "file": str(src.path),
+        "path": str(folder),
+        "rows": {"ledger": len(led)},
+        "rows_read": len(rows),
+        "files": len(files),
+        "unreadable": [r["name"] for r in records if "error" in r],
+    }
+    all_errors = pd.concat(errors, ignore_index=True) if errors else pd.DataFrame(columns=ERROR_COLUMNS)
+    return _Part(led, None, None, [bad], records, meta, all_errors.assign(source=m.name))
+
+
+def _error_records(errors: pd.DataFrame) -> list[dict[str, Any]]:
+    names = dict(zip(ERROR_COLUMNS, ("file", "row", "column", "field", "value", "problem"), strict=True))
+    return [
+        {names[k]: (int(v) if k == "行号" else str(v)) for k, v in row.items()}
+        for row in errors[ERROR_COLUMNS].to_dict("records")
+    ]
+
+
+def _ledger_files_part(src: Source, sc: _Scope) -> _Part:
+    m = src.mapping
+    assert isinstance(m, LedgerFilesSource)
+    records: list[dict[str, Any]] = []
+    frames: dict[str, list[pd.DataFrame]] = {}
+    for table, paths in m.files().items():
+        known = [c.name for c in TABLES[table]]
+        for rel in paths:
+            path = src.resolve(rel, sc.workdir)
+            rec: dict[str, Any] = {"source": m.name, "table": table, "file": str(path), "name": path.name}
+            for _attempt in range(3):
+                try:
+                    before = _stable(path)
+                    _, rec = _read_bytes(path)
+                    rec.update(source=m.name, table=table)
+                    frame: pd.DataFrame | None = read_table(path, table)
+                except (InputError, OSError) as exc:
+                    if m.on_unreadable == "fail":
+                        raise _file_error(src, path, exc) from exc
+                    frame = None
+                    rec.update(rows=0, rows_extracted=0, error=str(exc))
+                    break
+                if _stable(path) == before:
+                    break
+            else:
+                raise ExtractError(f"source {m.name}: {path} kept changing while it was read; try again")
+            if frame is not None:
+                ignored = [str(c) for c in frame.columns if c not in known]
+                if ignored:
+                    rec["ignored_columns"] = ignored
+                frame = frame[[c for c in frame.columns if c in known]]
+                rec["rows"] = len(frame)
+                frame = frame.assign(_file=len(records))
+                frames.setdefault(table, []).append(frame)
+            records.append(rec)
+
+    def stacked(table: str) -> pd.DataFrame:
+        parts = frames.get(table, [])
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"_file": []}, dtype=object)
+
+    def finish(table: str, raw: pd.DataFrame, take: np.ndarray, sort: list[str]) -> tuple[pd.DataFrame, Any]:
+        for i, n in pd.Series(raw["_file"][take]).value_counts().items():
+            records[int(i)]["rows_extracted"] = int(n)
+        for rec in records:
+            if rec["table"] == table and "error" not in rec:
+                rec.setdefault("rows_extracted", 0)
+        kept = raw[take].drop(columns="_file").reset_index(drop=True)
+        out, bad = _canonical(kept, table, m.name)
+        order = np.lexsort(
+            [out[c].astype("string").fillna("").to_numpy(dtype=object) for c in reversed(sort)]
+        )
+        return out.iloc[order].reset_index(drop=True), bad
+
+    bad = []
+    raw_led = stacked("ledger")
+    norm = normalize(raw_led.drop(columns="_file"), "ledger")
+    take = _ledger_mask(norm, sc)
+    led, b = finish("ledger", raw_led, take, ["complaint_id"])
+    bad.append(b)
+    rows = {"ledger": len(led)}
+    events = exposure = None
+    if m.events:
+        raw_ev = stacked("events")
+        ev_ids = normalize(raw_ev.drop(columns="_file"), "events")["complaint_id"]
+        take_ev = (ev_ids.isin(led["complaint_id"].dropna()) | ev_ids.isna()).to_numpy()
+        events, b = finish("events", raw_ev, take_ev, ["complaint_id", "at", "kind"])
+        bad.append(b)
+        rows["events"] = len(events)
+    if m.exposure:
+        raw_ex = stacked("exposure")
+        nx = normalize(raw_ex.drop(columns="_file"), "exposure")
+        in_scope = nx["entity_code"].isna() | (sc.entity is None) | (nx["entity_code"] == sc.entity)
+        take_ex = ((nx["period"].isin(sc.codes) | nx["period"].isna()) & in_scope).to_numpy()
+        exposure, b = finish("exposure", raw_ex, take_ex, ["entity_code", "period", "business_line"])
+        bad.append(b)
+        rows["exposure"] = len(exposure)
+    meta = {
+        "name": m.name,
+        "kind": m.kind,
+        "file": str(src.path),
+        "rows": rows,
+        "unreadable": [r["name"] for r in records if "error" in r],
+    }
+    return _Part(led, events, exposure, bad, records, meta)
+
+
+READERS: dict[str, Callable[[Source, _Scope], _Part]] = {
+    "sql": _sql_part,
+    "branch_spreadsheets": _spreadsheet_part,
+    "ledger_files": _ledger_files_part,
+}
 
 
 # -- the stage ------------------------------------------------------------------------------------
@@ -542,44 +916,23 @@ def extract_period(
     scope = None if ent is None or ent.level == "head_office" else ent.code
     sources = load_sources(loaded)
     windows = _windows(period)
-    codes = _period_codes(windows)
-    ledgers, exposures, events, bad, queries, meta = [], [], [], [], [], []
+    sc = _Scope(windows, _period_codes(windows), as_of, scope, workdir, progress, sleep)
+    ledgers, exposures, events, bad, queries, meta, errors = [], [], [], [], [], [], []
     for src in sources:
-        raw = read_source(src, windows, as_of, scope, workdir, progress, sleep)
-        m = src.mapping
-        lookups = _pick_lookups(raw, src)
-        led, b = _map_frame(raw.tickets, m.ledger, "ledger", m.timezone, m.name, lookups)
-        # database collations differ: order in Python so every backend gives the same frames
-        led = led.sort_values("complaint_id", kind="stable").reset_index(drop=True)
-        ledgers.append(led)
-        bad.append(b)
-        rows = {"ledger": len(led)}
-        if raw.events is not None and m.events is not None:
-            ev, b = _map_frame(raw.events, m.events, "events", m.timezone, m.name)
-            ev = ev.sort_values(["complaint_id", "at", "kind"], kind="stable").reset_index(drop=True)
-            events.append(ev)
-            bad.append(b)
-            rows["events"] = len(ev)
-        if raw.exposure is not None and m.exposure is not None:
-            ex, b = _map_frame(raw.exposure, m.exposure, "exposure", m.timezone, m.name)
-            ex = ex.sort_values(["entity_code", "period", "business_line"], kind="stable")
-            ex = ex[ex["period"].isin(codes) & ((scope is None) | (ex["entity_code"] == scope))]
-            exposures.append(ex.reset_index(drop=True))
-            bad.append(b)
-            rows["exposure"] = len(ex)
-        queries.extend(raw.queries)
-        meta.append(
-            {
-                "name": m.name,
-                "file": str(src.path),
-                "url": redact_url(src.url(workdir)),
-                "timezone": m.timezone,
-                "rows": rows,
-            }
-        )
-    ledger = pd.concat(ledgers, ignore_index=True) if ledgers else _empty("ledger")
-    event_frame = pd.concat(events, ignore_index=True) if events else _empty("events")
-    exposure = pd.concat(exposures, ignore_index=True) if exposures else _empty("exposure")
+        part = READERS[src.kind](src, sc)
+        ledgers.append(part.ledger)
+        if part.events is not None:
+            events.append(part.events)
+        if part.exposure is not None:
+            exposures.append(part.exposure)
+        bad.extend(part.unparsed)
+        queries.extend(part.queries)
+        meta.append(part.meta)
+        if part.errors is not None:
+            errors.append(part.errors)
+    ledger = _concat(ledgers, "ledger")
+    event_frame = _concat(events, "events")
+    exposure = _concat(exposures, "exposure")
     ledger, event_frame, exposure, dups = merge_sources(ledger, event_frame, exposure)
     return Extract(
         ledger=ledger,
@@ -591,6 +944,11 @@ def extract_period(
         sources=meta,
         duplicates=dups,
         unparsed=pd.concat(bad, ignore_index=True) if bad else pd.DataFrame(),
+        branch_errors=(
+            pd.concat(errors, ignore_index=True)
+            if errors
+            else pd.DataFrame(columns=[*ERROR_COLUMNS, "source"])
+        ),
     )
 
 

@@ -1,6 +1,15 @@
-"""Source mappings (``config/sources/*.yaml``): how an operational system's tables map onto the ledger.
+"""Source files (``config/sources/*.yaml``): where the ledger comes from and how it maps onto LEDGER.md.
 
-A mapping names the environment variable holding the SQLAlchemy URL (never the password itself), the
+Every source file has a ``kind`` (default ``sql``):
+
+- ``sql``: an operational database (:class:`SourceMapping`, below);
+- ``branch_spreadsheets``: a folder of filled branch intake templates (:class:`SpreadsheetSource`);
+- ``ledger_files``: canonical ledger / exposure / events files, CSV, XLSX or Parquet with the LEDGER.md
+  column names (:class:`LedgerFilesSource`).
+
+Paths in file sources are relative to the run's working directory, or absolute.
+
+An SQL mapping names the environment variable holding the SQLAlchemy URL (never the password itself), the
 source's tables (or a read-only query), a column mapping onto the ledger, exposure and events tables
 (LEDGER.md column names) with value translations (「理赔」 → ``claims``), the source's time zone and
 defaults. Every identifier is validated against :data:`IDENTIFIER` and quoted through SQLAlchemy; every
@@ -163,6 +172,7 @@ class EventsMap(TableMap):
 
 
 class SourceMapping(_Model):
+    kind: Literal["sql"] = "sql"
     name: str
     description: str = ""
     url_env: str = Field(description="environment variable holding the SQLAlchemy URL")
@@ -207,27 +217,135 @@ class SourceMapping(_Model):
         return v
 
 
+class _FileSourceBase(_Model):
+    name: str
+    description: str = ""
+    # an unreadable file (damaged, not a workbook, wrong table): stop the extraction naming the file
+    # (`fail`), or leave it out, record the problem in the extract summary and go on (`skip`)
+    on_unreadable: Literal["fail", "skip"] = "fail"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return check_identifier(v, "source name")
+
+
+def _check_path(v: str) -> str:
+    if not str(v).strip():
+        raise ValueError("empty path")
+    return str(v).strip()
+
+
+class SpreadsheetSource(_FileSourceBase):
+    """A folder of filled branch intake templates (``tasks/spreadsheets.py``)."""
+
+    kind: Literal["branch_spreadsheets"]
+    path: str  # the folder
+    pattern: str = "*.xlsx"  # which files in the folder are templates (``*_errors.xlsx`` never are)
+    write_errors: bool = True  # write ``<file>_errors.xlsx`` next to each file with row errors
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        return _check_path(v)
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, v: str) -> str:
+        if "/" in v or "\\" in v or not v.lower().endswith((".xlsx", ".xlsm")):
+            raise ValueError("pattern must be a file name pattern ending in .xlsx, e.g. '*.xlsx'")
+        return v
+
+
+LEDGER_FILE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet")
+
+
+class LedgerFilesSource(_FileSourceBase):
+    """Canonical ledger / exposure / events files (LEDGER.md column names; ``tasks/read_files.py``)."""
+
+    kind: Literal["ledger_files"]
+    ledger: tuple[str, ...]
+    exposure: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+
+    @field_validator("ledger", "exposure", "events", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return () if v is None else (v,) if isinstance(v, str) else v
+
+    @field_validator("ledger", "exposure", "events")
+    @classmethod
+    def _paths(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for p in v:
+            _check_path(p)
+            if not p.lower().endswith(LEDGER_FILE_SUFFIXES):
+                raise ValueError(f"{p!r}: expected a .csv, .xlsx or .parquet file")
+        return tuple(p.strip() for p in v)
+
+    @model_validator(mode="after")
+    def _some_ledger(self) -> LedgerFilesSource:
+        if not self.ledger:
+            raise ValueError("ledger: give at least one ledger file")
+        return self
+
+    def files(self) -> dict[str, tuple[str, ...]]:
+        return {"ledger": self.ledger, "exposure": self.exposure, "events": self.events}
+
+
+AnyMapping = SourceMapping | SpreadsheetSource | LedgerFilesSource
+KINDS: dict[str, type[BaseModel]] = {
+    "sql": SourceMapping,
+    "branch_spreadsheets": SpreadsheetSource,
+    "ledger_files": LedgerFilesSource,
+}
+
+
 class Source(BaseModel):
-    """A validated mapping and the file it came from."""
+    """A validated source file and the path it came from."""
 
     model_config = ConfigDict(frozen=True)
-    mapping: SourceMapping
+    mapping: AnyMapping
     path: Path
 
     @property
     def name(self) -> str:
         return self.mapping.name
 
+    @property
+    def kind(self) -> str:
+        return self.mapping.kind
+
+    def sql(self) -> SourceMapping:
+        """The SQL mapping (raises ``TypeError`` for file sources)."""
+        if not isinstance(self.mapping, SourceMapping):
+            raise TypeError(f"source {self.name} is of kind {self.kind}, not sql")
+        return self.mapping
+
+    def resolve(self, path: str, workdir: Path | None = None) -> Path:
+        """A path from the source file: absolute, or relative to the working directory."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (workdir or Path.cwd()).resolve() / p
+
+    def location(self, workdir: Path | None = None) -> str:
+        """Where the source is read from, safe to record: the redacted URL, or the folder / files."""
+        m = self.mapping
+        if isinstance(m, SourceMapping):
+            return redact_url(self.url(workdir))
+        if isinstance(m, SpreadsheetSource):
+            return str(self.resolve(m.path, workdir) / m.pattern)
+        return ", ".join(str(self.resolve(p, workdir)) for ps in m.files().values() for p in ps)
+
     def url(self, workdir: Path | None = None) -> str:
         """The SQLAlchemy URL: ``$url_env``, else ``default_url`` with ``{workdir}`` filled in."""
-        env = os.environ.get(self.mapping.url_env, "").strip()
+        m = self.sql()
+        env = os.environ.get(m.url_env, "").strip()
         if env:
             return env
-        if self.mapping.default_url:
-            return self.mapping.default_url.replace("{workdir}", str((workdir or Path.cwd()).resolve()))
+        if m.default_url:
+            return m.default_url.replace("{workdir}", str((workdir or Path.cwd()).resolve()))
         raise SourceConfigError(
-            f"{self.path}: url_env: environment variable {self.mapping.url_env} is not set and the mapping "
-            f"has no default_url; set {self.mapping.url_env} to the source's SQLAlchemy URL"
+            f"{self.path}: url_env: environment variable {m.url_env} is not set and the mapping "
+            f"has no default_url; set {m.url_env} to the source's SQLAlchemy URL"
         )
 
 
@@ -315,8 +433,12 @@ def load_source(path: str | Path) -> Source:
     data = read_yaml(p)
     if not isinstance(data, dict):
         raise SourceConfigError(f"{p}: expected a mapping at the top level")
+    kind = data.get("kind", "sql")
+    model = KINDS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        raise SourceConfigError(f"{p}: kind: unknown source kind {kind!r} (one of {', '.join(KINDS)})")
     try:
-        mapping = SourceMapping.model_validate(data)
+        mapping: AnyMapping = model.model_validate(data)  # type: ignore[assignment]
     except ValidationError as exc:
         lines = [f"{p}: invalid source mapping"]
         for err in exc.errors():
@@ -327,7 +449,8 @@ def load_source(path: str | Path) -> Source:
             msg = err["msg"].removeprefix("Value error, ")
             lines.append(f"  {key}: {msg}{tail}")
         raise SourceConfigError("\n".join(lines)) from exc
-    _check_semantics(p, mapping)
+    if isinstance(mapping, SourceMapping):
+        _check_semantics(p, mapping)
     return Source(mapping=mapping, path=p)
 
 

@@ -8,6 +8,8 @@ ISO dates or Excel dates. Each file's row-level errors are written next to it as
 
 from __future__ import annotations
 
+import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -113,19 +115,56 @@ def write_template(out: Path, rows: int = 2000) -> Path:
     return out
 
 
+class BranchFileError(ValueError):
+    """A branch file cannot be read at all (damaged, not a workbook); the message names the file."""
+
+
+@dataclass
+class BranchRows:
+    """Every data row of one filled template, values as read (code labels mapped to codes)."""
+
+    path: Path
+    rows: pd.DataFrame  # canonical column names, object values as read
+    excel_row: np.ndarray  # the row number in the workbook of each row
+    errors: pd.DataFrame  # ERROR_COLUMNS, one line per problem
+    bad: np.ndarray  # bool per row: the row has at least one error
+
+    def good(self) -> pd.DataFrame:
+        """The rows without errors, normalised to the ledger's dtypes."""
+        return normalize(self.rows, "ledger")[~self.bad].reset_index(drop=True)
+
+
 def _label_to_code(values: pd.Series, codes: dict[str, str]) -> pd.Series:
     lookup = {**{v: k for k, v in codes.items()}, **{k: k for k in codes}}
     text = values.astype("string").str.strip()
-    mapped = text.map(lambda v: lookup.get(v, lookup.get(str(v).lower(), v)) if pd.notna(v) else v)
-    return mapped.astype(object)
+    mapped = text.map(lookup).fillna(text.str.lower().map(lookup)).fillna(text)
+    return mapped.astype(object).where(mapped.notna(), None)
 
 
-def read_branch_file(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One filled template → (rows without errors, errors); errors are also written next to the file."""
+def _read_sheet(path: Path, data: bytes | None) -> pd.DataFrame:
+    src: Path | io.BytesIO = io.BytesIO(data) if data is not None else path
     try:
-        raw = pd.read_excel(path, sheet_name=DATA_SHEET, dtype=object)
-    except ValueError:
-        raw = pd.read_excel(path, sheet_name=0, dtype=object)
+        try:
+            return pd.read_excel(src, sheet_name=DATA_SHEET, dtype=object)
+        except ValueError as exc:
+            if "not found" not in str(exc):
+                raise
+            if isinstance(src, io.BytesIO):
+                src.seek(0)
+            return pd.read_excel(src, sheet_name=0, dtype=object)
+    except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors all mean "cannot be read"
+        raise BranchFileError(
+            f"{path}: is not a readable .xlsx workbook ({type(exc).__name__}: {str(exc)[:200]}). It may be "
+            "damaged, password-protected or an old .xls file renamed; the branch should open it in Excel "
+            "or WPS, save it as .xlsx (Excel 工作簿) and send it again."
+        ) from exc
+
+
+def read_branch_rows(path: Path, data: bytes | None = None, *, write_errors: bool = True) -> BranchRows:
+    """One filled template → every row as read plus its row-level errors (also written next to the file
+    as ``<name>_errors.xlsx`` unless ``write_errors`` is false). ``data``: the file's bytes, when the
+    caller has read (and hashed) them already. Raises :class:`BranchFileError` for an unreadable file."""
+    raw = _read_sheet(path, data)
     raw = raw.rename(columns=label_to_name("ledger"))
     raw = raw.dropna(how="all").reset_index()
     excel_row = (raw.pop("index") + 2).to_numpy()
@@ -182,25 +221,54 @@ def read_branch_file(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
     errors = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=ERROR_COLUMNS)
     errors = errors.sort_values(["行号", "列"], kind="stable").reset_index(drop=True)
-    target = path.with_name(f"{path.stem}{ERRORS_SUFFIX}.xlsx")
+    if write_errors:
+        write_errors_file(path, errors)
+    bad_rows = set(errors["行号"].tolist()) - {1}
+    return BranchRows(path, raw, excel_row, errors, np.isin(excel_row, list(bad_rows)))
+
+
+def errors_path(path: Path) -> Path:
+    return path.with_name(f"{path.stem}{ERRORS_SUFFIX}.xlsx")
+
+
+def write_errors_file(path: Path, errors: pd.DataFrame) -> Path | None:
+    """``<name>_errors.xlsx`` next to the branch file (removed when there are no errors any more)."""
+    target = errors_path(path)
     if len(errors):
         errors.to_excel(target, index=False, sheet_name="错误清单")
-    elif target.exists():
-        target.unlink()
-    bad_rows = set(errors["行号"].tolist()) - {1}
-    keep = ~np.isin(excel_row, list(bad_rows))
-    good = norm[keep].reset_index(drop=True)
+        return target
+    target.unlink(missing_ok=True)
+    return None
+
+
+def file_error_frame(path: Path, problem: str) -> pd.DataFrame:
+    """The errors of a file that could not be read at all (one line, row 0)."""
+    return pd.DataFrame(
+        {"文件": [path.name], "行号": [0], "列": [""], "字段": [""], "填写值": [""], "问题": [problem]},
+        columns=ERROR_COLUMNS,
+    )
+
+
+def branch_files(folder: str | Path, pattern: str = "*.xlsx") -> list[Path]:
+    """The filled templates in ``folder`` (not the ``*_errors.xlsx`` files we write, not Excel lock files)."""
+    return sorted(
+        p
+        for p in Path(folder).glob(pattern)
+        if p.is_file() and not p.stem.endswith(ERRORS_SUFFIX) and not p.name.startswith("~$")
+    )
+
+
+def read_branch_file(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One filled template → (rows without errors, errors); errors are also written next to the file."""
+    read = read_branch_rows(path)
+    good = read.good()
     good["source"] = f"spreadsheet:{path.name}"
-    return good, errors
+    return good, read.errors
 
 
 def read_branch_folder(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every filled template in ``folder`` → (ledger rows without errors, all row-level errors)."""
-    files = sorted(
-        p
-        for p in Path(folder).glob("*.xlsx")
-        if not p.stem.endswith(ERRORS_SUFFIX) and not p.name.startswith("~$")
-    )
+    files = branch_files(folder)
     ledgers, errors = [], []
     for p in files:
         good, bad = read_branch_file(p)
