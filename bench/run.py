@@ -1,0 +1,266 @@
+"""Benchmark the quarterly filing end to end against the floor (read_sql + Parquet write) on PostgreSQL.
+
+    .venv/bin/python bench/run.py --complaints 1000000 [--json] [--no-prefect] [--rebuild]
+
+1. Makes sure the bench database holds N complaints (``bench/generate.py``; reused between runs).
+2. Floor, in a child process: ``pandas.read_sql`` of the ticket rows in the run's window and of their
+   events, and writing both to Parquet (through SQLAlchemy = ``floor_s``, and through the bare
+   psycopg connection = ``floor_dbapi_s``).
+3. The quarterly run for 2026Q2 (head office, every ticket in the window) as plain functions in this
+   process, each stage timed: extract, validate, compute, render, archive. The ledger's in-memory size
+   (``memory_usage(deep=True)``) and the process's peak RSS (``getrusage``) are recorded.
+4. Once through the Prefect flow, in a child process (Prefect's ephemeral server is started by a
+   warm-up flow first and timed apart): its overhead = flow time − the plain run's time.
+
+Prints a table; with ``--json`` the last line is one JSON object (stage times, ``floor_s``,
+``end_to_end_s``, ``end_to_end_ratio``, ``peak_rss_mb``, ``ledger_mb``, ...). Goals at 1,000,000
+complaints: end-to-end ≤ 3× the floor, peak RSS ≤ 4× the ledger's in-memory size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import generate as gen  # noqa: E402
+
+STAGES = ("extract", "validate", "compute", "render", "archive")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# -- the floor ---------------------------------------------------------------------------------------
+def floor(url: str) -> dict[str, Any]:
+    """read_sql of the window's ticket rows and their events, then both written to Parquet.
+
+    Timed twice: through the SQLAlchemy connection (``floor_s``: the plain ``pandas.read_sql`` the
+    pipeline's URL gives) and through psycopg's own connection (``floor_dbapi_s``, no SQLAlchemy rows;
+    run first, so that both read a warm PostgreSQL cache).
+    """
+    import warnings
+
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from tasks.extract import _to_source_tz, _windows
+
+    windows = _windows(gen.PERIOD)
+    start = _to_source_tz(windows[-1].start, "Asia/Shanghai")
+    end = _to_source_tz(windows[0].end, "Asia/Shanghai")
+    where = "slsj >= %(s)s AND slsj < %(e)s"
+    params = {"s": start, "e": end}
+    engine = sa.create_engine(url)
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench_floor_") as tmp:
+        for mode in ("dbapi", "sqlalchemy"):
+            gc.collect()
+            t0 = time.perf_counter()
+            with engine.connect() as conn, warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # pandas: "only supports SQLAlchemy ..."
+                con: Any = conn.connection.driver_connection if mode == "dbapi" else conn
+                sql = where if mode == "dbapi" else where.replace("%(s)s", ":s").replace("%(e)s", ":e")
+                text: Any = (lambda q: q) if mode == "dbapi" else sa.text
+                tickets = pd.read_sql(text(f"SELECT * FROM kf_tsgd WHERE {sql}"), con, params=params)
+                events = pd.read_sql(
+                    text(f"SELECT * FROM kf_gdls WHERE gd_no IN (SELECT gd_no FROM kf_tsgd WHERE {sql})"),
+                    con, params=params)
+            read_s = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            tickets.to_parquet(Path(tmp) / "tickets.parquet", index=False)
+            events.to_parquet(Path(tmp) / "events.parquet", index=False)
+            write_s = time.perf_counter() - t1
+            key = "floor" if mode == "sqlalchemy" else "floor_dbapi"
+            out.update({f"{key}_s": read_s + write_s, f"{key}_read_s": read_s, f"{key}_write_s": write_s})
+            out.update({"floor_tickets": len(tickets), "floor_events": len(events)})
+            del tickets, events
+    engine.dispose()
+    out["floor_peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+# -- the plain run -----------------------------------------------------------------------------------
+def workspace(url: str, workdir: Path) -> Path:
+    """Config (absolute paths, a fresh signing key) in ``workdir``, the source URL in the environment."""
+    from complaints.cli.demo import prepare_workdir
+
+    config = prepare_workdir(workdir, url)  # sets COMPLAINTS_SIGNING_KEY_FILE, COMPLAINTS_DEMO_SOURCE_URL
+    return config
+
+
+def plain_run(config: Path, workdir: Path) -> dict[str, Any]:
+    """The five stages as plain functions, each timed; ledger size and peak RSS."""
+    from flows.filing import make_context
+    from tasks import stages
+
+    baseline = rss_mb()  # the interpreter with pandas, GX, Prefect, docx imported, before any data
+    times: dict[str, float] = {}
+    t_all = time.perf_counter()
+    t0 = time.perf_counter()
+    ctx = make_context("quarterly", gen.PERIOD.code, None, gen.AS_OF.isoformat(), str(config), workdir,
+                       "bench", None)
+    times["context"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    data = stages.extract(ctx)
+    times["extract"] = time.perf_counter() - t0
+    ledger_mb = float(data.ledger.memory_usage(deep=True).sum()) / 2**20
+    events_mb = float(data.events.memory_usage(deep=True).sum()) / 2**20
+    rows = {"ledger": len(data.ledger), "events": len(data.events), "exposure": len(data.exposure)}
+    rss_after_extract = rss_mb()
+
+    t0 = time.perf_counter()
+    gate = stages.validate(ctx, data)
+    times["validate"] = time.perf_counter() - t0
+    del data
+
+    t0 = time.perf_counter()
+    computed = stages.compute(ctx, gate)
+    times["compute"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    rendered = stages.render(ctx, gate, computed)
+    times["render"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    ref = stages.archive(ctx, gate, computed, rendered)
+    times["archive"] = time.perf_counter() - t0
+    end_to_end = time.perf_counter() - t_all
+    rec = gate.reconciliation["ledger"]
+    return {
+        **{f"{k}_s": v for k, v in times.items()},
+        "end_to_end_s": end_to_end,
+        "ledger_mb": ledger_mb,
+        "events_mb": events_mb,
+        "rows": rows,
+        "quarantined": rec["quarantined"],
+        "cases": computed.figures["counts"]["cases"],
+        "bundle": ref.bundle_id,
+        "bundle_files": ref.files,
+        "rss_baseline_mb": baseline,
+        "rss_after_extract_mb": rss_after_extract,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def prefect_run(config: Path, workdir: Path) -> dict[str, Any]:
+    """The same filing through the Prefect flow; the ephemeral server is started (and timed) first."""
+    from prefect import flow
+
+    from flows.filing import quarterly_filing
+
+    @flow(name="bench-warmup")
+    def warmup() -> int:
+        return 1
+
+    t0 = time.perf_counter()
+    warmup()
+    startup = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    summary = quarterly_filing(period=gen.PERIOD.code, entity=None, as_of=gen.AS_OF.isoformat(),
+                               config=str(config), workdir=str(workdir), trigger="bench")
+    return {"prefect_flow_s": time.perf_counter() - t0, "prefect_server_start_s": startup,
+            "prefect_bundle": summary["bundle"], "prefect_peak_rss_mb": peak_rss_mb()}
+
+
+def _child(mode: str, *args: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, f"--child-{mode}", *args], capture_output=True,
+                         text=True, check=False, env=os.environ.copy())
+    if out.returncode != 0:
+        raise RuntimeError(f"child {mode} failed:\n{out.stderr[-4000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--complaints", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--json", action="store_true", help="last line: one JSON object")
+    ap.add_argument("--no-prefect", action="store_true", help="skip the run through the Prefect flow")
+    ap.add_argument("--rebuild", action="store_true", help="regenerate the bench database")
+    ap.add_argument("--workdir", type=Path, default=None, help="keep run outputs here (default: temp)")
+    ap.add_argument("--child-floor", metavar="URL", help=argparse.SUPPRESS)
+    ap.add_argument("--child-prefect", nargs=2, metavar=("CONFIG", "WORKDIR"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child_floor:
+        print(json.dumps(floor(args.child_floor)))
+        return
+    if args.child_prefect:
+        print(json.dumps(prefect_run(Path(args.child_prefect[0]), Path(args.child_prefect[1]))))
+        return
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+    info = gen.ensure_source(args.complaints, seed=args.seed, force=args.rebuild, log=say)
+    url = info["url"]
+    say(f"source: {url} {info['counts']}")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench_run_"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workspace(url, workdir / "plain")
+
+    say("floor: read_sql of the window's tickets and events + Parquet write (child process) …")
+    fl = _child("floor", url)
+    say(f"floor: {fl['floor_s']:.2f} s (read {fl['floor_read_s']:.2f} s, write {fl['floor_write_s']:.2f} s; "
+        f"{fl['floor_tickets']:,} tickets, {fl['floor_events']:,} events); bare psycopg connection: "
+        f"{fl['floor_dbapi_s']:.2f} s")
+
+    say("plain run: the five stages in this process …")
+    run = plain_run(config, workdir / "plain")
+    result: dict[str, Any] = {"complaints": args.complaints, **run, **fl}
+    result["end_to_end_ratio"] = run["end_to_end_s"] / fl["floor_s"]
+    result["rss_ratio"] = run["peak_rss_mb"] / run["ledger_mb"]
+
+    if not args.no_prefect:
+        say("Prefect: the same filing through flows.filing.quarterly_filing (child process) …")
+        pconfig = workspace(url, workdir / "prefect")
+        pf = _child("prefect", str(pconfig), str(workdir / "prefect"))
+        result.update(pf)
+        result["prefect_overhead_s"] = pf["prefect_flow_s"] - run["end_to_end_s"]
+
+    lines = [f"{'stage':<24}{'seconds':>10}"]
+    for stage in ("context", *STAGES):
+        lines.append(f"{stage:<24}{result[f'{stage}_s']:>10.2f}")
+    lines += [
+        f"{'end to end (plain)':<24}{result['end_to_end_s']:>10.2f}",
+        f"{'floor (read_sql+parquet)':<24}{result['floor_s']:>10.2f}",
+        f"{'floor, bare psycopg':<24}{result['floor_dbapi_s']:>10.2f}",
+        f"ratio end-to-end ÷ floor: {result['end_to_end_ratio']:.2f}× (goal ≤ 3×); "
+        f"÷ bare-psycopg floor: {result['end_to_end_s'] / result['floor_dbapi_s']:.2f}×",
+        f"rows: {run['rows']}, quarantined {run['quarantined']}, cases {run['cases']:,}",
+        f"ledger in memory: {run['ledger_mb']:.0f} MB (events {run['events_mb']:.0f} MB); peak RSS "
+        f"{run['peak_rss_mb']:.0f} MB = {result['rss_ratio']:.2f}× the ledger (goal ≤ 4×); "
+        f"floor child peak RSS {fl['floor_peak_rss_mb']:.0f} MB; RSS before any data (imports) "
+        f"{run['rss_baseline_mb']:.0f} MB, after extract {run['rss_after_extract_mb']:.0f} MB",
+    ]
+    if "prefect_flow_s" in result:
+        lines.append(f"Prefect flow: {result['prefect_flow_s']:.2f} s (overhead "
+                     f"{result['prefect_overhead_s']:+.2f} s over the plain run; server start "
+                     f"{result['prefect_server_start_s']:.1f} s, not included)")
+    for line in lines:
+        say(line)
+    if args.json:
+        print(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main()
