@@ -33,6 +33,7 @@ _KIND_ZH = {
     "int": "整数",
     "decimal": "金额(元)",
 }
+ERRORS_SHEET = "错误清单"
 ERROR_COLUMNS = ["文件", "行号", "列", "字段", "填写值", "问题"]
 
 
@@ -151,13 +152,19 @@ def _read_sheet(path: Path, data: bytes | None) -> pd.DataFrame:
                 raise
             if isinstance(src, io.BytesIO):
                 src.seek(0)
-            return pd.read_excel(src, sheet_name=0, dtype=object)
+            sheets = pd.read_excel(src, sheet_name=None, dtype=object)
     except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors all mean "cannot be read"
         raise BranchFileError(
             f"{path}: is not a readable .xlsx workbook ({type(exc).__name__}: {str(exc)[:200]}). It may be "
             "damaged, password-protected or an old .xls file renamed; the branch should open it in Excel "
             "or WPS, save it as .xlsx (Excel 工作簿) and send it again."
         ) from exc
+    if ERRORS_SHEET in sheets:
+        raise BranchFileError(
+            f"{path}: is an error list written for a branch file that is no longer in the folder, not a "
+            "filled template; delete it (the corrected branch file gets a new one when needed)."
+        )
+    return next(iter(sheets.values()))
 
 
 def read_branch_rows(path: Path, data: bytes | None = None, *, write_errors: bool = True) -> BranchRows:
@@ -235,7 +242,7 @@ def write_errors_file(path: Path, errors: pd.DataFrame) -> Path | None:
     """``<name>_errors.xlsx`` next to the branch file (removed when there are no errors any more)."""
     target = errors_path(path)
     if len(errors):
-        errors.to_excel(target, index=False, sheet_name="错误清单")
+        errors.to_excel(target, index=False, sheet_name=ERRORS_SHEET)
         return target
     target.unlink(missing_ok=True)
     return None
@@ -249,12 +256,21 @@ def file_error_frame(path: Path, problem: str) -> pd.DataFrame:
     )
 
 
+def _is_errors_list(path: Path) -> bool:
+    """``X_errors.xlsx`` next to ``X.xlsx``: the error list we wrote for that file (a branch file that is
+    merely named ``…_errors.xlsx`` is read)."""
+    if not path.stem.endswith(ERRORS_SUFFIX):
+        return False
+    stem = path.stem[: -len(ERRORS_SUFFIX)]
+    return any(path.with_name(f"{stem}{ext}").exists() for ext in (".xlsx", ".xlsm", ".XLSX"))
+
+
 def branch_files(folder: str | Path, pattern: str = "*.xlsx") -> list[Path]:
-    """The filled templates in ``folder`` (not the ``*_errors.xlsx`` files we write, not Excel lock files)."""
+    """The filled templates in ``folder`` (not the error lists we write, not Excel lock files)."""
     return sorted(
         p
         for p in Path(folder).glob(pattern)
-        if p.is_file() and not p.stem.endswith(ERRORS_SUFFIX) and not p.name.startswith("~$")
+        if p.is_file() and not p.name.startswith("~$") and not _is_errors_list(p)
     )
 
 

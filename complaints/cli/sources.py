@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -74,6 +74,10 @@ def sources_check(
     config: Annotated[
         Path | None, typer.Option("--config", help="configuration file (default: config/complaints.yaml)")
     ] = None,
+    workdir: Annotated[
+        Path | None,
+        typer.Option("--workdir", help="working directory file sources are relative to (default: .)"),
+    ] = None,
 ) -> None:
     """Load and validate every source mapping and print what would be read."""
     from tasks.source_config import load_sources, redact_url
@@ -84,9 +88,12 @@ def sources_check(
     except ConfigError as exc:
         _fail(str(exc))
     for src in sources:
-        m = src.mapping
+        if src.kind != "sql":
+            _describe_files(src, workdir or Path.cwd())
+            continue
+        m = src.sql()
         try:
-            url = redact_url(src.url())
+            url = redact_url(src.url(workdir))
         except ConfigError as exc:
             url = f"<not set: {exc}>"
         typer.echo(f"source {m.name} ({src.path})")
@@ -107,6 +114,30 @@ def sources_check(
                 extra = f" ({len(cm.values)} value translations)" if cm.values else ""
                 typer.echo(f"    {name:<20} <- {src_desc}{extra}")
     typer.echo(f"{len(sources)} source mapping(s) OK")
+
+
+def _describe_files(src: Any, workdir: Path) -> None:
+    """A file source: where its files are (relative paths against the current directory) and whether
+    they are there now."""
+    from tasks.source_config import SpreadsheetSource
+    from tasks.spreadsheets import branch_files
+
+    m = src.mapping
+    typer.echo(f"source {m.name} ({src.path})")
+    typer.echo(f"  kind: {m.kind}; unreadable files: {m.on_unreadable}")
+    if isinstance(m, SpreadsheetSource):
+        folder = src.resolve(m.path, workdir)
+        if folder.is_dir():
+            files = branch_files(folder, m.pattern)
+            typer.echo(f"  folder: {folder} ({len(files)} file(s) matching {m.pattern})")
+        else:
+            typer.echo(f"  folder: {folder} (does not exist yet)")
+        return
+    for table, paths in m.files().items():
+        for rel in paths:
+            p = src.resolve(rel, workdir)
+            state = f"{p.stat().st_size} bytes" if p.is_file() else "missing"
+            typer.echo(f"  {table} <- {p} ({state})")
 
 
 def register(app: typer.Typer) -> None:

@@ -30,7 +30,7 @@ def _write(tmp_path: Path, change) -> Path:  # type: ignore[no-untyped-def]
 
 def test_demo_mapping_loads() -> None:
     src = load_source(DEMO)
-    m = src.mapping
+    m = src.sql()
     assert m.name == "demo_callcenter" and m.timezone == "Asia/Shanghai"
     assert m.ledger.columns["category"].values["理赔"] == "claims"  # type: ignore[index]
     assert m.ledger.lookups["callback"].table == "kf_hf"
@@ -151,3 +151,60 @@ def test_template_field_and_query_checks(tmp_path: Path) -> None:
     bad = _write(tmp_path, lambda d: d["events"].update({"table": None, "query": "delete from kf_gdls"}))
     with pytest.raises(SourceConfigError, match="events.query"):
         load_source(bad)
+
+
+def test_every_existing_source_file_loads_and_sql_is_the_default_kind() -> None:
+    kinds = {p.name: load_source(p).kind for p in sorted((CONFIG_DIR / "sources").glob("*.yaml"))}
+    assert kinds == {
+        "branch_spreadsheets.example.yaml": "branch_spreadsheets",
+        "demo_callcenter.yaml": "sql",
+        "ledger_files.example.yaml": "ledger_files",
+    }
+    assert "kind" not in yaml.safe_load(DEMO.read_text(encoding="utf-8"))  # old files stay valid
+    # the examples are not read by the demo
+    assert [s.kind for s in load_sources(load_settings())] == ["sql"]
+
+
+def _write_yaml(tmp_path: Path, data: dict) -> Path:  # type: ignore[type-arg]
+    p = tmp_path / "src.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return p
+
+
+SHEETS = {"kind": "branch_spreadsheets", "name": "x", "path": "in"}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"kind": "mainframe", "name": "x"}, r"kind: unknown source kind 'mainframe'"),
+        ({"kind": "branch_spreadsheets", "name": "x"}, r"path: Field required"),
+        (
+            {"kind": "branch_spreadsheets", "name": "x", "path": "in", "pattern": "*.csv"},
+            r"pattern: .*\.xlsx",
+        ),
+        ({"kind": "branch_spreadsheets", "name": "x y", "path": "in"}, r"name: source name"),
+        (
+            {"kind": "branch_spreadsheets", "name": "x", "path": "in", "on_unreadable": "ignore"},
+            "on_unreadable",
+        ),
+        ({"kind": "ledger_files", "name": "x", "ledger": []}, r"give at least one ledger file"),
+        ({"kind": "ledger_files", "name": "x", "ledger": "a.json"}, r"ledger: .*a\.json.*\.csv"),
+        ({"kind": "ledger_files", "name": "x", "ledger": "a.csv", "url_env": "X"}, r"url_env: Extra inputs"),
+    ],
+)
+def test_file_source_errors_name_file_and_key(tmp_path: Path, data: dict, message: str) -> None:  # type: ignore[type-arg]
+    path = _write_yaml(tmp_path, data)
+    with pytest.raises(SourceConfigError, match=message) as err:
+        load_source(path)
+    assert str(path) in str(err.value)
+
+
+def test_file_source_paths_resolve_against_the_working_directory(tmp_path: Path) -> None:
+    src = load_source(
+        _write_yaml(tmp_path, {"kind": "ledger_files", "name": "x", "ledger": ["a.csv", "/data/b.parquet"]})
+    )
+    assert src.resolve("a.csv", tmp_path) == tmp_path.resolve() / "a.csv"
+    assert src.location(tmp_path) == f"{tmp_path.resolve() / 'a.csv'}, /data/b.parquet"
+    with pytest.raises(TypeError, match="ledger_files, not sql"):
+        src.url()
