@@ -211,8 +211,24 @@ def disk_full_message(exc: OSError, workdir: str | Path | None = None) -> str:
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
-def is_disk_full(exc: BaseException) -> bool:
-    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
+_DISK_FULL_TEXTS = ("No space left on device", "File too large", "Disk quota exceeded")
+
+
+def disk_full_error(exc: BaseException | None) -> OSError | None:
+    """The ENOSPC / EDQUOT / EFBIG ``OSError`` in ``exc`` or its cause chain (also one a library such as
+    pyarrow raised without an errno, recognised by its text), else None."""
+    for _ in range(10):
+        if exc is None:
+            return None
+        if isinstance(exc, OSError) and (exc.errno in DISK_FULL_ERRNOS
+                                         or any(t in str(exc) for t in _DISK_FULL_TEXTS)):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    return disk_full_error(exc) is not None
 
 
 # ------------------------------------------------------------------------------------------- run log

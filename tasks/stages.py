@@ -14,7 +14,7 @@ import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from prefect import task
@@ -122,7 +122,8 @@ def compute(ctx: RunContext, gate: GateResult) -> Computed:
                           head_office=settings.head_office.code)
     due, error = None, None
     try:
-        due = due_date(ctx.filing, ctx.period, ctx.entity.level, ctx.calendar, ctx.loaded.settings.filings)
+        due = due_date(cast(Any, ctx.filing), ctx.period, ctx.entity.level, ctx.calendar,
+                       ctx.loaded.settings.filings)
     except ValueError as exc:  # UnknownCalendarYear: said plainly, never guessed
         error = str(exc)
     return Computed(result, trend, due, error)
@@ -206,10 +207,10 @@ def load_run(bag_data: Path) -> dict[str, Any]:
 
 
 # -- Prefect task wrappers (call ``.fn`` to run without Prefect) -------------------------------------
-extract_task = task(extract, name="extract", cache_policy=NONE, retries=0)
-validate_task = task(validate, name="validate", cache_policy=NONE)
-compute_task = task(compute, name="compute", cache_policy=NONE)
-render_task = task(render, name="render", cache_policy=NONE)
+extract_task = task(name="extract", cache_policy=NONE, retries=0)(extract)
+validate_task = task(name="validate", cache_policy=NONE)(validate)
+compute_task = task(name="compute", cache_policy=NONE)(compute)
+render_task = task(name="render", cache_policy=NONE)(render)
 
 
 def _transient(task: Any, run: Any, state: Any) -> bool:
@@ -221,12 +222,10 @@ def _transient(task: Any, run: Any, state: Any) -> bool:
         state.result()
     except BundleError:
         return False
-    except OSError as exc:  # a full disk stays full for the next 5 s: fail now with the clear message
-        return not is_disk_full(exc)
-    except Exception:  # noqa: BLE001 - any other failure of the upload may be transient
-        return True
+    except Exception as exc:  # noqa: BLE001 - any other failure of the upload may be transient,
+        return not is_disk_full(exc)  # but a full disk stays full for the next 5 s: fail now, clearly
     return False
 
 
-archive_task = task(archive, name="archive", cache_policy=NONE, retries=2, retry_delay_seconds=5,
-                    retry_condition_fn=_transient)
+archive_task = task(name="archive", cache_policy=NONE, retries=2, retry_delay_seconds=5,
+                    retry_condition_fn=_transient)(archive)

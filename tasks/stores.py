@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import stat
 import uuid
 from collections.abc import Iterator
@@ -149,6 +150,19 @@ class Store(Protocol):
         ...
 
 
+_HOST = re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname()) or "host"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _remove_tree(path: Path) -> None:
     """Best-effort removal of an uncommitted copy (its files were made read-only)."""
     if not path.exists():
@@ -200,7 +214,8 @@ class LocalStore:
             raise BundleExists(f"bundle {bundle_id!r} exists already in {self.describe()}; bundles are "
                                "write-once (a re-run makes a new bundle id)")
         files = bag_files(Path(bag_dir))
-        incoming = self.root / ".incoming" / f"{uuid.uuid4().hex}"
+        self._clean_incoming()
+        incoming = self.root / ".incoming" / f"{_HOST}-{os.getpid()}-{uuid.uuid4().hex}"
         incoming.mkdir(parents=True)
         try:
             for rel in files:
@@ -219,6 +234,18 @@ class LocalStore:
             os.chmod(d, 0o555)
         os.chmod(target, 0o555)
         return str(target)
+
+    def _clean_incoming(self) -> None:
+        """Remove uncommitted copies left by writers on this host that died mid-copy (SIGKILL, power
+        loss): ``.incoming/<host>-<pid>-<uuid>`` whose process is gone. Never listed in any case."""
+        incoming = self.root / ".incoming"
+        if not incoming.is_dir():
+            return
+        for entry in incoming.iterdir():
+            host, _, rest = entry.name.rpartition("-")[0].rpartition("-")
+            if host != _HOST or not rest.isdigit() or _alive(int(rest)):
+                continue
+            _remove_tree(entry)
 
     def list(self, filing: str | None = None, entity: str | None = None,
              period: str | None = None) -> list[str]:
@@ -261,6 +288,31 @@ class LocalStore:
 # ------------------------------------------------------------------------------------------------- S3
 
 
+def _env_seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError as exc:
+        raise StoreError(f"${name}={raw!r} is not a number of seconds") from exc
+    if value <= 0:
+        raise StoreError(f"${name} must be a positive number of seconds")
+    return value
+
+
+def _client_config() -> Any:
+    """Timeouts and retries for the S3 client: a hung endpoint fails the request after the read
+    timeout (``$COMPLAINTS_S3_READ_TIMEOUT``, default 60 s; connect ``$COMPLAINTS_S3_CONNECT_TIMEOUT``,
+    default 10 s) and 5xx / throttling / timeouts are retried with backoff (botocore's "standard" mode;
+    ``$AWS_MAX_ATTEMPTS`` / ``$AWS_RETRY_MODE`` override as usual)."""
+    from botocore.config import Config
+
+    retries: dict[str, Any] = {"mode": os.environ.get("AWS_RETRY_MODE") or "standard"}
+    if not os.environ.get("AWS_MAX_ATTEMPTS"):
+        retries["max_attempts"] = 5
+    return Config(connect_timeout=_env_seconds("COMPLAINTS_S3_CONNECT_TIMEOUT", 10.0),
+                  read_timeout=_env_seconds("COMPLAINTS_S3_READ_TIMEOUT", 60.0), retries=retries)
+
+
 def _client_error_code(exc: Exception) -> str:
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
@@ -283,7 +335,7 @@ class S3Store:
         prefix = settings.prefix
         self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
         self.client: S3Client = client or boto3.client(
-            "s3", endpoint_url=settings.endpoint_url, region_name=settings.region)
+            "s3", endpoint_url=settings.endpoint_url, region_name=settings.region, config=_client_config())
         threshold = max(settings.multipart_threshold_mb, 5) * MiB  # S3 parts are at least 5 MiB
         self.transfer = TransferConfig(multipart_threshold=threshold, multipart_chunksize=threshold)
 

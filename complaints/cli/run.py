@@ -56,11 +56,10 @@ def is_user_error(exc: BaseException | None) -> bool:
 
 
 def user_message(exc: BaseException, workdir: str | None = None) -> str:
-    from tasks.runs import disk_full_message, is_disk_full
+    from tasks.runs import disk_full_error, disk_full_message
 
-    if is_disk_full(exc):
-        return disk_full_message(exc, workdir)  # type: ignore[arg-type]
-    return str(exc)
+    full = disk_full_error(exc)
+    return str(exc) if full is None else disk_full_message(full, workdir)
 
 
 class _NoUserTracebacks(logging.Filter):
