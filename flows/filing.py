@@ -90,9 +90,9 @@ def run_stages(ctx: RunContext) -> dict[str, Any]:
             gate = stages.validate_task(ctx, data)
             computed = stages.compute_task(ctx, gate)
             rendered = stages.render_task(ctx, gate, computed)
-            ref = stages.archive_task(ctx, gate, computed, rendered)
         finally:
-            detach_run_log(handler)
+            detach_run_log(handler)  # the log is sealed before bagging: a retried archive finds it intact
+        ref = stages.archive_task(ctx, gate, computed, rendered)
     summary = summarize(ctx, gate, computed, rendered, ref)
     publish(summary, computed.figures)
     return summary

@@ -180,6 +180,14 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
 def archive(ctx: RunContext, gate: GateResult, computed: Computed, rendered: RenderResult) -> BundleRef:
     """Write run.json, bag and sign the staging directory, upload it, commit it."""
     settings = ctx.loaded.settings
+    store = open_store(settings.archive, ctx.workdir)
+    bundle_id = new_bundle_id(ctx.filing, ctx.entity.code, ctx.period.code, ctx.run_id,
+                              dt.datetime.now(dt.UTC))
+    if (ctx.staging / "bagit.txt").is_file():  # a retry: the earlier attempt sealed the bag; reuse it
+        run = load_run(ctx.staging / "data")
+        ref = archive_bundle(ctx.staging, bundle_id, store, bag_info_from_run(run), settings.archive.signing)
+        log.info("archived bundle %s (%d files) at %s", ref.bundle_id, ref.files, ref.location)
+        return ref
     finished = now_local()
     rec = gate.reconciliation["ledger"]
     run = {
@@ -194,9 +202,6 @@ def archive(ctx: RunContext, gate: GateResult, computed: Computed, rendered: Ren
         "timezone": TZ,
     }
     write_json(ctx.staging / "run.json", run)
-    store = open_store(settings.archive, ctx.workdir)
-    bundle_id = new_bundle_id(ctx.filing, ctx.entity.code, ctx.period.code, ctx.run_id,
-                              dt.datetime.now(dt.UTC))
     ref = archive_bundle(ctx.staging, bundle_id, store, bag_info_from_run(run), settings.archive.signing)
     log.info("archived bundle %s (%d files) at %s", ref.bundle_id, ref.files, ref.location)
     return ref

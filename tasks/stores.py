@@ -217,19 +217,15 @@ class LocalStore:
         self._clean_incoming()
         incoming = self.root / ".incoming" / f"{_HOST}-{os.getpid()}-{uuid.uuid4().hex}"
         incoming.mkdir(parents=True)
-        try:
-            for rel in files:
-                dst = incoming / rel
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(Path(bag_dir) / rel, dst)
-                os.chmod(dst, 0o444)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():  # lost a race with another writer
-                raise BundleExists(f"bundle {bundle_id!r} appeared in {self.describe()} while copying")
-            os.rename(incoming, target)  # the commit: atomic on one file system
-        except BaseException:
-            _remove_tree(incoming)  # a failed copy (disk full, ...) leaves no partial bundle behind
-            raise
+        for rel in files:
+            dst = incoming / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(bag_dir) / rel, dst)
+            os.chmod(dst, 0o444)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():  # lost a race with another writer
+            raise BundleExists(f"bundle {bundle_id!r} appeared in {self.describe()} while copying")
+        os.rename(incoming, target)  # the commit: atomic on one file system
         for d in sorted((p for p in target.rglob("*") if p.is_dir()), reverse=True):
             os.chmod(d, 0o555)
         os.chmod(target, 0o555)

@@ -48,18 +48,31 @@ def user_errors() -> tuple[type[BaseException], ...]:
             BundleError, ValueError, FileNotFoundError, PermissionError)
 
 
+def is_store_failure(exc: BaseException | None) -> bool:
+    """An object-store endpoint that failed after the client's retries (5xx, timeouts, resets)."""
+    return exc is not None and (type(exc).__module__.split(".")[0] in ("botocore", "boto3", "s3transfer")
+                                or isinstance(exc, ConnectionError))
+
+
 def is_user_error(exc: BaseException | None) -> bool:
-    """A user error (above) or a full disk / file-size limit (ENOSPC, EDQUOT, EFBIG)."""
+    """A user error (above), a full disk / file-size limit (ENOSPC, EDQUOT, EFBIG) or a failing
+    object-store endpoint: each is said in one message."""
     from tasks.runs import is_disk_full
 
-    return exc is not None and (isinstance(exc, user_errors()) or is_disk_full(exc))
+    return exc is not None and (isinstance(exc, user_errors()) or is_disk_full(exc) or is_store_failure(exc))
 
 
 def user_message(exc: BaseException, workdir: str | None = None) -> str:
     from tasks.runs import disk_full_error, disk_full_message
 
     full = disk_full_error(exc)
-    return str(exc) if full is None else disk_full_message(full, workdir)
+    if full is not None:
+        return disk_full_message(full, workdir)
+    if is_store_failure(exc) and not isinstance(exc, user_errors()):
+        return (f"the archive's object store failed ({type(exc).__name__}: {' '.join(str(exc).split())}). "
+                "Nothing was committed, so no bundle is listed for this run. Check the endpoint (archive.s3 "
+                "in the configuration) and run the filing again.")
+    return str(exc)
 
 
 class _NoUserTracebacks(logging.Filter):

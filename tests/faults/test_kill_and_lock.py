@@ -35,7 +35,7 @@ def _paused_run(wd: Workdir, tag: str):  # type: ignore[no-untyped-def]
 def test_killed_while_archiving_leaves_nothing_filed_and_the_rerun_succeeds(workdir: Workdir) -> None:
     proc, _go, log = _paused_run(workdir, "kill")
     incoming = workdir.path / "archive" / ".incoming"
-    assert any(incoming.iterdir())  # the copy has begun ...
+    (partial,) = incoming.iterdir()  # the copy has begun ...
     assert workdir.store().list() == []  # ... and is not visible
     os.killpg(proc.pid, signal.SIGKILL)
     assert proc.wait(30) == -signal.SIGKILL
@@ -48,8 +48,9 @@ def test_killed_while_archiving_leaves_nothing_filed_and_the_rerun_succeeds(work
     rerun = workdir.cli(*workdir.run_args("HO"), "--json")  # the dead run's lock does not block it
     assert rerun.exit_code == 0, rerun.output
     summary = json.loads(rerun.stdout[rerun.stdout.index("{"):])
-    listed = assert_consistent(workdir, "HO", filed=1)  # also: the dead run's .incoming copy is gone
+    listed = assert_consistent(workdir, "HO", filed=1)
     assert listed == [summary["bundle"]]
+    assert not partial.exists()  # the dead writer's uncommitted copy was cleaned by the next commit
     assert "Traceback" not in log.read_text(errors="replace")
 
 
