@@ -114,6 +114,7 @@ def plain_run(config: Path, workdir: Path) -> dict[str, Any]:
 
     baseline = rss_mb()  # the interpreter with pandas, GX, Prefect, docx imported, before any data
     times: dict[str, float] = {}
+    peaks: dict[str, float] = {}  # the process's peak RSS when each stage ended (which stage set it)
     t_all = time.perf_counter()
     t0 = time.perf_counter()
     ctx = make_context("quarterly", gen.PERIOD.code, None, gen.AS_OF.isoformat(), str(config), workdir,
@@ -123,6 +124,7 @@ def plain_run(config: Path, workdir: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     data = stages.extract(ctx)
     times["extract"] = time.perf_counter() - t0
+    peaks["extract"] = peak_rss_mb()
     ledger_mb = float(data.ledger.memory_usage(deep=True).sum()) / 2**20
     events_mb = float(data.events.memory_usage(deep=True).sum()) / 2**20
     rows = {"ledger": len(data.ledger), "events": len(data.events), "exposure": len(data.exposure)}
@@ -131,19 +133,23 @@ def plain_run(config: Path, workdir: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     gate = stages.validate(ctx, data)
     times["validate"] = time.perf_counter() - t0
+    peaks["validate"] = peak_rss_mb()
     del data
 
     t0 = time.perf_counter()
     computed = stages.compute(ctx, gate)
     times["compute"] = time.perf_counter() - t0
+    peaks["compute"] = peak_rss_mb()
 
     t0 = time.perf_counter()
     rendered = stages.render(ctx, gate, computed)
     times["render"] = time.perf_counter() - t0
+    peaks["render"] = peak_rss_mb()
 
     t0 = time.perf_counter()
     ref = stages.archive(ctx, gate, computed, rendered)
     times["archive"] = time.perf_counter() - t0
+    peaks["archive"] = peak_rss_mb()
     end_to_end = time.perf_counter() - t_all
     rec = gate.reconciliation["ledger"]
     return {
@@ -159,6 +165,7 @@ def plain_run(config: Path, workdir: Path) -> dict[str, Any]:
         "rss_baseline_mb": baseline,
         "rss_after_extract_mb": rss_after_extract,
         "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_after_stage_mb": peaks,
     }
 
 

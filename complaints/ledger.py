@@ -220,6 +220,13 @@ def _str_series(arr: pa.ChunkedArray, index: pd.Index) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(arr, dtype=_STR), index=index)
 
 
+def _is_clean(arr: pa.ChunkedArray, lower: bool) -> bool:
+    """True when :func:`_clean_text` would return the values unchanged (then no copy is kept)."""
+    if pc.any(pc.equal(arr, "")).as_py() or pc.any(pc.not_equal(pc.utf8_trim_whitespace(arr), arr)).as_py():
+        return False
+    return not (lower and pc.any(pc.not_equal(pc.utf8_lower(arr), arr)).as_py())
+
+
 def _clean_text(arr: pa.ChunkedArray, lower: bool = False) -> pa.ChunkedArray:
     """Strip whitespace (the same Arrow kernel as ``Series.str.strip``), blanks to missing, lower-case."""
     out = pc.utf8_trim_whitespace(arr)
@@ -230,6 +237,8 @@ def _clean_text(arr: pa.ChunkedArray, lower: bool = False) -> pa.ChunkedArray:
 def _to_text(values: pd.Series, lower: bool = False) -> pd.Series:
     arr = _arrow_text(values)
     if arr is not None:  # vectorised in Arrow: ~10x faster than astype("string").str.strip() at 1M rows
+        if values.dtype == _STR and _is_clean(arr, lower):
+            return values  # already canonical (e.g. an extract normalised before): share, don't copy
         return _str_series(_clean_text(arr, lower), values.index)
     if pd.api.types.is_float_dtype(values.dtype):
         # ids read from spreadsheets as numbers: 1001.0 -> "1001"
@@ -256,7 +265,7 @@ def normalize(frame: pd.DataFrame, table: str = "ledger") -> pd.DataFrame:
         else:
             s = pd.Series([None] * n, index=frame.index, dtype="object")
         out[col.name] = _coerce(s, col)
-    result = pd.DataFrame(out, index=frame.index)
+    result = pd.DataFrame(out, index=frame.index, copy=False)  # CoW: shares unchanged columns
     extra = [c for c in frame.columns if c not in result.columns]
     for c in extra:
         result[c] = frame[c]

@@ -523,7 +523,8 @@ def run_quality_gate(
         mask = np.zeros(len(norm), dtype=bool)
         mask[list(failed)] = True
         helper = [c for c in norm.columns if str(c).startswith("_ledger_")]
-        accepted[table] = norm.loc[~mask].drop(columns=helper).reset_index(drop=True)
+        kept = norm.loc[~mask] if mask.any() else norm  # no quarantine: no copy of millions of rows
+        accepted[table] = kept.drop(columns=helper).reset_index(drop=True)
         q = given[table].loc[mask].copy()
         q.insert(0, "row_number", np.flatnonzero(mask) + 1)
         q["failed_checks"] = [";".join(sorted(set(failed[int(p)]))) for p in np.flatnonzero(mask)]
