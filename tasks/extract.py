@@ -1,6 +1,18 @@
-"""Extraction: read a period's complaints from the operational sources into the ledger (LEDGER.md).
+"""Extraction: read a period's complaints from the configured sources into the ledger (LEDGER.md).
 
-``extract_period`` reads, per source and in one consistent snapshot (one transaction at REPEATABLE
+Every source kind is read through one interface (:data:`READERS`: ``(Source, _Scope) -> _Part``, the
+source's rows mapped onto the ledger, what was read, and the values that did not parse):
+
+- ``sql``: an operational database (below);
+- ``branch_spreadsheets``: a folder of filled intake templates. Row errors go back to the branch
+  (``<file>_errors.xlsx``) and into the extract summary, and the rows with errors are extracted with
+  their values as filled in, so the quality gate quarantines them: no row read is lost;
+- ``ledger_files``: canonical ledger / exposure / events files (CSV, XLSX, Parquet).
+
+File sources are windowed like the SQL source and recorded per file (path, size, SHA-256, rows read
+and extracted) in ``Extract.queries``, where SQL sources keep their query text.
+
+For an SQL source, ``extract_period`` reads, in one consistent snapshot (one transaction at REPEATABLE
 READ or the database's equivalent; SQLite: one read transaction):
 
 - the records received in the period, the previous period (QoQ) and the same period a year earlier
@@ -690,6 +702,13 @@ def _read_bytes(path: Path) -> tuple[bytes, dict[str, Any]]:
     }
 
 
+def _file_record(path: Path) -> dict[str, Any]:
+    """What the bundle records of a file read by path (name, size, SHA-256; hashed in blocks)."""
+    with path.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    return {"file": str(path), "name": path.name, "bytes": path.stat().st_size, "sha256": digest}
+
+
 def _stable(path: Path) -> tuple[int, int]:
     st = path.stat()
     return st.st_size, st.st_mtime_ns
@@ -777,8 +796,7 @@ def _spreadsheet_part(src: Source, sc: _Scope) -> _Part:
     led, bad = _canonical(
         rows[take].reset_index(drop=True), "ledger", m.name, norm[take].reset_index(drop=True)
     )
-    order = np.argsort(led["complaint_id"].to_numpy(dtype=object, na_value=""), kind="stable")
-    led = led.iloc[order].reset_index(drop=True)
+    led = led.sort_values("complaint_id", kind="stable").reset_index(drop=True)
     counts = np.bincount(which[take], minlength=len(files))
     for i, rec in enumerate(records):
         if "error" not in rec:
@@ -818,8 +836,7 @@ def _ledger_files_part(src: Source, sc: _Scope) -> _Part:
             for _attempt in range(3):
                 try:
                     before = _stable(path)
-                    _, rec = _read_bytes(path)
-                    rec.update(source=m.name, table=table)
+                    rec = {**_file_record(path), "source": m.name, "table": table}
                     frame: pd.DataFrame | None = read_table(path, table)
                 except (InputError, OSError) as exc:
                     if m.on_unreadable == "fail":
@@ -853,10 +870,7 @@ def _ledger_files_part(src: Source, sc: _Scope) -> _Part:
                 rec.setdefault("rows_extracted", 0)
         kept = raw[take].drop(columns="_file").reset_index(drop=True)
         out, bad = _canonical(kept, table, m.name)
-        order = np.lexsort(
-            [out[c].astype("string").fillna("").to_numpy(dtype=object) for c in reversed(sort)]
-        )
-        return out.iloc[order].reset_index(drop=True), bad
+        return out.sort_values(sort, kind="stable").reset_index(drop=True), bad
 
     bad = []
     raw_led = stacked("ledger")
