@@ -9,6 +9,8 @@ process, each committing its own bundle. (The Kubernetes deployments of ``prefec
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -111,3 +113,51 @@ def test_entity_filings_run_on_a_process_work_pool(
             assert verify.returncode == 0, verify.stdout + verify.stderr
     finally:
         stop_process(worker)
+
+
+@pytest.mark.parametrize("launch", ["threads", "dask"])
+def test_entity_filings_in_parallel_in_this_process(
+        launch: str, server: dict[str, Any], demo_workdir: tuple[Path, Path, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``filings_for_entities`` without deployments: children on a thread pool, or on a local Dask
+    cluster of two worker processes (skipped without the ``[dask]`` extra)."""
+    if launch == "dask":
+        pytest.importorskip("prefect_dask")
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.filing import filings_for_entities
+    from tasks.stores import LocalStore
+
+    wd, config, key_file = demo_workdir
+    monkeypatch.setenv("COMPLAINTS_SIGNING_KEY_FILE", key_file)
+    store = LocalStore(wd / "archive")
+    before = set(store.list(period="2026Q3"))
+    with temporary_settings(updates={PREFECT_API_URL: server["api"]}):
+        if launch == "threads":  # through the command line: `complaints run quarterly --entity HO,GD`
+            from complaints.cli import app
+
+            out, err = io.StringIO(), io.StringIO()  # not CliRunner: it closes streams Prefect keeps
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = app(["run", "quarterly", "--period", "2026Q3", "--entity", "HO,GD", "--as-of", AS_OF,
+                            "--config", str(config), "--workdir", str(wd), "--launch", "threads", "--json"],
+                           standalone_mode=False)
+            assert not code, err.getvalue()[-3000:]
+            data = json.loads(out.getvalue()[out.getvalue().index("{"):])
+            assert data["ok"] and data["message"] == "quarterly 2026Q3: 2 of 2 entities filed (threads)"
+        else:
+            state: Any = filings_for_entities(filing="quarterly", period="2026Q3", entities="HO,GD",
+                                              as_of=AS_OF, config=str(config), workdir=str(wd),
+                                              launch=launch, max_parallel=2, return_state=True)
+            data = state.result(raise_on_failure=False)
+            assert state.is_completed(), state.message
+    assert data["launch"] == launch and [r["entity"] for r in data["runs"]] == ["HO", "GD"]
+    new = set(store.list(period="2026Q3")) - before
+    assert {r["bundle"] for r in data["runs"]} == new and len(new) == 2
+    for r in data["runs"]:
+        run = json.loads(store.read(r["bundle"], "data/run.json"))
+        assert run["flow_run_id"] == r["flow_run_id"] and run["entity"] == r["entity"]
+        log = store.read(r["bundle"], "data/logs/run.log").decode()
+        other = "GD" if r["entity"] == "HO" else "HO"
+        assert "extracted" in log and f"/{other}/" not in log  # each bundle logs its own run only
+        if launch == "dask":
+            assert run["pid"] != os.getpid()  # filed in a Dask worker process
