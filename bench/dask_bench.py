@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,14 +50,14 @@ def main() -> None:
     config = prepare_workdir(wd, None)
     if not (wd / "demo_source.sqlite").exists():
         create_demo_source(f"sqlite:///{wd / 'demo_source.sqlite'}", complaints=args.complaints)
-    common = {"filing": "quarterly", "period": "2026Q3", "entities": "all", "as_of": AS_OF,
+    common: dict[str, Any] = {"filing": "quarterly", "period": "2026Q3", "entities": "all", "as_of": AS_OF,
               "config": str(config), "workdir": str(wd), "trigger": "bench", "return_state": True}
 
     def run(launch: str, parallel: int) -> tuple[float, int]:
         t0 = time.perf_counter()
         state = filings_for_entities(launch=launch, max_parallel=parallel, **common)
         seconds = time.perf_counter() - t0
-        data = state.result(raise_on_failure=False)
+        data: Any = state.result(raise_on_failure=False)
         if not state.is_completed():
             raise SystemExit(f"{launch}: {state.message}")
         return seconds, len(data["runs"])
