@@ -68,7 +68,9 @@ class FilingRules(_Model):
     monthly_before_working_day: int = 5  # publish before the 5th working day of the next month
     rectification_days: int = 30
     forwarded_report_days: int | None = None  # as the forwarding office requires; None = per request
-    run_window_open_working_days: int = 3  # the watcher starts a filing this many working days after period end
+    run_window_open_working_days: int = (
+        3  # the watcher starts a filing this many working days after period end
+    )
     at_risk_working_days: int = 3  # no bundle this many working days before due → at risk
 
 
@@ -110,7 +112,9 @@ class Rendering(_Model):
     narrative_dir: str = "narratives"  # relative to the working directory: <period>.yaml per period
     unmask_roles: list[str] = []  # roles allowed to see personal data; empty = masked for everybody
     worsening_threshold_pct: float = 10.0  # a figure worse by more than this % QoQ/YoY is a finding
-    major_cases_listed: int = 30  # 重大投诉情况 lists this many (largest amounts); all are in the bundle lineage
+    major_cases_listed: int = (
+        30  # 重大投诉情况 lists this many (largest amounts); all are in the bundle lineage
+    )
 
 
 class Notifier(_Model):

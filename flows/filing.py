@@ -120,7 +120,7 @@ def summarize(ctx: RunContext, gate: Any, computed: Any, rendered: Any, ref: Any
         "due": computed.due.isoformat() if computed.due else None,
         "due_error": computed.due_error,
         "docx": str(rendered.path),
-        "incomplete": list(rendered.incomplete),
+        "incomplete": [*ctx.incomplete, *rendered.incomplete],
         "bundle": ref.bundle_id,
         "bundle_location": ref.location,
         "signed": ref.signed,

@@ -64,6 +64,8 @@ class RunContext:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: dt.datetime = field(default_factory=now_local)
     flow_run_id: str | None = None  # the Prefect flow run, when the stages run inside one
+    # reasons found before rendering that the filing needs a person (e.g. a branch file left unread)
+    incomplete: list[str] = field(default_factory=list)
 
     @property
     def run_dir(self) -> Path:

@@ -23,6 +23,7 @@ from prefect.cache_policies import NONE
 from complaints.deadlines import due_date
 from complaints.figures import FiguresResult, compute_figures, flatten, quarter_trend
 from complaints.ledger import TZ
+from complaints.masking import mask_frame
 from complaints.periods import Period
 from complaints.times import iso_local, now_local
 from tasks.bundle import BundleRef, archive_bundle, bag_info_from_run
@@ -58,8 +59,19 @@ def extract(ctx: RunContext) -> Extract:
     """Read the sources in one snapshot; stage the inputs used and the extract as read."""
     stage_inputs(ctx, rulebook_files(rulebooks_dir(ctx)))
     result = extract_period(ctx.loaded, ctx.period, ctx.as_of, entity=ctx.entity.code, workdir=ctx.workdir)
-    write_frames(ctx.staging / "extract",
-                 {"ledger": result.ledger, "exposure": result.exposure, "events": result.events})
+    ledger = result.ledger
+    if not ctx.loaded.settings.archive.include_personal_data:
+        ledger = mask_frame(ledger)  # free text and policy numbers; no figure depends on them
+    frames = {"ledger": ledger, "exposure": result.exposure, "events": result.events}
+    if not result.branch_errors.empty:
+        frames["branch_errors"] = mask_frame(result.branch_errors)
+        ctx.output_dir.mkdir(parents=True, exist_ok=True)
+        frames["branch_errors"].to_excel(
+            ctx.output_dir / f"branch-errors-{ctx.period.code}-{ctx.entity.code}.xlsx", index=False)
+    write_frames(ctx.staging / "extract", frames)
+    for source in result.sources:
+        for name in source.get("unreadable") or []:
+            ctx.incomplete.append(f"source {source['name']}: {name} could not be read and was left out")
     write_json(ctx.staging / "extract" / "extract.json", result.summary())
     log.info("extracted %d ledger rows, %d exposure rows, %d events from %d source(s)",
              len(result.ledger), len(result.exposure), len(result.events), len(result.sources))
@@ -72,8 +84,7 @@ def validate(ctx: RunContext, data: Extract) -> GateResult:
     gate = gate_frames(data.ledger, data.exposure, data.events, ctx.period, ctx.as_of, ctx.accept_risk)
     paths = write_quality_outputs(gate, ctx.staging / "quality")
     ctx.output_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(paths["quarantine.xlsx"] if "quarantine.xlsx" in paths
-                    else ctx.staging / "quality" / "quarantine.xlsx",
+    shutil.copyfile(paths["quarantine_xlsx"],
                     ctx.output_dir / f"quarantine-{ctx.period.code}-{ctx.entity.code}.xlsx")
     rec = gate.reconciliation["ledger"]
     log.info("quality gate: ledger rows read %d = accepted %d + quarantined %d; %d checks, %d failed",
@@ -196,7 +207,7 @@ def archive(ctx: RunContext, gate: GateResult, computed: Computed, rendered: Ren
         "code_version": code_version(),
         "package_versions": package_versions(),
         "rows": {"read": rec["read"], "accepted": rec["accepted"], "quarantined": rec["quarantined"]},
-        "incomplete": rendered.incomplete,
+        "incomplete": [*ctx.incomplete, *rendered.incomplete],
         "due": computed.due.isoformat() if computed.due else None,
         "due_error": computed.due_error,
         "timezone": TZ,

@@ -40,6 +40,7 @@ from great_expectations.expectations.metrics.map_metric_provider import (  # noq
 from complaints import checks as C  # noqa: E402
 from complaints import ledger as L  # noqa: E402
 from complaints.config import EXPECTATIONS_DIR  # noqa: E402
+from complaints.masking import mask_frame  # noqa: E402
 from complaints.periods import Period  # noqa: E402
 
 TABLES = ("ledger", "exposure", "events")
@@ -603,7 +604,7 @@ def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
             else (s.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("string"))
         )
         out[str(col)] = C.mask_identifiers(text) if col not in ("row_number",) else s
-    return pd.DataFrame(out, index=frame.index)
+    return mask_frame(pd.DataFrame(out, index=frame.index))  # free text and policy numbers as in filings
 
 
 def quarantine_frame(result: GateResult) -> pd.DataFrame:

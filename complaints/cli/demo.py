@@ -45,11 +45,15 @@ def prepare_workdir(workdir: Path, source_url: str | None) -> Path:
     data["rulebooks_dir"] = str(base / data.get("rulebooks_dir", "rulebooks"))
     data["calendar_dir"] = str(base / data.get("calendar_dir", "calendar"))
     data.setdefault("archive", {}).setdefault("signing", {})["public_key"] = public_file.read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     config = workdir / "complaints.yaml"
-    config.write_text("# Written by `complaints demo`: the default configuration with absolute paths and\n"
-                      "# this working directory's signing public key (the private key is in keys/).\n"
-                      + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    config.write_text(
+        "# Written by `complaints demo`: the default configuration with absolute paths and\n"
+        "# this working directory's signing public key (the private key is in keys/).\n"
+        + yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
     if source_url:
         os.environ["COMPLAINTS_DEMO_SOURCE_URL"] = source_url
     return config
@@ -57,12 +61,19 @@ def prepare_workdir(workdir: Path, source_url: str | None) -> Path:
 
 def demo(
     workdir: Annotated[Path, typer.Option("--workdir", help="where the demo writes everything")] = Path(
-        "complaints-demo"),
-    source_url: Annotated[str | None, typer.Option(
-        "--source-url", help="SQLAlchemy URL for the demo operational database (default: SQLite in DIR)")] = None,
+        "complaints-demo"
+    ),
+    source_url: Annotated[
+        str | None,
+        typer.Option(
+            "--source-url", help="SQLAlchemy URL for the demo operational database (default: SQLite in DIR)"
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 7,
     complaints: Annotated[int, typer.Option("--complaints", help="complaints per year of data")] = 20000,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO time the figures describe (default: now)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="ISO time the figures describe (default: now)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Create the demo operational database, run the quarterly filing for the last full quarter, summarise."""
@@ -80,25 +91,39 @@ def demo(
         narrative.parent.mkdir(parents=True, exist_ok=True)
         narrative.write_text(yaml.safe_dump(DEMO_NARRATIVE, allow_unicode=True), encoding="utf-8")
     if not as_json:
-        console.print(f"demo: creating the demo operational database ({complaints} complaints/year) at "
-                      f"{url.split('@')[-1]}")
+        console.print(
+            f"demo: creating the demo operational database ({complaints} complaints/year) at "
+            f"{url.split('@')[-1]}"
+        )
     start, end = default_span(today)
     counts = create_demo_source(url, seed=seed, complaints=complaints, start=start, end=end)
     if not as_json:
         console.print("demo: source tables " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         console.print(f"demo: running the quarterly filing for {period.code} (head office)…")
-    summary = run_filing("quarterly", period.code, entity=None, as_of=as_of, config=str(config),
-                         workdir=str(workdir), trigger="demo", accept_risk=None, calendar_files=[])
+    summary = run_filing(
+        "quarterly",
+        period.code,
+        entity=None,
+        as_of=as_of,
+        config=str(config),
+        workdir=str(workdir),
+        trigger="demo",
+        accept_risk=None,
+        calendar_files=[],
+    )
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
         return
     print_summary(summary, console)
-    console.print(f"demo: done in {summary['seconds']} s. Verify the bundle with:\n  complaints bundles verify "
-                  f"{summary['bundle']} --config {config} --workdir {workdir}\nRe-run a filing on this "
-                  f"demo with:\n  COMPLAINTS_SIGNING_KEY_FILE={workdir / 'keys' / 'signing-key.pem'} complaints "
-                  f"run quarterly --period {period.code} --entity GD --config {config} --workdir {workdir}",
-                  soft_wrap=True, highlight=False)
+    console.print(
+        f"demo: done in {summary['seconds']} s. Verify the bundle with:\n  complaints bundles verify "
+        f"{summary['bundle']} --config {config} --workdir {workdir}\nRe-run a filing on this "
+        f"demo with:\n  COMPLAINTS_SIGNING_KEY_FILE={workdir / 'keys' / 'signing-key.pem'} complaints "
+        f"run quarterly --period {period.code} --entity GD --config {config} --workdir {workdir}",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

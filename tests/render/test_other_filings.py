@@ -14,7 +14,6 @@ import pytest
 
 from complaints.masking import contains_identifier
 from tasks.calendar_files import load_calendar
-from tasks.rulebooks import load_rulebooks
 from tasks.render import (
     RequirementError,
     context_from_settings,
@@ -25,6 +24,7 @@ from tasks.render import (
     write_monthly_workbook,
 )
 from tasks.render.monthly import DETAIL_SHEET, REGION_SHEET, SUMMARY_SHEET
+from tasks.rulebooks import load_rulebooks
 
 from .conftest import FIXTURES, GENERATED, PLANTED, all_xml_text, find_table, load_figures, paragraphs
 
