@@ -27,7 +27,7 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 if [[ $DEV == 1 ]]; then
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -e ".[dev,dask]"
 else
   .venv/bin/python -m pip install -q -e .
 fi
