@@ -16,6 +16,7 @@ cron schedules do not run on Prefect's ephemeral server. Entry points are module
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -95,3 +96,20 @@ def serve(loaded: Loaded, workdir: str | Path, limit: int | None = None) -> None
 
     prefect_serve(*build_deployments(loaded, workdir), limit=limit)
 
+
+def deployments_available(names: Iterable[str]) -> bool:
+    """True when a Prefect server is configured (``PREFECT_API_URL``) and every named deployment exists."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL
+
+    wanted = list(names)
+    if not wanted or not PREFECT_API_URL.value():
+        return False
+    with get_client(sync_client=True) as client:
+        for name in wanted:
+            try:
+                client.read_deployment_by_name(name)
+            except ObjectNotFound:
+                return False
+    return True

@@ -240,18 +240,6 @@ def make_task_runner(launch: str, max_parallel: int, dask_address: str | None = 
     raise ValueError(f"launch {launch!r} is not one of {', '.join(LAUNCH_MODES)}")
 
 
-def _deployment_exists(name: str) -> bool:
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_deployment_by_name(name)
-        except ObjectNotFound:
-            return False
-    return True
-
-
 def deployment_names(filing: str, codes: Sequence[str], template: str | None) -> dict[str, str]:
     from flows.deployments import FLOW_NAMES, deployment_name
 
@@ -266,11 +254,9 @@ def resolve_entity_launch(launch: str, names: dict[str, str]) -> str:
         raise ValueError(f"launch {mode!r} is not one of {', '.join(LAUNCH_MODES)}")
     if mode != "auto":
         return mode
-    from prefect.settings import PREFECT_API_URL
+    from flows.deployments import deployments_available
 
-    if PREFECT_API_URL.value() and all(_deployment_exists(n) for n in names.values()):
-        return "deployment"
-    return "threads"
+    return "deployment" if deployments_available(names.values()) else "threads"
 
 
 def run_local(filing: str, period: str, codes: Sequence[str], common: dict[str, Any], launch: str,

@@ -69,24 +69,6 @@ def load_inputs(config: str | None, workdir: str, calendar_files: Sequence[str] 
     return loaded, calendar, open_store(loaded.settings.archive, Path(workdir).resolve())
 
 
-def _api_configured() -> bool:
-    from prefect.settings import PREFECT_API_URL
-
-    return bool(PREFECT_API_URL.value())
-
-
-def _deployment_exists(name: str) -> bool:
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_deployment_by_name(name)
-        except ObjectNotFound:
-            return False
-    return True
-
-
 def resolve_launch(launch: str | None, names: Sequence[str]) -> Literal["deployment", "subflow"]:
     """The launch mode to use for this watcher run (rules: module docstring)."""
     mode = (launch or os.environ.get(LAUNCH_ENV) or "auto").strip().lower()
@@ -94,9 +76,9 @@ def resolve_launch(launch: str | None, names: Sequence[str]) -> Literal["deploym
         raise ValueError(f"launch mode {mode!r} is not one of auto, deployment, subflow "
                          f"(parameter `launch` or ${LAUNCH_ENV})")
     if mode == "auto":
-        if not names or not _api_configured():
-            return "subflow"
-        return "deployment" if all(_deployment_exists(n) for n in names) else "subflow"
+        from flows.deployments import deployments_available
+
+        return "deployment" if deployments_available(names) else "subflow"
     return mode  # type: ignore[return-value]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,40 +96,40 @@ def quiet_user_tracebacks() -> None:
                     handler.addFilter(quiet)
 
 
+@contextmanager
+def exit_on_user_error(workdir: Any) -> Iterator[None]:
+    """Errors the user can fix become one message and exit status 1; anything else propagates."""
+    quiet_user_tracebacks()
+    try:
+        yield
+    except Exception as exc:
+        if not is_user_error(exc):
+            raise
+        err.print(f"[red]error:[/red] {user_message(exc, workdir)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
 def run_filing(filing: str, period: str, **kwargs: Any) -> dict[str, Any]:
     """Run the filing flow and return its summary; user errors exit with status 1 and one message."""
     from flows.filing import annual_self_inspection, quarterly_filing
 
-    quiet_user_tracebacks()
-    try:
+    with exit_on_user_error(kwargs.get("workdir")):
         if filing == "quarterly":
             return quarterly_filing(period=period, **kwargs)
         return annual_self_inspection(year=period, **kwargs)
-    except Exception as exc:
-        if not is_user_error(exc):
-            raise
-        err.print(f"[red]error:[/red] {user_message(exc, kwargs.get('workdir'))}", highlight=False,
-                  soft_wrap=True)
-        raise typer.Exit(1) from None
+    raise AssertionError("unreachable")  # pragma: no cover - the context manager exits or re-raises
 
 
 def run_entities(filing: str, period: str, entities: str, **kwargs: Any) -> dict[str, Any]:
     """``filings_for_entities``: every entity a child flow run; returns ``{"ok", "message", "runs"...}``."""
     from flows.filing import filings_for_entities
 
-    quiet_user_tracebacks()
-    try:
+    with exit_on_user_error(kwargs.get("workdir")):
         state = filings_for_entities(filing=filing, period=period, entities=entities, return_state=True,
                                      **kwargs)
         data: dict[str, Any] = state.result(raise_on_failure=False)  # type: ignore[assignment]
         if not isinstance(data, dict):  # the flow itself failed before any child ran
             raise data if isinstance(data, BaseException) else RuntimeError(state.message)
-    except Exception as exc:
-        if not is_user_error(exc):
-            raise
-        err.print(f"[red]error:[/red] {user_message(exc, kwargs.get('workdir'))}", highlight=False,
-                  soft_wrap=True)
-        raise typer.Exit(1) from None
     return {**data, "ok": state.is_completed(), "message": state.message}
 
 
