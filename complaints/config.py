@@ -41,6 +41,9 @@ class Entity(_Model):
     name: str
     level: Literal["head_office", "branch"]
     province: str = ""
+    # the regulator office the filings are addressed to; default: 国家金融监督管理总局 for the head
+    # office, 国家金融监督管理总局<province>监管局 for a branch
+    regulator_office: str = ""
 
     @field_validator("code")
     @classmethod
@@ -88,6 +91,8 @@ class S3Store(_Model):
     server_side_encryption: Literal["AES256", "aws:kms"] | None = None
     kms_key_id: str | None = None
     multipart_threshold_mb: int = 16
+    connect_timeout_s: float = 10.0  # $COMPLAINTS_S3_CONNECT_TIMEOUT overrides
+    read_timeout_s: float = 60.0  # $COMPLAINTS_S3_READ_TIMEOUT overrides; a hung endpoint fails after this
 
 
 class Signing(_Model):

@@ -295,18 +295,20 @@ def _env_seconds(name: str, default: float) -> float:
     return value
 
 
-def _client_config() -> Any:
+def _client_config(settings: cfg.S3Store) -> Any:
     """Timeouts and retries for the S3 client: a hung endpoint fails the request after the read
-    timeout (``$COMPLAINTS_S3_READ_TIMEOUT``, default 60 s; connect ``$COMPLAINTS_S3_CONNECT_TIMEOUT``,
-    default 10 s) and 5xx / throttling / timeouts are retried with backoff (botocore's "standard" mode;
-    ``$AWS_MAX_ATTEMPTS`` / ``$AWS_RETRY_MODE`` override as usual)."""
+    timeout (``archive.s3.read_timeout_s`` or ``$COMPLAINTS_S3_READ_TIMEOUT``; connect
+    ``connect_timeout_s`` or ``$COMPLAINTS_S3_CONNECT_TIMEOUT``) and 5xx / throttling / timeouts are
+    retried with backoff (botocore's "standard" mode; ``$AWS_MAX_ATTEMPTS`` / ``$AWS_RETRY_MODE``
+    override as usual)."""
     from botocore.config import Config
 
     retries: dict[str, Any] = {"mode": os.environ.get("AWS_RETRY_MODE") or "standard"}
     if not os.environ.get("AWS_MAX_ATTEMPTS"):
         retries["max_attempts"] = 5
-    return Config(connect_timeout=_env_seconds("COMPLAINTS_S3_CONNECT_TIMEOUT", 10.0),
-                  read_timeout=_env_seconds("COMPLAINTS_S3_READ_TIMEOUT", 60.0), retries=retries)
+    return Config(connect_timeout=_env_seconds("COMPLAINTS_S3_CONNECT_TIMEOUT", settings.connect_timeout_s),
+                  read_timeout=_env_seconds("COMPLAINTS_S3_READ_TIMEOUT", settings.read_timeout_s),
+                  retries=retries)
 
 
 def _client_error_code(exc: Exception) -> str:
@@ -331,7 +333,8 @@ class S3Store:
         prefix = settings.prefix
         self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
         self.client: S3Client = client or boto3.client(
-            "s3", endpoint_url=settings.endpoint_url, region_name=settings.region, config=_client_config())
+            "s3", endpoint_url=settings.endpoint_url, region_name=settings.region,
+            config=_client_config(settings))
         threshold = max(settings.multipart_threshold_mb, 5) * MiB  # S3 parts are at least 5 MiB
         self.transfer = TransferConfig(multipart_threshold=threshold, multipart_chunksize=threshold)
 

@@ -167,7 +167,9 @@ def context_from_settings(
         narrative=load_narrative(directory, period),
         narrative_file=str(directory / f"{period}.yaml"),
     )
-    if entity.level == "branch" and entity.province:
+    if entity.regulator_office:
+        fields["addressee"] = entity.regulator_office
+    elif entity.level == "branch" and entity.province:
         fields["addressee"] = f"国家金融监督管理总局{entity.province}监管局"
     fields.update(overrides)
     return RenderContext(**fields)

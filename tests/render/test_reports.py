@@ -291,3 +291,22 @@ def test_annual_requires_by_quarter(settings: Any, tmp_path: Path) -> None:
             context_from_settings(settings, period="2025", run_id="r", generated_at=GENERATED),
             tmp_path / "a.docx",
         )
+
+
+def test_configured_regulator_office_is_the_addressee() -> None:
+    import datetime as dt
+
+    from complaints.config import load_settings
+    from tasks.render import context_from_settings
+
+    settings = load_settings().settings
+    gd = next(e for e in settings.entities if e.code == "GD")
+    when = dt.datetime(2026, 10, 9)
+    derived = context_from_settings(settings, period="2026Q3", run_id="r", generated_at=when,
+                                    entity_code="GD", narrative_dir="/nonexistent")
+    assert derived.addressee == "国家金融监督管理总局广东监管局"
+    office = gd.model_copy(update={"regulator_office": "国家金融监督管理总局深圳监管局"})
+    custom = settings.model_copy(update={"entities": [office if e.code == "GD" else e for e in settings.entities]})
+    ctx = context_from_settings(custom, period="2026Q3", run_id="r", generated_at=when,
+                                entity_code="GD", narrative_dir="/nonexistent")
+    assert ctx.addressee == "国家金融监督管理总局深圳监管局"
