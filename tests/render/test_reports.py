@@ -306,7 +306,8 @@ def test_configured_regulator_office_is_the_addressee() -> None:
                                     entity_code="GD", narrative_dir="/nonexistent")
     assert derived.addressee == "国家金融监督管理总局广东监管局"
     office = gd.model_copy(update={"regulator_office": "国家金融监督管理总局深圳监管局"})
-    custom = settings.model_copy(update={"entities": [office if e.code == "GD" else e for e in settings.entities]})
+    entities = [office if e.code == "GD" else e for e in settings.entities]
+    custom = settings.model_copy(update={"entities": entities})
     ctx = context_from_settings(custom, period="2026Q3", run_id="r", generated_at=when,
                                 entity_code="GD", narrative_dir="/nonexistent")
     assert ctx.addressee == "国家金融监督管理总局深圳监管局"
