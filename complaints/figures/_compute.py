@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -349,7 +350,9 @@ class _Figures:
 
     def timeliness(self) -> None:
         L = self.L
-        population = self.upto & L.eligible
+        # this period's eligible cases, and earlier ones still undecided (the backlog): decided cases of
+        # earlier periods need no due date (and no calendar year of their own)
+        population = self.upto & L.eligible & (self.cases | ~L.decided)
         due = decision_due_dates(L.frame, self.rulebooks, self.calendar, rows=population)
         self._use(due)
         self.decision_due = due.due
@@ -440,7 +443,8 @@ class _Figures:
         )
         redress = f["redress_amount"].to_numpy(dtype="float64", na_value=np.nan)
         paid = cases & ~np.isnan(redress)
-        self.put("outcomes.redress_total", round(float(redress[paid].sum()), 2), paid)
+        # full precision (FIGURES.md output contract); math.fsum: the exact sum, correctly rounded once
+        self.put("outcomes.redress_total", math.fsum(redress[paid].tolist()), paid)
         req_day = _days(f["review_requested_at"])
         requested = cases & ~np.isnat(req_day)
         self.count("reviews.requested", requested)

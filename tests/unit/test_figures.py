@@ -212,3 +212,21 @@ def test_cli_errors_are_one_message() -> None:
         ],
     )
     assert res.exit_code != 0 and "not a figure key" in res.output
+
+
+def test_old_decided_cases_need_no_calendar_year_of_their_own() -> None:
+    """A case decided in 2003 (before the calendar's first year) has no bearing on 2026Q3: its due date
+    is not computed, so it cannot stop the run; an old case still undecided is the backlog and needs one."""
+    old = small_ledger().iloc[:1].copy()
+    old["complaint_id"] = "OLD"
+    old["received_at"] = pd.Timestamp("2003-12-30 10:00")
+    old["decided_at"] = pd.Timestamp("2004-01-05 10:00")
+    old["category"] = "sales"
+    ledger = pd.concat([small_ledger(), old], ignore_index=True)
+    figures = compute(ledger).figures
+    assert figures["counts"]["cases"] == 3 and figures["timeliness"]["overdue_open"] == 3
+    undecided = ledger.copy()
+    undecided.loc[undecided["complaint_id"] == "OLD", "decided_at"] = pd.NaT
+    with pytest.raises(UnknownCalendarYear) as info:  # 2013 rule: working days from 2003-12-30
+        compute(undecided)
+    assert info.value.year == 2003
