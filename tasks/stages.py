@@ -27,7 +27,7 @@ from complaints.masking import mask_frame
 from complaints.periods import Period
 from complaints.times import iso_local, now_local
 from tasks.bundle import BundleRef, archive_bundle, bag_info_from_run
-from tasks.extract import Extract, extract_period
+from tasks.extract import Extract, extract_period, release_memory
 from tasks.render import QualitySummary, RenderResult, context_from_settings, render_annual, render_quarterly
 from tasks.rulebooks import load_rulebooks, rulebook_files
 from tasks.runs import (
@@ -69,6 +69,8 @@ def extract(ctx: RunContext) -> Extract:
         frames["branch_errors"].to_excel(
             ctx.output_dir / f"branch-errors-{ctx.period.code}-{ctx.entity.code}.xlsx", index=False)
     write_frames(ctx.staging / "extract", frames)
+    del frames, ledger
+    release_memory()  # the masked copy and Parquet's buffers
     for source in result.sources:
         for name in source.get("unreadable") or []:
             ctx.incomplete.append(f"source {source['name']}: {name} could not be read and was left out")
@@ -82,6 +84,7 @@ def extract(ctx: RunContext) -> Extract:
 def validate(ctx: RunContext, data: Extract) -> GateResult:
     """Run the quality gate; quarantine failing rows; stop on a blocking table-level failure."""
     gate = gate_frames(data.ledger, data.exposure, data.events, ctx.period, ctx.as_of, ctx.accept_risk)
+    release_memory(collect=True)  # GX's copies of the frames (held in reference cycles)
     paths = write_quality_outputs(gate, ctx.staging / "quality")
     ctx.output_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(paths["quarantine_xlsx"],

@@ -42,6 +42,7 @@ from complaints import ledger as L  # noqa: E402
 from complaints.config import EXPECTATIONS_DIR  # noqa: E402
 from complaints.masking import mask_frame  # noqa: E402
 from complaints.periods import Period  # noqa: E402
+from tasks.extract import release_memory  # noqa: E402
 
 TABLES = ("ledger", "exposure", "events")
 MAX_IDS = 20
@@ -427,6 +428,8 @@ def _run_gx(frames: dict[str, pd.DataFrame], as_of: dt.datetime) -> tuple[list[C
                 )
             )
         raw[table] = _masked_for_docs(run)
+        del gx_frame, batch, vd
+        release_memory(collect=True)  # GX's copy of this table (held in reference cycles)
     return results, raw
 
 
