@@ -40,7 +40,7 @@ from tasks.runs import (
     write_json,
 )
 from tasks.stores import new_bundle_id, open_store
-from tasks.validate import GateResult, run_quality_gate, write_quality_outputs
+from tasks.validate import GateResult, run_quality_gate, run_quality_gate_owned, write_quality_outputs
 
 log = logging.getLogger("complaints.run")
 
@@ -82,8 +82,16 @@ def extract(ctx: RunContext) -> Extract:
 
 # -- 2. validate -------------------------------------------------------------------------------------
 def validate(ctx: RunContext, data: Extract) -> GateResult:
-    """Run the quality gate; quarantine failing rows; stop on a blocking table-level failure."""
-    gate = gate_frames(data.ledger, data.exposure, data.events, ctx.period, ctx.as_of, ctx.accept_risk)
+    """Run the quality gate; quarantine failing rows; stop on a blocking table-level failure.
+
+    The gate takes over the extract's frames (``data.ledger``, ``.exposure``, ``.events`` are left
+    empty; the extract was written out by :func:`extract`): the rows as read are freed as soon as their
+    quarantine is taken, so the accepted copy does not sit beside them."""
+    frames: dict[str, pd.DataFrame | None] = {
+        "ledger": data.ledger, "exposure": data.exposure, "events": data.events}
+    data.ledger, data.exposure, data.events = (data.ledger.iloc[:0], data.exposure.iloc[:0],
+                                               data.events.iloc[:0])
+    gate = run_quality_gate_owned(frames, period=ctx.period, as_of=ctx.as_of, accept_risk=ctx.accept_risk)
     release_memory(collect=True)  # GX's copies of the frames (held in reference cycles)
     paths = write_quality_outputs(gate, ctx.staging / "quality")
     ctx.output_dir.mkdir(parents=True, exist_ok=True)

@@ -475,11 +475,31 @@ def run_quality_gate(
     accept_risk: str | None = None,
 ) -> GateResult:
     """Validate the tables, quarantine failing rows, decide whether the filing may go on."""
+    raws = {"ledger": ledger_raw, "exposure": exposure_raw, "events": events_raw}
+    return run_quality_gate_owned(raws, period=period, as_of=as_of, entities_in_scope=entities_in_scope,
+                                  accept_risk=accept_risk)
+
+
+def run_quality_gate_owned(
+    raws: dict[str, pd.DataFrame | None],
+    *,
+    period: Period | None,
+    as_of: dt.datetime,
+    entities_in_scope: list[str] | None = None,
+    accept_risk: str | None = None,
+) -> GateResult:
+    """:func:`run_quality_gate` of the frames in ``raws`` (``ledger``, ``exposure``, ``events``; None: not
+    supplied), which it empties: when the caller keeps no other reference to them, each table's rows as
+    read are freed as soon as its quarantine is taken, so the accepted copy does not sit beside them."""
     as_of_local = _as_local_naive(as_of)
     accept = accept_risk.strip() if accept_risk and accept_risk.strip() else None
-    raws = {"ledger": ledger_raw, "exposure": exposure_raw, "events": events_raw}
-    skipped = {t: f"no {t} table supplied; its checks were not run" for t, f in raws.items() if f is None}
-    given = {t: f.reset_index(drop=True) for t, f in raws.items() if f is not None}
+    skipped = {t: f"no {t} table supplied; its checks were not run" for t in TABLES if raws.get(t) is None}
+    given: dict[str, pd.DataFrame] = {}
+    for t in TABLES:
+        f = raws.pop(t, None)
+        if f is not None:
+            given[t] = f.reset_index(drop=True)
+        del f
 
     normalized: dict[str, pd.DataFrame] = {}
     results: list[CheckResult] = []
@@ -509,6 +529,9 @@ def run_quality_gate(
         known = C.is_member(ev["complaint_id"], led["complaint_id"])
         ev[C.EVENT_IN_LEDGER] = known | ev["complaint_id"].isna().to_numpy()
         ev[C.EVENT_RECEIVED_AT] = received.astype("datetime64[us]")
+        del ev, led, received, known
+    if given:
+        del raw, norm  # the last table's: only ``given`` and ``normalized`` hold the frames
 
     gx_checks, gx_raw = _run_gx(normalized, as_of_local)
     results.extend(gx_checks)
@@ -522,22 +545,21 @@ def run_quality_gate(
     accepted: dict[str, pd.DataFrame] = {}
     quarantine: dict[str, pd.DataFrame] = {}
     reconciliation: dict[str, dict[str, Any]] = {}
-    for table, norm in normalized.items():
+    for table in list(normalized):
         failed = row_failures[table]
-        mask = np.zeros(len(norm), dtype=bool)
+        read = len(normalized[table])
+        mask = np.zeros(read, dtype=bool)
         mask[list(failed)] = True
-        helper = [c for c in norm.columns if str(c).startswith("_ledger_")]
-        kept = norm.loc[~mask] if mask.any() else norm  # no quarantine: no copy of millions of rows
-        accepted[table] = kept.drop(columns=helper).reset_index(drop=True)
         q = given[table].loc[mask].copy()
+        del given[table]  # the rows as read: only the quarantined ones are kept
         q.insert(0, "row_number", np.flatnonzero(mask) + 1)
         q["failed_checks"] = [";".join(sorted(set(failed[int(p)]))) for p in np.flatnonzero(mask)]
         quarantine[table] = q.reset_index(drop=True)
+        accepted[table] = _accepted_rows(normalized[table], mask)
         by_check: dict[str, int] = {}
         for ids in failed.values():
             for cid in set(ids):
                 by_check[cid] = by_check.get(cid, 0) + 1
-        read = len(norm)
         reconciliation[table] = {
             "read": read,
             "accepted": len(accepted[table]),
@@ -589,6 +611,23 @@ def run_quality_gate(
         skipped=skipped,
         gx_results=gx_raw,
     )
+
+
+def _accepted_rows(norm: pd.DataFrame, quarantined: np.ndarray) -> pd.DataFrame:
+    """``norm`` without the quarantined rows and the ``_ledger_*`` helper columns (fresh index). With
+    quarantined rows the frame is built one column at a time, taking the columns out of ``norm`` (left
+    empty): the peak is one table plus one column, not two tables. Without, nothing is copied."""
+    helper = [c for c in norm.columns if str(c).startswith("_ledger_")]
+    if not quarantined.any():
+        return norm.drop(columns=helper).reset_index(drop=True)
+    keep = ~quarantined
+    out: dict[Any, pd.Series] = {}
+    for name in list(norm.columns):
+        col = norm.pop(name)
+        if name not in helper:
+            out[name] = col[keep].reset_index(drop=True)
+        del col
+    return pd.DataFrame(out, copy=False)
 
 
 # --------------------------------------------------------------------------------------------------
