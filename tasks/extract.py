@@ -425,6 +425,15 @@ def read_source(
     url = src.url(workdir)
     m = src.sql()
     attempts = m.retries + 1
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        # connecting would silently create an empty database file
+        raise ExtractError(
+            f"source {m.name} ({src.path.name}): the SQLite database {parsed.database} does not exist. Set "
+            f"${m.url_env} to the source's URL, or create the demo source with `complaints demo-data --url "
+            f"sqlite:///{parsed.database}` (or run `complaints demo`)."
+        )
     engine = sa.create_engine(url, pool_pre_ping=True)
     try:
         for attempt in range(1, attempts + 1):

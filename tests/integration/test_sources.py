@@ -262,6 +262,9 @@ def test_connection_that_keeps_dropping_fails_cleanly(monkeypatch: pytest.Monkey
 
 
 def test_missing_table_is_a_named_failure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "empty.sqlite").close()  # a database without the source's tables
     url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     with pytest.raises(ExtractError, match="demo_callcenter.*query failed.*kf_tsgd"):
         _extract(monkeypatch, url)
@@ -371,3 +374,11 @@ def test_branch_spreadsheet_round_trip(tmp_path: Path) -> None:
     }
     back = pd.read_excel(folder / "gd_2026q3_errors.xlsx")
     assert len(back) == 3 and set(back["文件"]) == {"gd_2026q3.xlsx"}
+
+
+def test_missing_sqlite_file_is_named_not_created(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.sqlite"
+    with pytest.raises(ExtractError, match="does not exist") as info:
+        _extract(monkeypatch, f"sqlite:///{missing}")
+    assert "complaints demo-data" in str(info.value)
+    assert not missing.exists()  # connecting would have created an empty database
