@@ -335,7 +335,7 @@ class _Figures:
 
     def rates(self) -> None:
         self.per_100m = self._rates_for("rates", self.period, self.cases, None)
-        lines = set(self.L.frame.loc[self.cases, "business_line"].dropna())
+        lines = set(self.L.frame.loc[self.cases, "business_line"].dropna().unique())
         if self.exposure is not None:
             exp = self.exposure
             if self.entity_filter is not None:
