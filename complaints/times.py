@@ -8,6 +8,13 @@ from zoneinfo import ZoneInfo
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+def to_local(value: dt.datetime) -> dt.datetime:
+    """An aware datetime converted to tz-naive Asia/Shanghai; a naive one is Shanghai already."""
+    if value.tzinfo is not None:
+        return value.astimezone(SHANGHAI).replace(tzinfo=None)
+    return value
+
+
 def parse_local(text: str) -> dt.datetime:
     """ISO time → tz-naive Asia/Shanghai. An explicit offset is converted; none means Shanghai already.
 
@@ -17,9 +24,7 @@ def parse_local(text: str) -> dt.datetime:
         value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValueError(f"{text!r} is not an ISO-8601 time (e.g. 2026-10-08T09:00:00+08:00)") from exc
-    if value.tzinfo is not None:
-        value = value.astimezone(SHANGHAI).replace(tzinfo=None)
-    return value
+    return to_local(value)
 
 
 def now_local() -> dt.datetime:

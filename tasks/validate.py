@@ -42,6 +42,7 @@ from complaints import ledger as L  # noqa: E402
 from complaints.config import EXPECTATIONS_DIR  # noqa: E402
 from complaints.masking import mask_frame  # noqa: E402
 from complaints.periods import Period  # noqa: E402
+from complaints.times import to_local  # noqa: E402
 from tasks.extract import release_memory  # noqa: E402
 
 TABLES = ("ledger", "exposure", "events")
@@ -231,10 +232,7 @@ def load_suite(table: str, directory: Path = EXPECTATIONS_DIR) -> ExpectationSui
 
 
 def _as_local_naive(value: dt.datetime) -> dt.datetime:
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert(L.TZ).tz_localize(None)
-    return ts.to_pydatetime()
+    return to_local(pd.Timestamp(value).to_pydatetime())
 
 
 def _iso(value: dt.datetime) -> str:

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import typer
@@ -16,25 +15,20 @@ from rich.table import Table
 from complaints.calendar import UnknownCalendarYear
 from complaints.config import ConfigError, load_settings
 from complaints.figures import FiguresResult, compute_figures, flatten
-from complaints.ledger import TZ, normalize
+from complaints.ledger import normalize
 from complaints.periods import Period
 from complaints.rules import RulebookError
+from complaints.times import now_local, parse_local
 
 
 def parse_as_of(text: str | None) -> dt.datetime:
     """ISO time → tz-naive Asia/Shanghai local time (an explicit offset is converted; none means local)."""
     if text is None:
-        return dt.datetime.now(ZoneInfo(TZ)).replace(tzinfo=None, microsecond=0)
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
+        return now_local()
     try:
-        parsed = dt.datetime.fromisoformat(value)
+        return parse_local(text.strip().replace("z", "Z"))
     except ValueError as exc:
         raise ValueError(f"--as-of {text!r} is not an ISO date-time such as 2026-10-15T09:00+08:00") from exc
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(ZoneInfo(TZ)).replace(tzinfo=None)
-    return parsed
 
 
 def _read(path: Path, table: str) -> pd.DataFrame:

@@ -10,7 +10,6 @@ import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 import typer
@@ -42,15 +41,14 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _when(text: str | None) -> dt.datetime:
+    from complaints.times import now_local, parse_local
+
     if text is None:
-        return dt.datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
+        return now_local()
     try:
-        value = dt.datetime.fromisoformat(text)
+        return parse_local(text)
     except ValueError as exc:
         raise UserError(f"--generated-at {text!r} is not an ISO date-time (e.g. 2026-10-10T09:30)") from exc
-    if value.tzinfo is not None:
-        value = value.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
-    return value
 
 
 def load_ledger(path: Path, table: str = "ledger") -> pd.DataFrame:

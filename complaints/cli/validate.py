@@ -13,8 +13,6 @@ from typing import Annotated, Any
 
 import typer
 
-from complaints.ledger import TZ
-
 
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(message, err=True)
@@ -22,20 +20,15 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _parse_as_of(text: str | None) -> dt.datetime:
-    import pandas as pd
+    from complaints.times import now_local, parse_local
 
     if not text:
-        return pd.Timestamp.now(tz=TZ).tz_localize(None).to_pydatetime()
+        return now_local()
     try:
-        ts = pd.Timestamp(text)
-    except (ValueError, TypeError):
+        return parse_local(text)
+    except ValueError:
         _fail(f"--as-of {text!r} is not an ISO date or time (e.g. 2026-10-08 or 2026-10-08T09:00+08:00).")
         raise
-    if ts is pd.NaT:
-        _fail(f"--as-of {text!r} is not an ISO date or time.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert(TZ).tz_localize(None)
-    return ts.to_pydatetime()
 
 
 def _print_human(result: Any, out_paths: dict[str, Path] | None) -> None:

@@ -31,6 +31,7 @@ from complaints.rules import (
     decision_due_dates,
     internal_due_dates,
 )
+from complaints.times import to_local
 
 Mask = npt.NDArray[np.bool_]
 BREAKDOWNS = (
@@ -130,12 +131,6 @@ def _clock(population: Mask, done_at: np.ndarray, due: np.ndarray, now: np.datet
         late=ok & ((done & (done_at > due)) | (~done & (due < now))),
         pending=ok & ~done & (due >= now),
     )
-
-
-def _as_local_naive(as_of: dt.datetime) -> dt.datetime:
-    if as_of.tzinfo is not None:
-        return as_of.astimezone(ZoneInfo(TZ)).replace(tzinfo=None)
-    return as_of
 
 
 def _pct_change(current: float | None, previous: float | None) -> float | None:
@@ -584,7 +579,7 @@ def compute_figures(
     period = Period.parse(period) if isinstance(period, str) else period
     if period.kind not in ("quarter", "year"):
         raise ValueError(f"figures are defined for a quarter or a year, not {period.code!r}")
-    local = _as_local_naive(as_of)
+    local = to_local(as_of)
     comp = _Figures(
         ledger,
         period=period,
