@@ -74,6 +74,8 @@ class FilingRules(_Model):
     run_window_open_working_days: int = (
         3  # the watcher starts a filing this many working days after period end
     )
+    # the monthly tables are due on the 4th working day: their window opens on the 1st
+    monthly_run_window_open_working_days: int = 1
     at_risk_working_days: int = 3  # no bundle this many working days before due → at risk
 
 

@@ -198,10 +198,11 @@ def forwarded_report_due(received: dt.date, rules: FilingRules, days: int | None
 
 def window_opens(filing: Filing, period: Period | str, calendar: WorkCalendar, rules: FilingRules) -> dt.date:
     """The day a scheduled run of ``filing`` for ``period`` may start: the
-    ``run_window_open_working_days``-th working day after the period's last day (data settled);
-    0 means the day after the period ends."""
+    ``run_window_open_working_days``-th (monthly: ``monthly_run_window_open_working_days``-th) working
+    day after the period's last day (data settled); 0 means the day after the period ends."""
     p = _period(filing, period)
-    n = rules.run_window_open_working_days
+    n = (rules.monthly_run_window_open_working_days if filing == "monthly"
+         else rules.run_window_open_working_days)
     return calendar.nth_workday_after(p.last_day, n) if n > 0 else p.end
 
 

@@ -21,8 +21,7 @@ States (first match wins; ``bundle`` = a committed evidence bundle of that filin
 ============  =========================================================================================
 
 ``action`` is ``"start"`` when the run window has opened and no bundle is committed (states open,
-at_risk, late — and unknown when only the due date, not the window, is missing), else None; the
-monthly tables have no flow yet (:data:`STARTABLE`), so they are reported, never started. The
+at_risk, late — and unknown when only the due date, not the window, is missing), else None. The
 watcher applies its own horizon on top (:func:`watched`), so a fresh archive does not start every
 filing of last year.
 
@@ -57,8 +56,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 State = Literal["not_open", "open", "at_risk", "filed", "late", "filed_late", "unknown"]
 Action = Literal["start"]
 STATES: tuple[State, ...] = ("not_open", "open", "at_risk", "filed", "late", "filed_late", "unknown")
-#: filings the project has a flow for (monthly publication tables: reported, never started)
-STARTABLE: frozenset[str] = frozenset({"quarterly", "annual"})
 
 #: key of the archive index: (filing, period, entity code)
 Key = tuple[str, str, str]
@@ -175,7 +172,7 @@ def decide_one(today: dt.date, filing: Filing, period: str, entity: str, level: 
         return Decision(**base, state=state, bundle=filed[-1][0], committed=first_day, bundles=len(filed))
 
     window_open = window is not None and today >= window
-    action: Action | None = "start" if window_open and filing in STARTABLE else None
+    action: Action | None = "start" if window_open else None
     if due is not None and today > due:
         state = "late"
     elif risk is not None and today >= risk:
@@ -278,15 +275,8 @@ class WatchReport:
     delivery_errors: tuple[str, ...] = ()
 
     def in_state(self, *states: State) -> list[Decision]:
-        """Decisions in ``states``; a report-only filing (no flow, so the archive cannot know it was
-        made: the monthly tables) past its due date is never ``late`` here but :attr:`untracked`."""
-        return [d for d in self.decisions if d.state in states
-                and not (d.state == "late" and d.filing not in STARTABLE)]
-
-    @property
-    def untracked(self) -> list[Decision]:
-        """Report-only filings past their due date with no bundle (reminders, not problems)."""
-        return [d for d in self.decisions if d.state == "late" and d.filing not in STARTABLE]
+        """Decisions in ``states``."""
+        return [d for d in self.decisions if d.state in states]
 
     @property
     def failed_runs(self) -> list[RunOutcome]:
@@ -310,11 +300,8 @@ class WatchReport:
 
     @property
     def needs_notice(self) -> bool:
-        """Anything an officer should hear about: due, at risk, late, unknown, a run started, or a
-        report-only filing that passed its due date yesterday (once, not every day after)."""
-        yesterday = self.today - dt.timedelta(days=1)
-        return bool(self.in_state("open", "at_risk", "late", "unknown") or self.runs
-                    or any(d.due == yesterday for d in self.untracked))
+        """Anything an officer should hear about: due, at risk, late, unknown, or a run started."""
+        return bool(self.in_state("open", "at_risk", "late", "unknown") or self.runs)
 
     def message(self) -> str:
         """One line for the Prefect state message and the e-mail subject."""
@@ -349,9 +336,6 @@ class WatchReport:
                 out += [f"{bullet}{_name(d)} due {d.due or '?'}"
                         + (f" (at risk from {d.at_risk_from})" if d.state == "at_risk" else "")
                         + (f" — {d.error}" if d.state == "unknown" else "") for d in items]
-        if self.untracked:
-            out.append("PAST DUE, NOT TRACKED (no flow: check they were published):")
-            out += [f"{bullet}{_name(d)} due {d.due}" for d in self.untracked]
         if self.runs:
             out.append("RUNS STARTED (已启动):")
             out += [f"{bullet}{_name(r)} via {r.launched_as}: {r.state}"
@@ -397,7 +381,6 @@ class WatchReport:
             "at_risk": rows("at_risk"),
             "due": rows("open"),
             "unknown": rows("unknown"),
-            "untracked_past_due": [d.to_dict() for d in self.untracked],
             "runs": [r.to_row() for r in self.runs],
             "failed_runs": [r.to_row() for r in self.failed_runs],
             "problems": self.problems,

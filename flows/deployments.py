@@ -6,7 +6,7 @@
 * ``deadline-watcher/daily``: every day at ``schedules.watcher_time`` in ``schedules.timezone``
   (Asia/Shanghai by default), a Cron schedule with that time zone; it starts filings through the
   deployments above (``launch="deployment"``).
-* monthly publication tables: no flow exists yet, so no deployment; the watcher reports them.
+* ``monthly-publication/monthly-<ENTITY>`` for the head office (parameter ``month``, e.g. 2026-10);
 
 Served by ``complaints serve`` (``prefect.serve``) against a Prefect server (``PREFECT_API_URL``);
 cron schedules do not run on Prefect's ephemeral server. Entry points are module paths
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
 #: Prefect flow names of the startable filings
-FLOW_NAMES: dict[str, str] = {"quarterly": "quarterly-filing", "annual": "annual-self-inspection"}
+FLOW_NAMES: dict[str, str] = {"quarterly": "quarterly-filing", "annual": "annual-self-inspection",
+                              "monthly": "monthly-publication"}
 WATCHER = "deadline-watcher/daily"
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -59,7 +60,8 @@ def build_deployments(loaded: Loaded, workdir: str | Path, launch: str = "deploy
     from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
 
-    from flows.filing import annual_self_inspection, quarterly_filing
+    from complaints.deadlines import DEFAULT_LEVELS
+    from flows.filing import annual_self_inspection, monthly_publication, quarterly_filing
     from flows.watch import deadline_watcher
 
     settings = loaded.settings
@@ -80,6 +82,11 @@ def build_deployments(loaded: Loaded, workdir: str | Path, launch: str = "deploy
             name=f"annual-{e.code}", parameters={**common, "entity": e.code, "trigger": "deployment"},
             description=f"年度投诉处理工作自查报告 · {e.name} ({e.code}); give `year`, e.g. 2026",
             tags=["filing", "annual", e.code], entrypoint_type=EntrypointType.MODULE_PATH)))
+        if e.level in DEFAULT_LEVELS["monthly"]:
+            out.append(cast("RunnerDeployment", monthly_publication.to_deployment(
+                name=f"monthly-{e.code}", parameters={**common, "entity": e.code, "trigger": "deployment"},
+                description=f"月度投诉通报（三张表） · {e.name} ({e.code}); give `month`, e.g. 2026-10",
+                tags=["filing", "monthly", e.code], entrypoint_type=EntrypointType.MODULE_PATH)))
     out.append(cast("RunnerDeployment", deadline_watcher.to_deployment(
         name=WATCHER.split("/")[1],
         schedule=Cron(watcher_cron(settings.schedules), timezone=tz),

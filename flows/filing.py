@@ -1,5 +1,5 @@
-"""The filing flows: quarterly report and annual self-inspection, and their fan-out over entities.
-Composition only.
+"""The filing flows: quarterly report, annual self-inspection and the monthly publication tables, and the
+fan-out of a filing over entities. Composition only.
 
 extract → validate → compute → render → archive; each stage is a Prefect task around a plain function
 in ``tasks/stages.py``. Figures and the summary are published as Prefect artifacts. One run holds the
@@ -34,6 +34,7 @@ from prefect.context import FlowRunContext
 from prefect.states import Completed, Failed, State
 
 from complaints.config import load_settings
+from complaints.deadlines import PERIOD_KIND
 from complaints.figures import flatten
 from complaints.periods import Period
 from complaints.times import now_local, parse_local
@@ -61,7 +62,9 @@ def make_context(
     loaded = load_settings(config)
     settings = loaded.settings
     p = Period.parse(period)
-    expected = "quarter" if filing == "quarterly" else "year"
+    expected = PERIOD_KIND.get(cast(Any, filing))
+    if expected is None:
+        raise ValueError(f"no flow for the {filing!r} filing (one of {', '.join(PERIOD_KIND)})")
     if p.kind != expected:
         raise ValueError(f"the {filing} filing takes a {expected} period, not {period!r}")
     load_private_key(settings.archive.signing)  # fail now, not after the work, if the key is unreadable
@@ -108,18 +111,18 @@ def summarize(ctx: RunContext, gate: Any, computed: Any, rendered: Any, ref: Any
         "run_id": ctx.run_id,
         "as_of": f["as_of"],
         "rows": {"read": rec["read"], "accepted": rec["accepted"], "quarantined": rec["quarantined"]},
-        "headline": {
+        "headline": {  # the monthly tables have counts only: no rates
             "cases": f["counts"]["cases"],
             "contacts": f["counts"]["contacts"],
             "valid_cases": f["counts"]["valid_cases"],
             "regulator_forwarded_cases": f["counts"]["regulator_forwarded_cases"],
-            "timeliness_rate": f["timeliness"]["rate"],
-            "satisfaction_rate": f["satisfaction"]["rate"],
-            "per_100m_premium": f["rates"]["per_100m_premium"],
+            "timeliness_rate": f.get("timeliness", {}).get("rate"),
+            "satisfaction_rate": f.get("satisfaction", {}).get("rate"),
+            "per_100m_premium": f.get("rates", {}).get("per_100m_premium"),
         },
         "due": computed.due.isoformat() if computed.due else None,
         "due_error": computed.due_error,
-        "docx": str(rendered.path),
+        "document": str(rendered.path),
         "incomplete": [*ctx.incomplete, *rendered.incomplete],
         "bundle": ref.bundle_id,
         "bundle_location": ref.location,
@@ -185,6 +188,31 @@ def annual_self_inspection(
     return run_stages(ctx)
 
 
+@flow(name="monthly-publication", log_prints=True)
+def monthly_publication(
+    month: str,
+    entity: str | None = None,
+    as_of: str | None = None,
+    config: str | None = None,
+    workdir: str = ".",
+    trigger: str = "cli",
+    accept_risk: str | None = None,
+    calendar_files: list[str] | None = None,
+) -> dict[str, Any]:
+    """月度投诉通报 (投诉处理汇总表, 各地投诉案件分类汇总表, 案件处理明细表): one month (``YYYY-MM``), the
+    head office's publication over every entity by default, one bundle."""
+    ctx = make_context("monthly", month, entity, as_of, config, workdir, trigger, accept_risk, calendar_files)
+    return run_stages(ctx)
+
+
+#: each filing's flow and the name of its period parameter
+FILING_FLOWS: dict[str, tuple[Any, str]] = {
+    "quarterly": (quarterly_filing, "period"),
+    "annual": (annual_self_inspection, "year"),
+    "monthly": (monthly_publication, "month"),
+}
+
+
 # ------------------------------------------------------------------------------ fan-out over entities
 
 
@@ -199,13 +227,13 @@ def entity_codes(config: str | None, entities: str | Sequence[str] | None) -> li
 
 
 def _child_parameters(filing: str, period: str, entity: str, common: dict[str, Any]) -> dict[str, Any]:
-    return {("period" if filing == "quarterly" else "year"): period, "entity": entity, **common}
+    return {FILING_FLOWS[filing][1]: period, "entity": entity, **common}
 
 
 @task(name="file-entity", cache_policy=NONE, task_run_name="{filing}-{entity}-{period}")
 def file_entity(filing: str, period: str, entity: str, common: dict[str, Any]) -> dict[str, Any]:
     """One entity's filing as a child flow run; never raises (the outcome says what happened)."""
-    fn = quarterly_filing if filing == "quarterly" else annual_self_inspection
+    fn = FILING_FLOWS[filing][0]
     state = fn(**_child_parameters(filing, period, entity, common), return_state=True)  # type: ignore[operator]
     out: dict[str, Any] = {"entity": entity, "state": state.type.value, "ok": state.is_completed(),
                            "flow_run_id": str(state.state_details.flow_run_id), "bundle": None,

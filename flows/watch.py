@@ -14,8 +14,7 @@ How a filing is started (``launch``, or the ``COMPLAINTS_WATCHER_LAUNCH`` enviro
 * ``auto`` (default): ``deployment`` when ``PREFECT_API_URL`` is set and the deployment exists,
   else ``subflow``; each run records which one was used.
 
-Monthly publication tables have no flow yet: they are reported as due / at risk, never started; past
-their due date they are listed as reminders ("not tracked"), not as late, since no bundle can exist.
+The monthly publication tables are started like the filings (``monthly-publication/monthly-<HO>``).
 The watcher run ends **Failed** (with the one-line summary as its state message) when a filing is
 late, a started run failed, a deadline cannot be computed, or a notification could not be delivered;
 otherwise Completed with the same summary. Both publish a markdown and a table artifact.
@@ -84,8 +83,9 @@ def resolve_launch(launch: str | None, names: Sequence[str]) -> Literal["deploym
 
 def _parameters(d: Decision, config: str | None, workdir: str,
                 calendar_files: Sequence[str]) -> dict[str, Any]:
-    key = "period" if d.filing == "quarterly" else "year"
-    return {key: d.period, "entity": d.entity, "config": config, "workdir": workdir,
+    from flows.filing import FILING_FLOWS
+
+    return {FILING_FLOWS[d.filing][1]: d.period, "entity": d.entity, "config": config, "workdir": workdir,
             "trigger": "deadline-watcher", "calendar_files": list(calendar_files) or None}
 
 
@@ -143,11 +143,11 @@ def start_as_deployments(todo: Sequence[Decision], config: str | None, workdir: 
 def start_as_subflows(todo: Sequence[Decision], config: str | None, workdir: str,
                       calendar_files: Sequence[str]) -> list[RunOutcome]:
     """Run every filing flow in this process, one after the other, as child flow runs."""
-    from flows.filing import annual_self_inspection, quarterly_filing
+    from flows.filing import FILING_FLOWS
 
     out: list[RunOutcome] = []
     for d in todo:
-        fn = quarterly_filing if d.filing == "quarterly" else annual_self_inspection
+        fn = FILING_FLOWS[d.filing][0]
         state = fn(**_parameters(d, config, workdir, calendar_files), return_state=True)  # type: ignore[operator]
         ok = state.is_completed()
         out.append(RunOutcome(d.filing, d.period, d.entity, "subflow", ok, state.type.value,

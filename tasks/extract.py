@@ -162,11 +162,13 @@ def _to_source_tz(value: dt.datetime | dt.date, tz: str) -> dt.datetime:
 
 def _windows(period: Period) -> list[Period]:
     """The periods to read: P first, then back to the same period a year earlier without gaps, so that
-    QoQ, YoY and the filing's multi-quarter trend chart all come from this one snapshot."""
+    QoQ, YoY and the filing's multi-quarter trend chart all come from this one snapshot. A month (the
+    monthly publication tables) compares with nothing: the month alone."""
     if period.kind == "year":
         return [period, period.previous()]
-    steps = 4 if period.kind == "quarter" else 12
-    return [period.shift(-k) for k in range(steps + 1)]
+    if period.kind == "month":
+        return [period]
+    return [period.shift(-k) for k in range(5)]
 
 
 def _period_codes(windows: Iterable[Period]) -> set[str]:

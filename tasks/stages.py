@@ -21,14 +21,28 @@ from prefect import task
 from prefect.cache_policies import NONE
 
 from complaints.deadlines import due_date
-from complaints.figures import FiguresResult, compute_figures, flatten, quarter_trend
+from complaints.figures import (
+    FiguresResult,
+    compute_figures,
+    flatten,
+    month_rows,
+    monthly_figures,
+    quarter_trend,
+)
 from complaints.ledger import TZ
 from complaints.masking import mask_frame
 from complaints.periods import Period
 from complaints.times import iso_local, now_local
 from tasks.bundle import BundleRef, archive_bundle, bag_info_from_run
 from tasks.extract import Extract, extract_period, release_memory
-from tasks.render import QualitySummary, RenderResult, context_from_settings, render_annual, render_quarterly
+from tasks.render import (
+    QualitySummary,
+    RenderResult,
+    context_from_settings,
+    render_annual,
+    render_quarterly,
+    write_monthly_workbook,
+)
 from tasks.rulebooks import load_rulebooks, rulebook_files
 from tasks.runs import (
     RunBlocked,
@@ -47,7 +61,8 @@ log = logging.getLogger("complaints.run")
 #: matplotlib's pyplot and rcParams are process-global: parallel entity runs in threads render one at a time
 _RENDER_LOCK = threading.Lock()
 
-FILING_TITLES = {"quarterly": "季度投诉处理工作情况报告", "annual": "年度投诉处理工作自查报告"}
+FILING_TITLES = {"quarterly": "季度投诉处理工作情况报告", "annual": "年度投诉处理工作自查报告",
+                 "monthly": "投诉处理情况月度通报"}
 
 
 def rulebooks_dir(ctx: RunContext) -> Path:
@@ -131,35 +146,39 @@ class Computed:
 
 
 def compute(ctx: RunContext, gate: GateResult) -> Computed:
-    """Figures and lineage for the period (FIGURES.md), the trend of earlier quarters, the due date."""
-    rulebooks = load_rulebooks(rulebooks_dir(ctx))
-    result = figures_for(ctx, gate, ctx.period, rulebooks)
+    """Figures and lineage for the period (FIGURES.md; for the monthly tables the counts behind them),
+    the trend of earlier quarters, the due date."""
+    settings = ctx.loaded.settings
+    result = figures_for(ctx, gate, ctx.period, load_rulebooks(rulebooks_dir(ctx)))
+    trend = [] if ctx.filing == "monthly" else quarter_trend(
+        gate.ledger, trend_quarters(ctx.period), entity=ctx.entity.code,
+        head_office=settings.head_office.code)
     figures_dir = ctx.staging / "figures"
     write_json(figures_dir / "figures.json", result.figures)
     pd.DataFrame(flatten(result.figures), columns=["key", "value"]).to_csv(
         figures_dir / "figures.csv", index=False)
     result.lineage.to_parquet(figures_dir / "lineage.parquet", index=False)
-    settings = ctx.loaded.settings
-    trend = quarter_trend(gate.ledger, trend_quarters(ctx.period), entity=ctx.entity.code,
-                          head_office=settings.head_office.code)
     due, error = None, None
     try:
-        due = due_date(cast(Any, ctx.filing), ctx.period, ctx.entity.level, ctx.calendar,
-                       ctx.loaded.settings.filings)
+        due = due_date(cast(Any, ctx.filing), ctx.period, ctx.entity.level, ctx.calendar, settings.filings)
     except ValueError as exc:  # UnknownCalendarYear: said plainly, never guessed
         error = str(exc)
     return Computed(result, trend, due, error)
 
 
 def figures_for(ctx: RunContext, gate: GateResult, period: Period, rulebooks: Any) -> FiguresResult:
+    """The figures of ``period`` over the gate's accepted rows (the monthly tables' counts for a month)."""
     settings = ctx.loaded.settings
     rec = gate.reconciliation["ledger"]
+    rows = {"read": rec["read"], "accepted": rec["accepted"], "quarantined": rec["quarantined"]}
+    if period.kind == "month":
+        return monthly_figures(gate.ledger, month=period, as_of=ctx.as_of, entity=ctx.entity.code,
+                               names={e.code: e.name for e in settings.entities}, rows=rows)
     return compute_figures(
         gate.ledger, period=period, as_of=ctx.as_of, calendar=ctx.calendar, rulebooks=rulebooks,
         exposure=gate.exposure, events=gate.events, entity=ctx.entity.code,
         head_office=settings.head_office.code, major=settings.major,
-        department_targets=settings.department_targets,
-        rows={"read": rec["read"], "accepted": rec["accepted"], "quarantined": rec["quarantined"]})
+        department_targets=settings.department_targets, rows=rows)
 
 
 def trend_quarters(period: Period) -> list[Period]:
@@ -170,8 +189,11 @@ def trend_quarters(period: Period) -> list[Period]:
 
 # -- 4. render ---------------------------------------------------------------------------------------
 def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResult:
-    """The filing DOCX, for the officer (output dir) and byte-for-byte in the bundle."""
+    """The filing document (DOCX; XLSX for the monthly tables), for the officer (output dir) and
+    byte-for-byte in the bundle."""
     settings = ctx.loaded.settings
+    if ctx.filing == "monthly":
+        return _publish_file(ctx, render_monthly(ctx, gate.ledger))
     failed = [(f"{r.id} {r.description_zh}", r.failing_rows) for r in gate.results if not r.passed]
     rec = gate.reconciliation["ledger"]
     quality = QualitySummary(rows_read=rec["read"], rows_accepted=rec["accepted"],
@@ -191,8 +213,26 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
     renderer = render_quarterly if ctx.filing == "quarterly" else render_annual
     with _RENDER_LOCK:
         result = renderer(computed.figures, rctx, out)
+    return _publish_file(ctx, result)
+
+
+def render_monthly(ctx: RunContext, ledger: pd.DataFrame) -> RenderResult:
+    """The monthly publication workbook (three sheets, personal data masked) of the accepted ``ledger``'s
+    records received in the month, into the output dir."""
+    settings = ctx.loaded.settings
+    rows = month_rows(ledger, ctx.period)
+    rctx = context_from_settings(settings, period=ctx.period.code, run_id=ctx.run_id,
+                                 generated_at=ctx.started_at, entity_code=ctx.entity.code,
+                                 narrative_dir=ctx.workdir / settings.rendering.narrative_dir)
+    name = f"{settings.company.short_name or settings.company.name}-{ctx.entity.code}-{ctx.period.code}-" \
+           f"{FILING_TITLES['monthly']}.xlsx"
+    return RenderResult(write_monthly_workbook(rows, ctx.period.code, rctx, ctx.output_dir / name), [])
+
+
+def _publish_file(ctx: RunContext, result: RenderResult) -> RenderResult:
+    """Copy the rendered document into the bundle, byte for byte."""
     (ctx.staging / "filings").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(result.path, ctx.staging / "filings" / name)
+    shutil.copyfile(result.path, ctx.staging / "filings" / result.path.name)
     if result.incomplete:
         log.warning("filing incomplete: %s", "; ".join(result.incomplete))
     return result

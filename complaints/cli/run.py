@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -111,12 +111,11 @@ def exit_on_user_error(workdir: Any) -> Iterator[None]:
 
 def run_filing(filing: str, period: str, **kwargs: Any) -> dict[str, Any]:
     """Run the filing flow and return its summary; user errors exit with status 1 and one message."""
-    from flows.filing import annual_self_inspection, quarterly_filing
+    from flows.filing import FILING_FLOWS
 
+    fn, key = FILING_FLOWS[filing]
     with exit_on_user_error(kwargs.get("workdir")):
-        if filing == "quarterly":
-            return quarterly_filing(period=period, **kwargs)
-        return annual_self_inspection(year=period, **kwargs)
+        return cast(dict[str, Any], fn(**{key: period}, **kwargs))
     raise AssertionError("unreachable")  # pragma: no cover - the context manager exits or re-raises
 
 
@@ -162,17 +161,18 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     table.add_row("cases (件) / contacts (次)", f"{h['cases']} / {h['contacts']}")
     table.add_row("valid cases (有效投诉)", str(h["valid_cases"]))
     table.add_row("regulator-forwarded (监管转办)", str(h["regulator_forwarded_cases"]))
-    table.add_row("timeliness (处理及时率)", _pct(h["timeliness_rate"]))
-    table.add_row("satisfaction (客户满意度)", _pct(h["satisfaction_rate"]))
-    per = h["per_100m_premium"]
-    table.add_row("per CNY 100m premium (亿元保费投诉量)", "—" if per is None else f"{per:.2f}")
+    if summary["filing"] != "monthly":  # the monthly tables have counts only
+        table.add_row("timeliness (处理及时率)", _pct(h["timeliness_rate"]))
+        table.add_row("satisfaction (客户满意度)", _pct(h["satisfaction_rate"]))
+        per = h["per_100m_premium"]
+        table.add_row("per CNY 100m premium (亿元保费投诉量)", "—" if per is None else f"{per:.2f}")
     table.add_row("due (报送截止日)", summary["due"] or f"unknown: {summary['due_error']}")
     if summary["accept_risk"]:
         table.add_row("accepted risk", summary["accept_risk"])
     table.add_row("status",
                   "[yellow]INCOMPLETE[/yellow] (see below)" if summary["incomplete"] else "complete")
     console.print(table)
-    console.print(f"filing (DOCX):        {summary['docx']}", soft_wrap=True, highlight=False)
+    console.print(f"filing document:      {summary['document']}", soft_wrap=True, highlight=False)
     console.print(f"quarantine workbook:  {summary['quarantine_xlsx']}", soft_wrap=True, highlight=False)
     console.print(f"evidence bundle:      {summary['bundle']}"
                   + ("" if summary["signed"] else "  (unsigned: no signing key configured)"),
@@ -184,8 +184,8 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
 
 def _command(filing: str) -> Any:
     def command(
-        period: Annotated[str, typer.Option("--period", "--year",
-                                            help="2026Q3 (quarterly) or 2026 (annual)")],
+        period: Annotated[str, typer.Option("--period", "--year", "--month",
+                                            help="2026Q3 (quarterly), 2026 (annual) or 2026-10 (monthly)")],
         entity: Entity = None, as_of: AsOf = None, config: ConfigOpt = None, workdir: Workdir = Path("."),
         accept_risk: AcceptRisk = None, calendar: CalendarOpt = None, as_json: JsonOpt = False,
         all_entities: AllEntities = False, launch: Launch = "auto", max_parallel: MaxParallel = 2,
@@ -211,12 +211,15 @@ def _command(filing: str) -> Any:
             print_summary(summary)
 
     command.__doc__ = {"quarterly": "季度投诉处理工作情况报告 for one quarter (--period 2026Q3).",
-                       "annual": "年度投诉处理工作自查报告 for one year (--year 2026)."}[filing]
+                       "annual": "年度投诉处理工作自查报告 for one year (--year 2026).",
+                       "monthly": "月度投诉通报（三张表, XLSX) for one month (--month 2026-10); "
+                                  "filed and archived like the reports."}[filing]
     return command
 
 
 run_app.command("quarterly")(_command("quarterly"))
 run_app.command("annual")(_command("annual"))
+run_app.command("monthly")(_command("monthly"))
 
 
 def register(app: typer.Typer) -> None:

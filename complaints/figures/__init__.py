@@ -1,11 +1,22 @@
 """The self-inspection figures of FIGURES.md with lineage (pure).
 
 ``compute_figures(ledger, period=..., as_of=..., calendar=..., rulebooks=...) -> FiguresResult`` and
-``flatten(figures) -> [(dotted key, value)]`` for CSV.
+``flatten(figures) -> [(dotted key, value)]`` for CSV; ``monthly_figures`` for the monthly publication
+tables.
 """
 
 from complaints.figures._compute import compute_figures
+from complaints.figures._monthly import month_rows, monthly_figures, region_category_table, summary_table
 from complaints.figures._result import FiguresResult, flatten
 from complaints.figures._trend import quarter_trend
 
-__all__ = ["FiguresResult", "compute_figures", "flatten", "quarter_trend"]
+__all__ = [
+    "FiguresResult",
+    "compute_figures",
+    "flatten",
+    "month_rows",
+    "monthly_figures",
+    "quarter_trend",
+    "region_category_table",
+    "summary_table",
+]

@@ -11,6 +11,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from complaints.figures import region_category_table, summary_table
 from complaints.ledger import (
     BUSINESS_LINES,
     CATEGORIES,
@@ -31,46 +32,6 @@ REGION_SHEET = "各地投诉案件分类汇总表"
 DETAIL_SHEET = "案件处理明细表"
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-
-
-def summary_table(ledger: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    """Per handling branch: cases, contacts, valid, forwarded, major, decided, closed, open, paid."""
-    cases = ledger["repeat_of"].isna()
-    frame = pd.DataFrame(
-        {
-            "branch": ledger["branch_code"].astype(str),
-            "投诉件数": cases.astype(int),
-            "投诉次数": 1,
-            "有效投诉件数": (cases & ledger["valid"].fillna(False).astype(bool)).astype(int),
-            "监管转办件数": (cases & ledger["regulator_forwarded"].fillna(False).astype(bool)).astype(int),
-            "重大/疑难投诉件数": (cases & ledger["severity"].isin(["major", "difficult"])).astype(int),
-            "已作出处理决定件数": (cases & ledger["decided_at"].notna()).astype(int),
-            "已结案件数": (cases & ledger["closed_at"].notna()).astype(int),
-            "未结案件数": (cases & ledger["closed_at"].isna()).astype(int),
-            "赔付金额(元)": ledger["redress_amount"].fillna(0.0).where(cases, 0.0),
-        }
-    )
-    table = frame.groupby("branch", sort=True).sum(numeric_only=True)
-    table.loc["合计"] = table.sum(numeric_only=True)
-    table.index = [names.get(code, code) for code in table.index]
-    table.index.name = "机构"
-    return table.reset_index()
-
-
-def region_category_table(ledger: pd.DataFrame) -> pd.DataFrame:
-    """Cases by province (rows) × category (columns, Chinese labels in code-list order), with totals."""
-    cases = ledger[ledger["repeat_of"].isna()]
-    order = [c for c in CATEGORIES if c in set(cases["category"])]
-    table = pd.crosstab(
-        cases["province"].astype(str),
-        pd.Categorical(cases["category"], categories=order),
-        margins=True,
-        margins_name="合计",
-        dropna=False,
-    )
-    table.columns = [CATEGORIES.get(str(c), str(c)) for c in table.columns]
-    table.index.name = "省份（地区）"
-    return table.reset_index()
 
 
 def detail_table(

@@ -21,7 +21,9 @@ def test_deployments_for_every_entity_and_the_daily_watcher(tmp_path: Path) -> N
     deps = build_deployments(loaded, tmp_path)
     by_name = {d.name: d for d in deps}
     codes = [e.code for e in loaded.settings.entities]
-    assert set(by_name) == {f"quarterly-{c}" for c in codes} | {f"annual-{c}" for c in codes} | {"daily"}
+    assert set(by_name) == ({f"quarterly-{c}" for c in codes} | {f"annual-{c}" for c in codes}
+                            | {"monthly-HO", "daily"})  # the monthly tables: the head office only
+    assert by_name["monthly-HO"].entrypoint == "flows.filing.monthly_publication"
     gd = by_name["quarterly-GD"]
     assert gd.entrypoint == "flows.filing.quarterly_filing"  # module path: runs from any directory
     assert gd.parameters == {"config": str(loaded.path), "workdir": str(tmp_path.resolve()), "entity": "GD",
@@ -35,8 +37,9 @@ def test_deployments_for_every_entity_and_the_daily_watcher(tmp_path: Path) -> N
     assert watcher.parameters["launch"] == "deployment"
     assert deployment_name("quarterly", "GD") == "quarterly-filing/quarterly-GD"
     assert deployment_name("annual", "HO") == "annual-self-inspection/annual-HO"
-    with pytest.raises(ValueError, match="no flow for the monthly filing"):
-        deployment_name("monthly", "HO")
+    assert deployment_name("monthly", "HO") == "monthly-publication/monthly-HO"
+    with pytest.raises(ValueError, match="no flow for the rectification filing"):
+        deployment_name("rectification", "HO")
 
 
 @pytest.mark.parametrize(("time", "cron"), [("08:30", "30 8 * * *"), ("7:05", "5 7 * * *"),

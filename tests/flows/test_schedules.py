@@ -3,8 +3,9 @@
 Starts ``prefect server start`` on loopback with a temporary PREFECT_HOME and SQLite database, serves
 the deployments with ``complaints serve`` (a subprocess), checks the watcher's Cron schedule (08:30
 Asia/Shanghai) is live (the server's scheduler creates its runs at 00:30 UTC), triggers the watcher
-for 2026-10-13 (2026Q3 run window open since the make-up Saturday 10 October) and sees the quarterly
-filing runs started through their deployments and their bundles committed in the archive.
+for 2026-10-13 (2026Q3 run window open since the make-up Saturday 10 October; the September monthly
+tables' since 8 October) and sees the quarterly filing runs and the monthly publication started through
+their deployments and their bundles committed in the archive.
 Every subprocess is stopped by its own process group id at the end.
 """
 
@@ -97,7 +98,7 @@ def test_watcher_schedule_starts_quarterly_runs_via_deployments(
 
             done = wait_for("the watcher run to finish", finished, 240, logs, procs, interval=2)
             assert done.state.type.value == "COMPLETED", (done.state.message, serve_log.read_text()[-4000:])
-            assert "2 started (0 failed)" in (done.state.message or "")
+            assert "3 started (0 failed)" in (done.state.message or "")  # HO, GD quarterly; HO monthly
 
             quarterly = client.read_flow_runs(
                 flow_filter=FlowFilter(name=FlowFilterName(any_=["quarterly-filing"])),
@@ -117,10 +118,17 @@ def test_watcher_schedule_starts_quarterly_runs_via_deployments(
                 timeout=10).json()
             watch_md = [a for a in found if a["flow_run_id"] == str(run.id)]
             assert watch_md and "quarterly 2026Q3 HO via deployment: COMPLETED" in watch_md[0]["data"]
+            (monthly,) = client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=["monthly-publication"])), limit=5,
+                sort=FlowRunSort.EXPECTED_START_TIME_ASC)
+            assert monthly.parameters["month"] == "2026-09" and monthly.deployment_id is not None
+            assert monthly.state is not None and monthly.state.type.value == "COMPLETED"
 
         store = LocalStore(wd / "archive")
         for entity in ("HO", "GD"):
             (bundle,) = store.list("quarterly", entity, "2026Q3")
             assert store.exists(bundle) and "bagit.txt" in store.files(bundle)
+        (monthly_bundle,) = store.list("monthly", "HO", "2026-09")
+        assert any(f.endswith(".xlsx") for f in store.files(monthly_bundle))
     finally:
         stop_process(serve)

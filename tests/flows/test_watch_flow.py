@@ -70,22 +70,24 @@ def test_watcher_flow_states_runs_and_notifications(workdir: tuple[Path, Path], 
     store = LocalStore(wd / "archive")
     common: dict[str, Any] = {"config": str(config), "workdir": str(wd), "return_state": True}
 
-    # 1. a day after the head office's Q3 due date, nothing started: Failed, "late" notified
+    # 1. a day after the head office's Q3 due date, nothing started: Failed, "late" notified (the
+    # September monthly tables too: due 12 October)
     state = deadline_watcher(today="2026-10-21", start_runs=False, **common)
-    assert state.is_failed() and state.message == "2026-10-21: 1 late"
+    assert state.is_failed() and state.message == "2026-10-21: 2 late"
     summary: Any = state.result(raise_on_failure=False)
-    assert summary["problems"] == ["late: quarterly 2026Q3 HO (due 2026-10-20)"]
-    assert [r["period"] for r in got[-1]["late"]] == ["2026Q3"] and got[-1]["ok"] is False
+    assert summary["problems"] == ["late: quarterly 2026Q3 HO (due 2026-10-20)",
+                                   "late: monthly 2026-09 HO (due 2026-10-12)"]
+    assert [r["period"] for r in got[-1]["late"]] == ["2026Q3", "2026-09"] and got[-1]["ok"] is False
     assert store.list() == []
 
     # 2. the source cannot be reached: the started run fails, so does the watcher
     monkeypatch.setenv("COMPLAINTS_DEMO_SOURCE_URL", f"sqlite:///{wd / 'missing-dir' / 'x.sqlite'}")
     state = deadline_watcher(today="2026-10-13", launch="subflow", **common)
-    assert state.is_failed() and "1 started (1 failed)" in (state.message or "")
-    (run,) = got[-1]["failed_runs"]
-    assert (run["filing"], run["period"], run["entity"], run["launched_as"]) == (
-        "quarterly", "2026Q3", "HO", "subflow")
-    assert run["state"] == "FAILED" and run["bundle"] is None
+    assert state.is_failed() and "2 started (2 failed)" in (state.message or "")
+    failed = got[-1]["failed_runs"]
+    assert [(r["filing"], r["period"], r["entity"], r["launched_as"]) for r in failed] == [
+        ("quarterly", "2026Q3", "HO", "subflow"), ("monthly", "2026-09", "HO", "subflow")]
+    assert all(r["state"] == "FAILED" and r["bundle"] is None for r in failed)
     assert store.list() == []
 
     # 3. source back, launch "auto" without a Prefect server → subflow; the bundle is committed
@@ -93,12 +95,16 @@ def test_watcher_flow_states_runs_and_notifications(workdir: tuple[Path, Path], 
     state = deadline_watcher(today="2026-10-13", **common)
     assert state.is_completed(), state.message
     (bundle,) = store.list("quarterly", "HO", "2026Q3")
+    (monthly,) = store.list("monthly", "HO", "2026-09")
     summary = state.result()
-    (run,) = summary["runs"]
+    run, run_monthly = summary["runs"]
     assert run["ok"] and run["launched_as"] == "subflow" and run["bundle"] == bundle
+    assert run_monthly["ok"] and run_monthly["bundle"] == monthly
     assert got[-1]["runs"][0]["bundle"] == bundle and got[-1]["ok"] is True
     row = next(d for d in summary["decisions"] if d["period"] == "2026Q3")
     assert row["state"] in ("filed", "filed_late") and row["bundle"] == bundle and row["action"] is None
+    row = next(d for d in summary["decisions"] if d["period"] == "2026-09")
+    assert row["state"] == "filed_late" and row["bundle"] == monthly  # committed today, due yesterday
 
     # 4. the next day: filed, nothing to start, nothing to say (no notification)
     before = len(got)

@@ -144,7 +144,7 @@ def test_webhook_posts_the_report_as_json(webhook: tuple[str, Received, dict[str
     assert body == json.loads(json.dumps(notice.payload))
     assert body["at_risk"][0] == {"filing": "quarterly", "period": "2026Q3", "entity": "GD",
                                   "level": "branch", "due": "2026-10-15", "state": "at_risk", "bundle": None}
-    assert body["untracked_past_due"][0]["period"] == "2026-09" and body["ok"] is True
+    assert body["late"][0]["period"] == "2026-09" and body["ok"] is False
 
 
 Hook = tuple[str, Received, dict[str, int]]

@@ -102,11 +102,14 @@ CASES: list[tuple[tuple[str, str, str, str], dt.date, list[str], str, str | None
     (Q3_GD, D(2026, 10, 16), [], "late", "start", D(2026, 10, 15)),
     (Q3_GD, D(2026, 10, 16), [EARLY_BR], "filed", None, D(2026, 10, 15)),
     (Q3_GD, D(2026, 10, 5), [EARLY_BR], "filed", None, D(2026, 10, 15)),  # archive wins over today
-    # monthly tables: reported, never started (no flow)
+    # monthly tables: window opens on the 1st working day after the month (8 Oct, after the holiday),
+    # due on the 4th (Sat 10 Oct is a make-up working day), at risk from the 1st
     (M09, D(2026, 10, 7), [], "not_open", None, D(2026, 10, 12)),
-    (M09, D(2026, 10, 8), [], "at_risk", None, D(2026, 10, 12)),  # at risk before the window opens
-    (M09, D(2026, 10, 10), [], "at_risk", None, D(2026, 10, 12)),
-    (M09, D(2026, 10, 13), [], "late", None, D(2026, 10, 12)),
+    (M09, D(2026, 10, 8), [], "at_risk", "start", D(2026, 10, 12)),
+    (M09, D(2026, 10, 10), [], "at_risk", "start", D(2026, 10, 12)),
+    (M09, D(2026, 10, 13), [], "late", "start", D(2026, 10, 12)),
+    (M09, D(2026, 10, 13), [bundle("monthly", "HO", "2026-09", "20261012T020000Z")], "filed", None,
+     D(2026, 10, 12)),
     # annual: natural-day due date, Spring Festival before it
     (A25, D(2026, 1, 5), [], "not_open", None, D(2026, 2, 28)),
     (A25, D(2026, 1, 6), [], "open", "start", D(2026, 2, 28)),
@@ -207,7 +210,7 @@ def test_watched_horizon_drops_old_unfiled_filings(cal: WorkCalendar) -> None:
     assert ("quarterly", "2026Q2") not in kept and ("annual", "2025") not in kept
     assert ("quarterly", "2026Q4") in kept  # due unknown: still watched
     starts = [d.key for d in keep if d.action == "start"]
-    assert starts == [("quarterly", "2026Q3", "HO")]
+    assert sorted(starts) == [("monthly", "2026-09", "HO"), ("quarterly", "2026Q3", "HO")]
 
 
 def _report(**kwargs: Any) -> WatchReport:
@@ -222,21 +225,17 @@ def _report(**kwargs: Any) -> WatchReport:
 def test_report_problems_and_texts() -> None:
     report = _report()
     assert [d.state for d in report.decisions] == ["open", "at_risk", "late"]
-    # the monthly tables have no flow, so no bundle can exist: past due is a reminder, not a problem
-    assert report.ok and report.problems == [] and report.needs_notice
-    assert report.message() == "2026-10-13: 1 at risk, 1 due"
+    # the monthly tables are filed like the others: past due without a bundle is late, a problem
+    assert not report.ok and report.problems == ["late: monthly 2026-09 HO (due 2026-10-12)"]
+    assert report.needs_notice
+    assert report.message() == "2026-10-13: 1 late, 1 at risk, 1 due"
     text = report.text()
     assert "quarterly 2026Q3 GD due 2026-10-15 (at risk from 2026-10-12)" in text
-    assert "NOT TRACKED" in text and "monthly 2026-09 HO due 2026-10-12" in text
+    assert "LATE" in text and "monthly 2026-09 HO due 2026-10-12" in text
     payload = report.payload()
-    assert [r["entity"] for r in payload["at_risk"]] == ["GD"] and payload["late"] == []
-    assert payload["untracked_past_due"][0]["period"] == "2026-09"
+    assert [r["entity"] for r in payload["at_risk"]] == ["GD"]
+    assert [r["period"] for r in payload["late"]] == ["2026-09"]
     assert "| quarterly | 2026Q3 | GD | 2026-10-15 | at_risk" in report.markdown()
-
-    m09 = decide_one(D(2026, 10, 13), *M09, build_calendar(), RULES)  # type: ignore[arg-type]
-    assert WatchReport(D(2026, 10, 13), (m09,)).needs_notice  # the day after its due date: once
-    m09_later = decide_one(D(2026, 10, 14), *M09, build_calendar(), RULES)  # type: ignore[arg-type]
-    assert not WatchReport(D(2026, 10, 14), (m09_later,)).needs_notice  # not every day after
 
     late_q = decide_one(D(2026, 10, 16), *Q3_GD, build_calendar(), RULES)  # type: ignore[arg-type]
     late_report = WatchReport(D(2026, 10, 16), (late_q,))
