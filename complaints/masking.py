@@ -70,7 +70,9 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 # A superset of what the rules match, in RE2 syntax (Arrow's vectorised regex: no look-around; \d and \s
 # are ASCII there, so Unicode classes are spelt out): text it does not match has nothing to mask.
 _CANDIDATE = "|".join((
-    r"\p{Nd}{7}",  # ID, mobile, landline (7-8 digits after the area code), long digit runs
+    r"\p{Nd}{13}",  # ID numbers, long digit runs
+    r"1[3-9]\p{Nd}{9}",  # mobile numbers
+    r"0\p{Nd}{2,3}-\p{Nd}{7}",  # landlines
     r"@",  # e-mail
     r"(?:保单|保险单|保险合同|合同|投保单|批单)(?:号码|号|编号)",
     f"(?:{_NAME_LABELS})[^\\p{{Han}}]*{_SURNAME}",  # between label and name: only spaces and a colon
