@@ -178,7 +178,7 @@ class SourceMapping(_Model):
     url_env: str = Field(description="environment variable holding the SQLAlchemy URL")
     default_url: str | None = None  # may use {workdir}; never a password
     timezone: str = "Asia/Shanghai"
-    chunk_rows: int = Field(20000, ge=100)
+    chunk_rows: int = Field(100000, ge=100)
     retries: int = Field(3, ge=0, le=10)
     retry_backoff_s: float = Field(1.0, ge=0)
     ledger: LedgerMap
