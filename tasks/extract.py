@@ -47,6 +47,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from tqdm import tqdm
 
@@ -57,6 +58,7 @@ from tasks.read_files import InputError, read_table
 from tasks.source_config import (
     ColumnMap,
     LedgerFilesSource,
+    LedgerMap,
     Source,
     SpreadsheetSource,
     TableMap,
@@ -138,11 +140,13 @@ class Extract:
 
 @dataclass
 class _Raw:
-    """What one snapshot read returns (source column names)."""
+    """What one snapshot read returns: the tickets and events already mapped onto the ledger (each
+    with the values that did not parse), the exposure as read (source column names)."""
 
-    tickets: pd.DataFrame
-    lookups: dict[str, pd.DataFrame]
+    ledger: pd.DataFrame
+    ledger_unparsed: pd.DataFrame
     events: pd.DataFrame | None
+    events_unparsed: pd.DataFrame | None
     exposure: pd.DataFrame | None
     queries: list[dict[str, Any]]
 
@@ -318,9 +322,8 @@ def _read_snapshot(
             extra_ids: list[str] = []
             for _ in range(10):
                 wanted = set()
-                for f in frames[-1:]:
-                    for col in link_cols:
-                        wanted.update(f[col].dropna().astype(str))
+                for col in link_cols:
+                    wanted.update(frames[-1][col].dropna().astype(str))
                 wanted -= seen
                 if not wanted:
                     break
@@ -337,7 +340,8 @@ def _read_snapshot(
                     for i in range(0, len(ids), IN_BATCH)
                 ]
                 frames.append(pd.concat(got, ignore_index=True))
-            all_tickets = pd.concat(frames, ignore_index=True)
+            all_tickets = pd.concat(frames, ignore_index=True) if len(frames) > 1 else main
+            del frames, main, seen  # nothing else may hold the rows as read
 
             def keyed(
                 tmap_table: sa.FromClause, key: str, cols: list[str], table: str, order: list[str]
@@ -374,8 +378,14 @@ def _read_snapshot(
                 )
                 lt = quoted_table(lk.table, lcols)
                 lookups[lname] = keyed(lt, lk.key, lcols, lk.table, [lk.key, lk.order_by])
+            # map the tickets now: the rows as read are freed before the (larger) events are read
+            aligned = _pick_lookups(all_tickets, lookups, lm)
+            del lookups
+            ledger, ledger_bad = _map_frame(all_tickets, lm, "ledger", tz, m.name, aligned)
+            del all_tickets, aligned
+            release_memory()
 
-            events = None
+            events = events_bad = None
             if m.events is not None:
                 em = m.events
                 ecols = list(dict.fromkeys([em.key, *em.source_columns()]))
@@ -384,7 +394,10 @@ def _read_snapshot(
                     em.key,
                     *[cm.column for cm in em.columns.values() if cm.column and cm.column != em.key],
                 ]
-                events = keyed(et, em.key, ecols, em.table or "query", order)
+                raw_events = keyed(et, em.key, ecols, em.table or "query", order)
+                events, events_bad = _map_frame(raw_events, em, "events", tz, m.name)
+                del raw_events
+                release_memory()
 
             exposure = None
             if m.exposure is not None:
@@ -395,7 +408,7 @@ def _read_snapshot(
                     sa.select(*[xt.c[n] for n in xcols]).order_by(*[xt.c[n] for n in xcols]),
                 )
     bar.close()
-    return _Raw(all_tickets, lookups, events, exposure, queries)
+    return _Raw(ledger, ledger_bad, events, events_bad, exposure, queries)
 
 
 _TRANSIENT = re.compile(
@@ -655,20 +668,20 @@ def _shift_tz(s: pd.Series, tz: str) -> pd.Series:
     return s.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(TZ).dt.tz_localize(None)
 
 
-def _pick_lookups(raw: _Raw, src: Source) -> dict[str, pd.DataFrame]:
-    """One row per ticket key per lookup (the last/first by ``order_by``), aligned to raw.tickets."""
-    lm = src.sql().ledger
+def _pick_lookups(tickets: pd.DataFrame, lookups: dict[str, pd.DataFrame], lm: LedgerMap
+                  ) -> dict[str, pd.DataFrame]:
+    """One row per ticket key per lookup (the last/first by ``order_by``), aligned to ``tickets``."""
     out = {}
-    keys = raw.tickets[lm.key].astype(str)
+    keys = tickets[lm.key].astype(str)
     for lname, lk in lm.lookups.items():
-        f = raw.lookups[lname]
+        f = lookups[lname]
         if len(f):
             f = f.assign(_k=f[lk.key].astype(str)).sort_values(["_k", lk.order_by], kind="stable")
             f = f.drop_duplicates("_k", keep=lk.pick).set_index("_k")
             aligned = f.reindex(keys.to_numpy())
         else:
             aligned = pd.DataFrame(columns=f.columns, index=keys.to_numpy())
-        aligned.index = raw.tickets.index
+        aligned.index = tickets.index
         out[lname] = aligned
     return out
 
@@ -704,12 +717,8 @@ def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """``frame.sort_values(by, kind="stable").reset_index(drop=True)``, built one column at a time, taking
     the columns out of ``frame`` (which is left empty when the rows had to move): the peak is the frame
     plus one column, not two frames. No copy when the rows are in order already."""
-    from pandas.core.sorting import lexsort_indexer, nargsort
-
-    if len(by) > 1:
-        indexer = lexsort_indexer([frame[c] for c in by], orders=True, na_position="last")
-    else:
-        indexer = nargsort(frame[by[0]], kind="stable", na_position="last")
+    keys = pa.table({c: pa.Array.from_pandas(frame[c]) for c in by})  # Arrow sorts text without objects
+    indexer = pc.sort_indices(keys, sort_keys=[(c, "ascending", "at_end") for c in by]).to_numpy()  # stable
     if np.array_equal(indexer, np.arange(len(frame))):
         return frame.reset_index(drop=True)
     out: dict[str, Any] = {}
@@ -721,27 +730,19 @@ def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 def _sql_part(src: Source, sc: _Scope) -> _Part:
     raw = read_source(src, sc.windows, sc.as_of, sc.entity, sc.workdir, sc.progress, sc.sleep)
     m = src.sql()
-    lookups = _pick_lookups(raw, src)
-    raw.lookups = {}
-    bad = []
-    led, b = _map_frame(raw.tickets, m.ledger, "ledger", m.timezone, m.name, lookups)
-    del lookups
-    raw.tickets = raw.tickets.iloc[:0]  # the rows as read are not needed any more
-    release_memory()
+    led, raw.ledger = raw.ledger, raw.ledger.iloc[:0]
     # database collations differ: order in Python so every backend gives the same frames
     if not led["complaint_id"].is_monotonic_increasing:
         led = _sorted(led, ["complaint_id"])
-    bad.append(b)
+    bad = [raw.ledger_unparsed]
     rows = {"ledger": len(led)}
     events = exposure = None
-    if raw.events is not None and m.events is not None:
-        ev, b = _map_frame(raw.events, m.events, "events", m.timezone, m.name)
-        raw.events = None
-        release_memory()
+    if raw.events is not None and raw.events_unparsed is not None:
+        ev, raw.events = raw.events, None
         events = _sorted(ev, ["complaint_id", "at", "kind"])
         del ev
         release_memory()
-        bad.append(b)
+        bad.append(raw.events_unparsed)
         rows["events"] = len(events)
     if raw.exposure is not None and m.exposure is not None:
         ex, b = _map_frame(raw.exposure, m.exposure, "exposure", m.timezone, m.name)
