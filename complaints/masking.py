@@ -6,7 +6,8 @@ numbers, phone numbers or policy numbers unless a role needs them (``Rendering.u
 What is masked by :func:`mask_text`:
 
 - 18-digit resident identity numbers (last character may be X): ``110***********123X``;
-- 11-digit mainland mobile numbers: ``138****5678``; landlines ``010-********``;
+- 11-digit mainland mobile numbers (also +86, and 3-4-4 with spaces or hyphens): ``138****5678``;
+  landlines ``010-********``;
 - any other run of 13 or more digits (bank cards, policy numbers in free text): ``6222*****1234``;
 - policy numbers after a label (保单号/保险单号/合同号…): ``保单号：P2******89``;
 - e-mail addresses: ``z***@example.com``;
@@ -43,7 +44,7 @@ _HAN = r"[\u4e00-\u9fa5]"
 MASK_CHAR = "*"
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{11}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_MOBILE = re.compile(r"(?<!\d)((?:\+?86[- ]?)?1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")  # 3-4-4 with - or space
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-\d{7,8}(?!\d)")
 _LONG_DIGITS = re.compile(r"(?<!\d)(\d{4})\d{5,}(\d{4})(?!\d)")
 _POLICY_LABELLED = re.compile(
@@ -71,7 +72,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 # are ASCII there, so Unicode classes are spelt out): text it does not match has nothing to mask.
 _CANDIDATE = "|".join((
     r"\p{Nd}{13}",  # ID numbers, long digit runs
-    r"1[3-9]\p{Nd}{9}",  # mobile numbers
+    r"1[3-9]\p{Nd}[- ]?\p{Nd}{4}[- ]?\p{Nd}{4}",  # mobile numbers
     r"0\p{Nd}{2,3}-\p{Nd}{7}",  # landlines
     r"@",  # e-mail
     r"(?:保单|保险单|保险合同|合同|投保单|批单)(?:号码|号|编号)",
@@ -80,7 +81,8 @@ _CANDIDATE = "|".join((
 ))
 
 
-def _mask_one(text: str) -> str:
+def mask_value(text: str) -> str:
+    """One text masked (:func:`mask_text` of a single value)."""
     for pattern, replacement in _RULES:
         text = pattern.sub(replacement, text)
     return text
@@ -96,7 +98,7 @@ def mask_text(values: pd.Series) -> pd.Series:
     if not candidate.any():
         return s
     codes, uniques = pd.factorize(s[candidate])
-    masked = pd.array([_mask_one(str(u)) for u in uniques], dtype="str")
+    masked = pd.array([mask_value(str(u)) for u in uniques], dtype="str")
     out = s.array.copy()
     out[candidate] = masked.take(codes)
     return pd.Series(out, index=values.index)

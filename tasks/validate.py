@@ -40,7 +40,7 @@ from great_expectations.expectations.metrics.map_metric_provider import (  # noq
 from complaints import checks as C  # noqa: E402
 from complaints import ledger as L  # noqa: E402
 from complaints.config import EXPECTATIONS_DIR  # noqa: E402
-from complaints.masking import mask_frame  # noqa: E402
+from complaints.masking import mask_frame, mask_text, mask_value  # noqa: E402
 from complaints.periods import Period  # noqa: E402
 from complaints.times import to_local  # noqa: E402
 from tasks.extract import release_memory  # noqa: E402
@@ -342,6 +342,16 @@ def _from_gx(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def suite_columns(suite: ExpectationSuite, columns: Iterable[Any]) -> list[Any]:
+    """The columns the suite's expectations name anywhere (column kwargs, row conditions, custom
+    parameters): GX copies its whole frame for every filtered metric, so it gets only these."""
+    text = json.dumps([e.configuration.to_json_dict() for e in suite.expectations], ensure_ascii=False)
+    words = set(re.findall(r"[\w\u4e00-\u9fff]+", text))
+    ids = [(e.meta or {}).get("check_id") for e in suite.expectations]
+    words.update(c for cid in ids if cid in C.BY_ID for c in C.BY_ID[cid].columns)  # what each check reads
+    return [c for c in columns if str(c) in words]
+
+
 def _gx_context() -> Any:
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -361,7 +371,7 @@ def _run_gx(frames: dict[str, pd.DataFrame], as_of: dt.datetime) -> tuple[list[C
         vd = context.validation_definitions.add(
             gx.ValidationDefinition(name=f"gate_{table}", data=batch, suite=suite)
         )
-        gx_frame = for_gx(frame)
+        gx_frame = for_gx(frame[suite_columns(suite, frame.columns)])
         run = vd.run(
             batch_parameters={"dataframe": gx_frame},
             expectation_parameters=params,
@@ -442,8 +452,7 @@ def _forget_batches(source: Any) -> None:
 
 def _mask_value(value: Any) -> Any:
     if isinstance(value, str):
-        value = re.sub(C.RESIDENT_ID_PATTERN, lambda m: m.group(0)[:3] + "*" * 13 + m.group(0)[-2:], value)
-        return re.sub(C.MOBILE_PATTERN, lambda m: m.group(0)[:3] + "******" + m.group(0)[-2:], value)
+        return mask_value(value)
     if isinstance(value, dict):
         return {k: _mask_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -529,14 +538,16 @@ def run_quality_gate_owned(
         bad = np.flatnonzero(flags.any(axis=1).to_numpy()) if flags.shape[1] else np.zeros(0, np.int64)
         results.append(_make(C.BY_ID[C.PARSE_CHECK[table]], norm, bad))
     if "events" in normalized:
-        ev = normalized["events"]
-        led = normalized["ledger"].dropna(subset=["complaint_id"]).drop_duplicates("complaint_id")
-        received = ev["complaint_id"].map(led.set_index("complaint_id")["received_at"])
-        # is_member: Series.isin on pandas 3 str columns loops in Python over the pool (~7 s at 5M x 1M)
-        known = C.is_member(ev["complaint_id"], led["complaint_id"])
+        ev, led = normalized["events"], normalized["ledger"]
+        # each event's complaint in the ledger (its first row with that id): two columns, no frame copies
+        pos = C.positions_in(ev["complaint_id"], led["complaint_id"])
+        known = pos >= 0
+        received = led["received_at"].to_numpy(dtype="datetime64[us]")[np.where(known, pos, 0)] \
+            if len(led) else np.full(len(ev), np.datetime64("NaT"), dtype="datetime64[us]")
+        received[~known] = np.datetime64("NaT")
         ev[C.EVENT_IN_LEDGER] = known | ev["complaint_id"].isna().to_numpy()
-        ev[C.EVENT_RECEIVED_AT] = received.astype("datetime64[us]")
-        del ev, led, received, known
+        ev[C.EVENT_RECEIVED_AT] = received
+        del ev, led, pos, received, known
     if given:
         del raw, norm  # the last table's: only ``given`` and ``normalized`` hold the frames
 
@@ -652,7 +663,7 @@ def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
             if not pd.api.types.is_datetime64_any_dtype(s.dtype)
             else (s.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("string"))
         )
-        out[str(col)] = C.mask_identifiers(text) if col not in ("row_number",) else s
+        out[str(col)] = mask_text(text) if col not in ("row_number",) else s
     return mask_frame(pd.DataFrame(out, index=frame.index))  # free text and policy numbers as in filings
 
 

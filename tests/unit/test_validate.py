@@ -14,6 +14,7 @@ import pytest
 
 from complaints import checks as C
 from complaints import ledger as L
+from complaints.masking import mask_text
 from complaints.periods import Period
 from tasks import validate as V
 from tasks.read_files import InputError, read_table
@@ -131,8 +132,10 @@ def test_personal_identifier_patterns() -> None:
     )
     assert C.contains_pattern(f, C.RESIDENT_ID_PATTERN).tolist() == [True, False, False, False, False, False]
     assert C.contains_pattern(f, C.MOBILE_PATTERN).tolist() == [False, True, False, True, False, False]
-    masked = C.mask_identifiers(f["summary"]).tolist()
+    masked = mask_text(f["summary"]).tolist()
     assert "11010519491231002X" not in masked[0] and "13812345678" not in masked[1]
+    assert masked[3] == "+86 139****5678"  # the gate's mobile pattern (with separators) is masked too
+    assert not C.contains_pattern(_ledger(summary=masked), C.MOBILE_PATTERN).any()
 
 
 def test_exposure_gaps_by_period_kind() -> None:
