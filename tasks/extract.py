@@ -740,7 +740,7 @@ def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 def _sql_part(src: Source, sc: _Scope) -> _Part:
     raw = read_source(src, sc.windows, sc.as_of, sc.entity, sc.workdir, sc.progress, sc.sleep)
     m = src.sql()
-    led, raw.ledger = raw.ledger, raw.ledger.iloc[:0]
+    led, raw.ledger = raw.ledger, pd.DataFrame()
     # database collations differ: order in Python so every backend gives the same frames
     if not led["complaint_id"].is_monotonic_increasing:
         led = _sorted(led, ["complaint_id"])

@@ -104,8 +104,8 @@ def validate(ctx: RunContext, data: Extract) -> GateResult:
     quarantine is taken, so the accepted copy does not sit beside them."""
     frames: dict[str, pd.DataFrame | None] = {
         "ledger": data.ledger, "exposure": data.exposure, "events": data.events}
-    data.ledger, data.exposure, data.events = (data.ledger.iloc[:0], data.exposure.iloc[:0],
-                                               data.events.iloc[:0])
+    data.ledger, data.exposure, data.events = (empty_like(data.ledger), empty_like(data.exposure),
+                                               empty_like(data.events))
     gate = run_quality_gate_owned(frames, period=ctx.period, as_of=ctx.as_of, accept_risk=ctx.accept_risk)
     release_memory(collect=True)  # GX's copies of the frames (held in reference cycles)
     paths = write_quality_outputs(gate, ctx.staging / "quality")
@@ -124,6 +124,12 @@ def validate(ctx: RunContext, data: Extract) -> GateResult:
             f"accepts the risk, re-run with --accept-risk \"reason\" (recorded in the filing)."
         )
     return gate
+
+
+def empty_like(frame: pd.DataFrame) -> pd.DataFrame:
+    """No rows, the same columns and dtypes, and no reference to ``frame``'s data (``frame.iloc[:0]`` is a
+    view: it keeps every column's buffers alive)."""
+    return pd.DataFrame({c: pd.Series([], dtype=frame[c].dtype) for c in frame.columns})
 
 
 def gate_frames(ledger: pd.DataFrame, exposure: pd.DataFrame, events: pd.DataFrame, period: Period,
