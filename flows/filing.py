@@ -226,7 +226,8 @@ def entity_codes(config: str | None, entities: str | Sequence[str] | None) -> li
     return [settings.entity(c).code for c in codes if c]
 
 
-def _child_parameters(filing: str, period: str, entity: str, common: dict[str, Any]) -> dict[str, Any]:
+def flow_parameters(filing: str, period: str, entity: str, common: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of ``filing``'s flow for one entity (the period under the flow's own name)."""
     return {FILING_FLOWS[filing][1]: period, "entity": entity, **common}
 
 
@@ -234,7 +235,7 @@ def _child_parameters(filing: str, period: str, entity: str, common: dict[str, A
 def file_entity(filing: str, period: str, entity: str, common: dict[str, Any]) -> dict[str, Any]:
     """One entity's filing as a child flow run; never raises (the outcome says what happened)."""
     fn = FILING_FLOWS[filing][0]
-    state = fn(**_child_parameters(filing, period, entity, common), return_state=True)  # type: ignore[operator]
+    state = fn(**flow_parameters(filing, period, entity, common), return_state=True)  # type: ignore[operator]
     out: dict[str, Any] = {"entity": entity, "state": state.type.value, "ok": state.is_completed(),
                            "flow_run_id": str(state.state_details.flow_run_id), "bundle": None,
                            "message": ""}
@@ -316,7 +317,7 @@ def run_deployments(filing: str, period: str, codes: Sequence[str], common: dict
     submitted: dict[str, str] = {}
     for code in codes:
         try:
-            run = cast(FlowRun, run_deployment(names[code], parameters=_child_parameters(filing, period, code,
+            run = cast(FlowRun, run_deployment(names[code], parameters=flow_parameters(filing, period, code,
                                                                                      common),
                                                timeout=0, as_subflow=True, tags=["filings-for-entities"]))
         except Exception as exc:  # noqa: BLE001 - a failed start is reported, the others still go

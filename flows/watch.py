@@ -83,10 +83,11 @@ def resolve_launch(launch: str | None, names: Sequence[str]) -> Literal["deploym
 
 def _parameters(d: Decision, config: str | None, workdir: str,
                 calendar_files: Sequence[str]) -> dict[str, Any]:
-    from flows.filing import FILING_FLOWS
+    from flows.filing import flow_parameters
 
-    return {FILING_FLOWS[d.filing][1]: d.period, "entity": d.entity, "config": config, "workdir": workdir,
-            "trigger": "deadline-watcher", "calendar_files": list(calendar_files) or None}
+    return flow_parameters(d.filing, d.period, d.entity, {
+        "config": config, "workdir": workdir, "trigger": "deadline-watcher",
+        "calendar_files": list(calendar_files) or None})
 
 
 def start_as_deployments(todo: Sequence[Decision], config: str | None, workdir: str,

@@ -213,9 +213,7 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
         settings, period=ctx.period.code, run_id=ctx.run_id, generated_at=ctx.started_at,
         entity_code=ctx.entity.code, narrative_dir=ctx.workdir / settings.rendering.narrative_dir,
         quality=quality, major_cases=major, trend=computed.trend)
-    name = f"{settings.company.short_name or settings.company.name}-{ctx.entity.code}-{ctx.period.code}-" \
-           f"{FILING_TITLES[ctx.filing]}.docx"
-    out = ctx.output_dir / name
+    out = document_path(ctx, ".docx")
     renderer = render_quarterly if ctx.filing == "quarterly" else render_annual
     with _RENDER_LOCK:
         result = renderer(computed.figures, rctx, out)
@@ -230,9 +228,14 @@ def render_monthly(ctx: RunContext, ledger: pd.DataFrame) -> RenderResult:
     rctx = context_from_settings(settings, period=ctx.period.code, run_id=ctx.run_id,
                                  generated_at=ctx.started_at, entity_code=ctx.entity.code,
                                  narrative_dir=ctx.workdir / settings.rendering.narrative_dir)
-    name = f"{settings.company.short_name or settings.company.name}-{ctx.entity.code}-{ctx.period.code}-" \
-           f"{FILING_TITLES['monthly']}.xlsx"
-    return RenderResult(write_monthly_workbook(rows, ctx.period.code, rctx, ctx.output_dir / name), [])
+    return RenderResult(write_monthly_workbook(rows, ctx.period.code, rctx, document_path(ctx, ".xlsx")), [])
+
+
+def document_path(ctx: RunContext, suffix: str) -> Path:
+    """``<output dir>/<company>-<entity>-<period>-<filing title><suffix>``."""
+    company = ctx.loaded.settings.company
+    return ctx.output_dir / f"{company.short_name or company.name}-{ctx.entity.code}-{ctx.period.code}-" \
+                            f"{FILING_TITLES[ctx.filing]}{suffix}"
 
 
 def _publish_file(ctx: RunContext, result: RenderResult) -> RenderResult:

@@ -223,6 +223,7 @@ def monthly(
     """月度通报表 (XLSX): 投诉处理汇总表, 各地投诉案件分类汇总表, 案件处理明细表."""
 
     def action() -> None:
+        from complaints.figures import month_rows
         from tasks.render import write_monthly_workbook
 
         try:
@@ -233,10 +234,7 @@ def monthly(
             raise UserError(f"--month {month!r}: give a month like 2026-07")
         settings = _settings(config)
         frame = load_ledger(ledger) if ledger is not None else load_from_source(config, period, workdir)[0]
-        start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
-        in_month = frame[(frame["received_at"] >= start) & (frame["received_at"] < end)].reset_index(
-            drop=True
-        )
+        in_month = month_rows(frame, period)
         ctx = _context(settings, period.code, run_id, _when(generated_at), role)
         path = write_monthly_workbook(in_month, period.code, ctx, out)
         typer.echo(f"{path} ({len(in_month)} records)")
