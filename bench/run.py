@@ -182,11 +182,13 @@ def prefect_run(config: Path, workdir: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     warmup()
     startup = time.perf_counter() - t0
+    baseline = rss_mb()  # the interpreter with Prefect's client started, before any data
     t0 = time.perf_counter()
     summary = quarterly_filing(period=gen.PERIOD.code, entity=None, as_of=gen.AS_OF.isoformat(),
                                config=str(config), workdir=str(workdir), trigger="bench")
     return {"prefect_flow_s": time.perf_counter() - t0, "prefect_server_start_s": startup,
-            "prefect_bundle": summary["bundle"], "prefect_peak_rss_mb": peak_rss_mb()}
+            "prefect_bundle": summary["bundle"], "prefect_peak_rss_mb": peak_rss_mb(),
+            "prefect_rss_baseline_mb": baseline}
 
 
 def _child(mode: str, *args: str) -> dict[str, Any]:
@@ -262,7 +264,10 @@ def main() -> None:
     if "prefect_flow_s" in result:
         lines.append(f"Prefect flow: {result['prefect_flow_s']:.2f} s (overhead "
                      f"{result['prefect_overhead_s']:+.2f} s over the plain run; server start "
-                     f"{result['prefect_server_start_s']:.1f} s, not included)")
+                     f"{result['prefect_server_start_s']:.1f} s, not included); peak RSS "
+                     f"{result['prefect_peak_rss_mb']:.0f} MB = "
+                     f"{result['prefect_peak_rss_mb'] / run['ledger_mb']:.2f}× the ledger, of which "
+                     f"{result['prefect_rss_baseline_mb']:.0f} MB before any data (imports, Prefect client)")
     for line in lines:
         say(line)
     if args.json:

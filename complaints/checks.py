@@ -191,7 +191,8 @@ def _text_columns(frame: pd.DataFrame, table: str) -> list[str]:
         for c in frame.columns
         if c not in declared
         and not str(c).startswith("_")
-        and (pd.api.types.is_string_dtype(frame[c].dtype) or frame[c].dtype == object)
+        and (pd.api.types.is_string_dtype(frame[c].dtype) or frame[c].dtype == object
+             or isinstance(frame[c].dtype, pd.CategoricalDtype))
     ]
     return cols + extra
 
@@ -215,24 +216,36 @@ def _arrow_text(s: pd.Series) -> pa.ChunkedArray:
 
 
 def contains_pattern(frame: pd.DataFrame, pattern: str, table: str = "ledger") -> np.ndarray:
-    """Rows where any text column contains ``pattern`` (one of the identifier patterns above)."""
+    """Rows where any text column contains ``pattern`` (one of the identifier patterns above). A
+    categorical column is searched once per category, without building its per-row text."""
     out = np.zeros(len(frame), dtype=bool)
-    prefilter = _PREFILTER.get(pattern, pattern)
     for col in _text_columns(frame, table):
-        if not frame[col].notna().any():
-            continue
-        arr = _arrow_text(frame[col])
-        hit = pc.fill_null(pc.match_substring_regex(arr, prefilter), False)
-        candidates = np.asarray(hit.to_numpy(), dtype=bool)
-        if not candidates.any():
-            continue
-        text = frame[col][candidates].astype("str")
+        s = frame[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            found = _contains(pd.Series(s.cat.categories.astype("str")), pattern)
+            out |= np.append(found, False)[s.cat.codes.to_numpy()]  # code -1 (missing) → False
+        else:
+            out |= _contains(s, pattern)
+    return out
+
+
+def _contains(s: pd.Series, pattern: str) -> np.ndarray:
+    """``s.str.contains(pattern)`` (missing: False), with Arrow's RE2 prefilter picking the candidates."""
+    out = np.zeros(len(s), dtype=bool)
+    if not s.notna().any():
+        return out
+    hit = pc.fill_null(pc.match_substring_regex(_arrow_text(s), _PREFILTER.get(pattern, pattern)), False)
+    candidates = np.asarray(hit.to_numpy(), dtype=bool)
+    if candidates.any():
+        text = s[candidates].astype("str")
         exact = text.str.contains(pattern, regex=True, na=False).to_numpy(dtype=bool)
         out[np.flatnonzero(candidates)[exact]] = True
     return out
 
 
 CONDITIONS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {}
+# Conditions that take categorical text columns as they are (the identifier scans, contains_pattern).
+SCANS_CATEGORIES = frozenset({"L062", "L063"})
 
 
 def required_columns_missing(frame: pd.DataFrame, table: str) -> list[str]:

@@ -109,6 +109,7 @@ def validate(ctx: RunContext, data: Extract) -> GateResult:
     gate = run_quality_gate_owned(frames, period=ctx.period, as_of=ctx.as_of, accept_risk=ctx.accept_risk)
     release_memory(collect=True)  # GX's copies of the frames (held in reference cycles)
     paths = write_quality_outputs(gate, ctx.staging / "quality")
+    release_memory(collect=True)  # the quarantine workbook's and the data docs' working copies
     ctx.output_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(paths["quarantine_xlsx"],
                     ctx.output_dir / f"quarantine-{ctx.period.code}-{ctx.entity.code}.xlsx")

@@ -136,6 +136,13 @@ def test_personal_identifier_patterns() -> None:
     assert "11010519491231002X" not in masked[0] and "13812345678" not in masked[1]
     assert masked[3] == "+86 139****5678"  # the gate's mobile pattern (with separators) is masked too
     assert not C.contains_pattern(_ledger(summary=masked), C.MOBILE_PATTERN).any()
+    # the gate hands GX's categorical columns to the scans as they are: same rows, repeats included
+    twice = pd.concat([f, f.iloc[::-1]], ignore_index=True)
+    g = V.for_gx(twice)
+    assert isinstance(g["summary"].dtype, pd.CategoricalDtype)
+    for pattern in (C.RESIDENT_ID_PATTERN, C.MOBILE_PATTERN):
+        assert C.contains_pattern(g, pattern).tolist() == C.contains_pattern(twice, pattern).tolist()
+        assert C.contains_pattern(g, pattern).sum() == 2 * C.contains_pattern(f, pattern).sum()
 
 
 def test_exposure_gaps_by_period_kind() -> None:
@@ -263,3 +270,78 @@ def test_reader_maps_chinese_labels_and_normalises_headers(tmp_path: Path) -> No
         read_table(tmp_path / "l.csv")
     csv_frame = read_table(CORPUS / "clean_ledger.csv")
     assert len(csv_frame) == 5 and np.all(csv_frame.columns[:2] == ["complaint_id", "entity_code"])
+
+
+# ---- big tables in partitions (same answer as whole) ----
+
+
+def _events_with_faults() -> pd.DataFrame:
+    """Events of C001..C005 with every kind of events failure, duplicates far apart in the table."""
+    rng = np.random.default_rng(3)
+    ids = rng.choice(["C001", "C002", "C003", "C004", "C005"], 60)
+    at = pd.Timestamp("2026-09-02 09:00") + pd.to_timedelta(np.arange(60), unit="h")
+    rows = pd.DataFrame({"complaint_id": ids, "at": at.astype(str), "kind": "note"}).astype(object)
+    rows.loc[3, "complaint_id"] = None  # E001
+    rows.loc[[4, 55], ["complaint_id", "at", "kind"]] = [None, "2026-09-03 01:00", "note"]  # E001 + E008
+    rows.loc[5, "at"] = None  # E002
+    rows.loc[6, "kind"] = "teleport"  # E004
+    rows.loc[7, "at"] = "2026-12-01 00:00"  # E005
+    rows.loc[8, "complaint_id"] = "C999"  # E006
+    rows.loc[9, ["complaint_id", "at"]] = ["C005", "2026-08-01 00:00"]  # E007
+    rows.loc[50] = rows.loc[10]  # E008, 40 rows apart
+    rows.loc[58] = rows.loc[11]
+    return rows
+
+
+def test_partitions_keep_each_key_together_and_every_row_once() -> None:
+    from tasks.gx_partitions import partitionable, partitions
+
+    events = L.normalize(_events_with_faults(), "events")
+    suite = V.load_suite("events")
+    parts = partitions(events, suite, "events", rows=7)
+    assert len(parts) == 7  # nine cut, two left empty: only seven keys (C001-C005, C999, missing)
+    assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(len(events)))  # type: ignore[arg-type]
+    homes = [set(events["complaint_id"].iloc[p].fillna("<missing>")) for p in parts if p is not None]
+    assert all(not (a & b) for i, a in enumerate(homes) for b in homes[i + 1 :])
+    assert partitions(events, suite, "events", rows=len(events)) == [None]  # small: whole
+    ledger_suite = V.load_suite("ledger")
+    assert not partitionable(ledger_suite, "complaint_id")  # cross-row checks: the ledger goes whole
+    assert partitions(_ledger(complaint_id=["C1", "C2", "C3"]), ledger_suite, "ledger", rows=1) == [None]
+
+
+def test_events_in_partitions_give_the_same_gate_as_whole(
+    clean: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks import gx_partitions
+
+    events = _events_with_faults()
+    whole = V.run_quality_gate(clean["ledger"], clean["exposure"], events, period=Q3, as_of=AS_OF)
+    seen: list[int] = []
+    cut = gx_partitions.partitions
+
+    def spy(*args: Any, **kwargs: Any) -> list[Any]:
+        parts = cut(*args, **kwargs)
+        seen.append(len(parts))
+        return parts
+
+    monkeypatch.setattr(gx_partitions, "PARTITION_ROWS", 7)
+    monkeypatch.setattr(V, "partitions", spy)
+    parted = V.run_quality_gate(clean["ledger"], clean["exposure"], events, period=Q3, as_of=AS_OF)
+    assert seen == [1, 1, 7]  # ledger and exposure whole, the events' seven keys apart
+
+    def view(gate: V.GateResult) -> list[tuple[Any, ...]]:
+        return [(r.id, r.passed, r.failing_rows, r.failing_ids, r.positions.tolist(), r.error)
+                for r in gate.results]
+
+    assert view(parted) == view(whole)
+    failed = {r.id: r.positions.tolist() for r in whole.results if r.table == "events" and not r.passed}
+    assert failed == {"E001": [3, 4, 55], "E002": [5], "E004": [6], "E005": [7], "E006": [8], "E007": [9],
+                      "E008": [4, 10, 11, 50, 55, 58]}
+    assert parted.reconciliation == whole.reconciliation
+    assert parted.quarantine["events"].equals(whole.quarantine["events"])
+    assert parted.events.equals(whole.events)
+    a, b = whole.gx_results["events"], parted.gx_results["events"]
+    assert b.success == a.success and b.statistics == a.statistics
+    for ra, rb in zip(a.results, b.results, strict=True):
+        assert rb.success == ra.success
+        assert rb.result == ra.result, ra.expectation_config.meta["check_id"]
