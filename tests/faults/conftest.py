@@ -189,7 +189,7 @@ def one_clear_error(res: Any, *needles: str) -> str:
     err = res.stderr
     assert "Traceback" not in err, err[-4000:]
     lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
-    assert len(lines) == 1, err[-4000:]
+    assert len(lines) == 1, (res.exit_code, res.stdout[-2000:], err[-4000:])
     message = " ".join(err[err.index("error:"):].split())
     for needle in needles:
         assert needle in message, message

@@ -52,7 +52,8 @@ def test_full_filesystem(small_fs: Path, workdir: Workdir) -> None:
     wd = Workdir(small_fs / "wd", workdir.key_file, workdir.api)
     shutil.copytree(workdir.path, wd.path)
     first = wd.cli(*wd.run_args("HO"), "--json")
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 0, (first.exit_code, first.stdout[-2000:], first.stderr[-3000:],
+                                  shutil.disk_usage(small_fs))
     (bundle,) = assert_consistent(wd, "HO", filed=1)
 
     # leave room for the staging of one more run but not for its copy into the archive
