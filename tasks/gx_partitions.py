@@ -76,7 +76,8 @@ def _counts(values: list[Any], limit: int) -> list[dict[str, Any]] | None:
 
 
 def merge_result(parts: list[dict[str, Any]], limit: int) -> dict[str, Any]:
-    """One map expectation's ``result`` from its partitions' (SUMMARY or COMPLETE format)."""
+    """One map expectation's ``result`` from its partitions' (SUMMARY format: the full failing
+    rows come from pass 2, by partition)."""
     out: dict[str, Any] = dict(parts[0])
     for k in _COUNTS:
         if all(p.get(k) is not None for p in parts):
@@ -104,16 +105,6 @@ def merge_result(parts: list[dict[str, Any]], limit: int) -> dict[str, Any]:
             out.pop("partial_unexpected_counts", None)
             if counts is not None:
                 out["partial_unexpected_counts"] = counts
-    for k in ("unexpected_index_list", "unexpected_list"):
-        if all(k in p for p in parts):
-            out[k] = [v for p in parts for v in p[k]]
-    if "unexpected_index_list" in out and "unexpected_list" in out:
-        pairs = sorted(zip(out["unexpected_index_list"], out["unexpected_list"], strict=True),
-                       key=lambda x: x[0])
-        out["unexpected_index_list"] = [i for i, _ in pairs]
-        out["unexpected_list"] = [v for _, v in pairs]
-    elif "unexpected_index_list" in out:
-        out["unexpected_index_list"] = sorted(out["unexpected_index_list"])
     return out
 
 
@@ -127,7 +118,7 @@ def merge_runs(runs: list[Any], limit: int) -> Any:
         same = [b[r.expectation_config.meta["check_id"]] for b in by_check]
         r.success = all(x.success for x in same)
         r.result = merge_result([x.result or {} for x in same], limit)
-        raised = [x.exception_info for x in same if _raised(x.exception_info)]
+        raised = [x.exception_info for x in same if exception_message(x.exception_info)]
         if raised:
             r.exception_info = raised[0]
     ok = sum(bool(r.success) for r in first.results)
@@ -142,9 +133,15 @@ def merge_runs(runs: list[Any], limit: int) -> Any:
     return first
 
 
-def _raised(info: Any) -> bool:
-    if not isinstance(info, dict):
-        return False
-    if "raised_exception" in info:
-        return bool(info["raised_exception"])
-    return any(_raised(v) for v in info.values())
+def exception_message(info: Any) -> str | None:
+    """The first raised exception message in a GX result's ``exception_info`` (flat or per metric)."""
+    if not info:
+        return None
+    if isinstance(info, dict) and "raised_exception" in info:
+        return str(info.get("exception_message") or "metric error") if info.get("raised_exception") else None
+    if isinstance(info, dict):
+        for value in info.values():
+            msg = exception_message(value)
+            if msg:
+                return msg
+    return None

@@ -44,7 +44,7 @@ from complaints.masking import mask_frame, mask_text, mask_value  # noqa: E402
 from complaints.periods import Period  # noqa: E402
 from complaints.times import to_local  # noqa: E402
 from tasks.extract import release_memory  # noqa: E402
-from tasks.gx_partitions import merge_runs, partitions  # noqa: E402
+from tasks.gx_partitions import exception_message, merge_runs, partitions  # noqa: E402
 
 TABLES = ("ledger", "exposure", "events")
 MAX_IDS = 20
@@ -287,20 +287,6 @@ def _make(
     )
 
 
-def _exception_message(info: Any) -> str | None:
-    """The first raised exception message in a GX result's ``exception_info`` (flat or per metric)."""
-    if not info:
-        return None
-    if isinstance(info, dict) and "raised_exception" in info:
-        return str(info.get("exception_message") or "metric error") if info.get("raised_exception") else None
-    if isinstance(info, dict):
-        for value in info.values():
-            msg = _exception_message(value)
-            if msg:
-                return msg
-    return None
-
-
 _NS_MIN = pd.Timestamp.min.as_unit("us")
 _NS_MAX = pd.Timestamp.max.as_unit("us")
 
@@ -393,7 +379,7 @@ def _run_gx(frames: dict[str, pd.DataFrame], as_of: dt.datetime) -> tuple[list[C
             del gx_frame
             _forget_batches(source)
         run = merge_runs(runs, MAX_IDS)
-        by_id = {r.expectation_config.meta["check_id"]: (r, _exception_message(r.exception_info))
+        by_id = {r.expectation_config.meta["check_id"]: (r, exception_message(r.exception_info))
                  for r in run.results}
         complete = {cid: np.sort(np.concatenate(parts)) for cid, parts in full.items()}
         for exp in suite.expectations:
@@ -449,7 +435,7 @@ def _validate_part(
     again = [
         cid
         for cid, r in first.items()
-        if _exception_message(r.exception_info) is None
+        if exception_message(r.exception_info) is None
         and not r.success
         and C.BY_ID[cid].level == "row"
         and C.BY_ID[cid].blocking
@@ -474,7 +460,7 @@ def _validate_part(
     )
     for r in run2.results:
         cid = r.expectation_config.meta["check_id"]
-        if _exception_message(r.exception_info) is not None:
+        if exception_message(r.exception_info) is not None:
             first[cid].exception_info = r.exception_info
         full[cid] = np.asarray((r.result or {}).get("unexpected_index_list") or [], dtype=np.int64)
     return run, full
