@@ -316,8 +316,10 @@ def _read_snapshot(
 
     queries: list[dict[str, Any]] = []
     chunk = m.chunk_rows
+    # the bar is closed however the read ends: one left open shifts every later bar of this process a
+    # line down (tqdm's positions), and their cursor-up codes land in front of the next error message
     bar = tqdm(desc=f"{m.name}: {lm.table or 'query'}", unit=" rows", disable=not progress, leave=False)
-    with engine.connect() as raw_conn:
+    with bar, engine.connect() as raw_conn:
         conn = _isolation(raw_conn)
         with conn.begin():
             _begin_snapshot(conn)
@@ -425,7 +427,6 @@ def _read_snapshot(
                     m.exposure.table or "query",
                     sa.select(*[xt.c[n] for n in xcols]).order_by(*[xt.c[n] for n in xcols]),
                 )
-    bar.close()
     return _Raw(ledger, ledger_bad, events, events_bad, exposure, queries)
 
 

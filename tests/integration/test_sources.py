@@ -268,6 +268,13 @@ def test_missing_table_is_a_named_failure(monkeypatch: pytest.MonkeyPatch, tmp_p
     url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     with pytest.raises(ExtractError, match="demo_callcenter.*query failed.*kf_tsgd"):
         _extract(monkeypatch, url)
+    # with progress shown, the failed read closes its bar: one left open would shift every later bar
+    # of the process a line down, and their cursor-up codes would land before the error message
+    from tqdm import tqdm
+
+    with pytest.raises(ExtractError):
+        extract_period(load_settings(), PERIOD, AS_OF, progress=True)
+    assert not list(tqdm._instances)  # type: ignore[attr-defined]
 
 
 def test_two_sources_are_merged_and_duplicates_reported(
