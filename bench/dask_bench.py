@@ -42,8 +42,8 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=None, help="working directory to keep (default: temporary)")
     args = ap.parse_args()
 
-    from complaints.cli.demo import prepare_workdir
-    from flows.filing import filings_for_entities
+    from cli.demo import prepare_workdir
+    from flows.fanout import filings_for_entities
     from tasks.demo_data import create_demo_source
 
     wd = (args.keep or Path(tempfile.mkdtemp(prefix="dask-bench-"))).resolve()

@@ -19,8 +19,8 @@ import uuid
 import pandas as pd
 import sqlalchemy as sa
 
-from complaints.config import load_settings
 from complaints.periods import Period, last_full_quarter
+from tasks.config_files import load_settings
 from tasks.demo_data import create_demo_source
 from tasks.extract import extract_period
 

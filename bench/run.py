@@ -101,7 +101,7 @@ def floor(url: str) -> dict[str, Any]:
 # -- the plain run -----------------------------------------------------------------------------------
 def workspace(url: str, workdir: Path) -> Path:
     """Config (absolute paths, a fresh signing key) in ``workdir``, the source URL in the environment."""
-    from complaints.cli.demo import prepare_workdir
+    from cli.demo import prepare_workdir
 
     config = prepare_workdir(workdir, url)  # sets COMPLAINTS_SIGNING_KEY_FILE, COMPLAINTS_DEMO_SOURCE_URL
     return config

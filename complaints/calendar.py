@@ -28,20 +28,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from complaints.errors import UnknownCalendarYear
+
 DateArray = npt.NDArray[np.datetime64]
 _NAT = np.datetime64("NaT", "D")
-
-
-class UnknownCalendarYear(ValueError):
-    """A computation needs the holiday schedule of a year nobody supplied."""
-
-    def __init__(self, year: int) -> None:
-        self.year = year
-        super().__init__(
-            f"the working-day calendar for {year} is not known: its holiday schedule (the State "
-            f"Council's notice) has not been supplied. Add config/calendar/{year}.yaml with `year`, "
-            f"`holidays`, `workdays` and `source`, or pass --calendar FILE."
-        )
 
 
 def _belongs_to(day: dt.date, year: int) -> bool:

@@ -1,6 +1,6 @@
 """The filing calendar: when each filing of DOMAIN.md is due, per entity level. Pure.
 
-Rules (defaults in :class:`complaints.config.FilingRules`, configurable):
+Rules (defaults in :class:`complaints.settings.FilingRules`, configurable):
 
 * ``quarterly`` (季度投诉处理工作情况报告), period ``YYYYQn``: "within N working days after quarter
   end": counting starts the day after the quarter's last day and the N-th working day is the last
@@ -25,35 +25,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
 from complaints.calendar import UnknownCalendarYear, WorkCalendar
-from complaints.config import FilingRules
+from complaints.filings import FILING_KINDS, FILINGS, LEVELS, Filing, Level
 from complaints.periods import Period
-
-Filing = Literal["quarterly", "annual", "monthly"]
-Level = Literal["head_office", "branch"]
-
-FILINGS: tuple[Filing, ...] = get_args(Filing)
-LEVELS: tuple[Level, ...] = get_args(Level)
-
-#: the period kind each periodic filing reports on
-PERIOD_KIND: dict[Filing, str] = {"quarterly": "quarter", "annual": "year", "monthly": "month"}
-
-#: Chinese names of the filings (for tables and documents)
-FILING_LABELS_ZH: dict[Filing, str] = {
-    "quarterly": "季度投诉处理工作情况报告",
-    "annual": "年度投诉处理工作自查报告",
-    "monthly": "月度投诉通报（三张表）",
-}
-LEVEL_LABELS_ZH: dict[Level, str] = {"head_office": "总公司", "branch": "分公司"}
-
-#: levels that make each filing when no level is asked for (the head office publishes the monthly tables)
-DEFAULT_LEVELS: dict[Filing, tuple[Level, ...]] = {
-    "quarterly": ("head_office", "branch"),
-    "annual": ("head_office", "branch"),
-    "monthly": ("head_office",),
-}
+from complaints.settings import FilingRules
 
 
 @dataclass(frozen=True)
@@ -79,11 +56,11 @@ class FilingDue:
 
 
 def _period(filing: Filing, period: Period | str) -> Period:
-    if filing not in PERIOD_KIND:
+    if filing not in FILING_KINDS:
         raise ValueError(f"unknown filing {filing!r} (known: {', '.join(FILINGS)})")
     p = Period.parse(period) if isinstance(period, str) else period
-    if p.kind != PERIOD_KIND[filing]:
-        raise ValueError(f"a {filing} filing reports on a {PERIOD_KIND[filing]}, not {p.code!r}")
+    if p.kind != FILING_KINDS[filing].period_kind:
+        raise ValueError(f"a {filing} filing reports on a {FILING_KINDS[filing].period_kind}, not {p.code!r}")
     return p
 
 
@@ -153,7 +130,7 @@ def filings_for_year(year: int, level: Level | None, calendar: WorkCalendar,
     """
     out: list[FilingDue] = []
     for filing in FILINGS:
-        levels = DEFAULT_LEVELS[filing]
+        levels = FILING_KINDS[filing].default_levels
         if level is not None:
             levels = (level,) if _check_level(level) in levels else ()
         for period in periods_of_year(filing, year):

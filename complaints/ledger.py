@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-TZ = "Asia/Shanghai"
+from complaints.times import TZ
 
 Kind = Literal["text", "datetime", "code", "bool", "int", "decimal"]
 

@@ -24,6 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from complaints.calendar import WorkCalendar
+from complaints.errors import UserError
 from complaints.ledger import local_dates
 
 Unit = Literal["natural", "working", "hours"]
@@ -38,7 +39,7 @@ CLAIMS_DECISION = "claims_decision"
 PROGRESS_LOGGED = "progress_logged"
 
 
-class RulebookError(ValueError):
+class RulebookError(UserError):
     """A rulebook mapping is invalid; the message names the file and the key."""
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+TZ = "Asia/Shanghai"  # the one time zone of the ledger, the figures and the documents
+SHANGHAI = ZoneInfo(TZ)
 
 
 def to_local(value: dt.datetime) -> dt.datetime:

@@ -38,18 +38,15 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from complaints.calendar import UnknownCalendarYear, WorkCalendar
-from complaints.config import Entity, FilingRules
 from complaints.deadlines import (
-    DEFAULT_LEVELS,
-    FILINGS,
-    Filing,
-    Level,
     at_risk_from,
     due_date,
     periods_of_year,
     window_opens,
 )
+from complaints.filings import FILING_KINDS, FILINGS, Filing, Level
 from complaints.periods import Period
+from complaints.settings import Entity, FilingRules
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -193,7 +190,8 @@ def filings_of(entities: Sequence[Entity], years: Iterable[int]) -> list[tuple[F
     for year in sorted(set(years)):
         for filing in FILINGS:
             for period in periods_of_year(filing, year):
-                out.extend((filing, period.code, e) for e in entities if e.level in DEFAULT_LEVELS[filing])
+                levels = FILING_KINDS[filing].default_levels
+                out.extend((filing, period.code, e) for e in entities if e.level in levels)
     return out
 
 

@@ -16,27 +16,27 @@ cron schedules do not run on Prefect's ephemeral server. Entry points are module
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from complaints.config import Loaded, Schedules
+from prefect import serve as prefect_serve
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron
+from prefect.types.entrypoint import EntrypointType
 
-if TYPE_CHECKING:
-    from prefect.deployments.runner import RunnerDeployment
+from complaints.filings import FILING_KINDS
+from complaints.settings import Schedules
+from flows.filing import annual_self_inspection, monthly_publication, quarterly_filing
+from flows.launch import FLOW_NAMES, deployment_name, deployments_available
+from flows.watch import deadline_watcher
+from tasks.config_files import Loaded
 
-#: Prefect flow names of the startable filings
-FLOW_NAMES: dict[str, str] = {"quarterly": "quarterly-filing", "annual": "annual-self-inspection",
-                              "monthly": "monthly-publication"}
+__all__ = ["FLOW_NAMES", "WATCHER", "build_deployments", "deployment_name", "deployments_available", "serve",
+           "watcher_cron"]
+
 WATCHER = "deadline-watcher/daily"
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-
-
-def deployment_name(filing: str, entity: str) -> str:
-    """``<flow name>/<filing>-<entity code>``, e.g. ``quarterly-filing/quarterly-HO``."""
-    if filing not in FLOW_NAMES:
-        raise ValueError(f"no flow for the {filing} filing (flows exist for: {', '.join(FLOW_NAMES)})")
-    return f"{FLOW_NAMES[filing]}/{filing}-{entity}"
 
 
 def watcher_cron(schedules: Schedules) -> str:
@@ -55,15 +55,6 @@ def build_deployments(loaded: Loaded, workdir: str | Path, launch: str = "deploy
     ``loaded.path`` and ``workdir`` are written as absolute default parameters, so served runs find
     the configuration and archive whatever their working directory.
     """
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from prefect.schedules import Cron
-    from prefect.types.entrypoint import EntrypointType
-
-    from complaints.deadlines import DEFAULT_LEVELS
-    from flows.filing import annual_self_inspection, monthly_publication, quarterly_filing
-    from flows.watch import deadline_watcher
-
     settings = loaded.settings
     common = {"config": str(loaded.path), "workdir": str(Path(workdir).resolve())}
     tz = settings.schedules.timezone
@@ -82,7 +73,7 @@ def build_deployments(loaded: Loaded, workdir: str | Path, launch: str = "deploy
             name=f"annual-{e.code}", parameters={**common, "entity": e.code, "trigger": "deployment"},
             description=f"年度投诉处理工作自查报告 · {e.name} ({e.code}); give `year`, e.g. 2026",
             tags=["filing", "annual", e.code], entrypoint_type=EntrypointType.MODULE_PATH)))
-        if e.level in DEFAULT_LEVELS["monthly"]:
+        if e.level in FILING_KINDS["monthly"].default_levels:
             out.append(cast("RunnerDeployment", monthly_publication.to_deployment(
                 name=f"monthly-{e.code}", parameters={**common, "entity": e.code, "trigger": "deployment"},
                 description=f"月度投诉通报（三张表） · {e.name} ({e.code}); give `month`, e.g. 2026-10",
@@ -99,24 +90,4 @@ def build_deployments(loaded: Loaded, workdir: str | Path, launch: str = "deploy
 
 def serve(loaded: Loaded, workdir: str | Path, limit: int | None = None) -> None:
     """Serve every deployment until interrupted (needs ``PREFECT_API_URL``: a real Prefect server)."""
-    from prefect import serve as prefect_serve
-
     prefect_serve(*build_deployments(loaded, workdir), limit=limit)
-
-
-def deployments_available(names: Iterable[str]) -> bool:
-    """True when a Prefect server is configured (``PREFECT_API_URL``) and every named deployment exists."""
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-    from prefect.settings import PREFECT_API_URL
-
-    wanted = list(names)
-    if not wanted or not PREFECT_API_URL.value():
-        return False
-    with get_client(sync_client=True) as client:
-        for name in wanted:
-            try:
-                client.read_deployment_by_name(name)
-            except ObjectNotFound:
-                return False
-    return True

@@ -5,7 +5,7 @@ Composition only: the decisions are :func:`complaints.watch.decide`, the report
 
 How a filing is started (``launch``, or the ``COMPLAINTS_WATCHER_LAUNCH`` environment variable):
 
-* ``deployment``: ``run_deployment`` of the filing's deployment (``flows.deployments.deployment_name``,
+* ``deployment``: ``run_deployment`` of the filing's deployment (``flows.launch.deployment_name``,
   e.g. ``quarterly-filing/quarterly-HO``), linked to the watcher run as a child; the runs are
   submitted together and the watcher waits up to ``wait_seconds`` for them. Needs a Prefect server
   (``PREFECT_API_URL``) with the deployments served (``complaints serve``); a missing deployment is a
@@ -24,18 +24,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.states import Completed, Failed, State
 
 from complaints.calendar import WorkCalendar
-from complaints.config import Loaded, load_settings
 from complaints.times import now_local
 from complaints.watch import (
     Decision,
@@ -46,13 +44,15 @@ from complaints.watch import (
     watched,
     years_to_watch,
 )
+from flows.filing import FILING_FLOWS, flow_parameters
+from flows.launch import deployment_name, deployments_available, run_deployments
 from tasks.calendar_files import load_calendar
+from tasks.config_files import Loaded, load_settings
 from tasks.notify import channels, deliver, notice_for
 from tasks.stores import Store, open_store, parse_bundle_id
 
 LaunchMode = Literal["auto", "deployment", "subflow"]
 LAUNCH_ENV = "COMPLAINTS_WATCHER_LAUNCH"
-FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
 def read_archive(store: Store) -> dict[tuple[str, str, str], list[tuple[str, dt.date]]]:
@@ -75,16 +75,12 @@ def resolve_launch(launch: str | None, names: Sequence[str]) -> Literal["deploym
         raise ValueError(f"launch mode {mode!r} is not one of auto, deployment, subflow "
                          f"(parameter `launch` or ${LAUNCH_ENV})")
     if mode == "auto":
-        from flows.deployments import deployments_available
-
         return "deployment" if deployments_available(names) else "subflow"
     return mode  # type: ignore[return-value]
 
 
 def _parameters(d: Decision, config: str | None, workdir: str,
                 calendar_files: Sequence[str]) -> dict[str, Any]:
-    from flows.filing import flow_parameters
-
     return flow_parameters(d.filing, d.period, d.entity, {
         "config": config, "workdir": workdir, "trigger": "deadline-watcher",
         "calendar_files": list(calendar_files) or None})
@@ -94,58 +90,16 @@ def start_as_deployments(todo: Sequence[Decision], config: str | None, workdir: 
                          calendar_files: Sequence[str], wait_seconds: float,
                          poll_seconds: float = 3.0) -> list[RunOutcome]:
     """Submit every filing run to its deployment, then wait (up to ``wait_seconds`` overall)."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.objects import FlowRun
-    from prefect.deployments import run_deployment
-
-    from flows.deployments import deployment_name
-
-    logger = get_run_logger()
-    submitted: list[tuple[Decision, str]] = []
-    out: list[RunOutcome] = []
-    for d in todo:
-        name = deployment_name(d.filing, d.entity)
-        try:
-            params = _parameters(d, config, workdir, calendar_files)
-            run = cast(FlowRun, run_deployment(name, parameters=params, timeout=0,
-                                               tags=["deadline-watcher"], as_subflow=True))
-        except Exception as exc:  # noqa: BLE001 - a failed start is reported, the others still go
-            out.append(RunOutcome(d.filing, d.period, d.entity, "deployment", False, "NOT_STARTED",
-                                  f"{name}: {type(exc).__name__}: {exc}"))
-            continue
-        logger.info("started %s %s %s as deployment %s (flow run %s)", d.filing, d.period, d.entity,
-                    name, run.id)
-        submitted.append((d, str(run.id)))
-    deadline = time.monotonic() + wait_seconds
-    pending = dict(submitted)
-    finished: dict[str, Any] = {}
-    with get_client(sync_client=True) as client:
-        while pending:
-            for d, run_id in list(pending.items()):
-                fr = client.read_flow_run(run_id)  # type: ignore[arg-type]
-                if fr.state is not None and fr.state.type.value in FINAL:
-                    finished[run_id] = fr.state
-                    del pending[d]
-            if not pending or time.monotonic() > deadline:
-                break
-            time.sleep(poll_seconds)
-    for d, run_id in submitted:
-        state = finished.get(run_id)
-        if state is None:
-            out.append(RunOutcome(d.filing, d.period, d.entity, "deployment", False, "TIMED_OUT",
-                                  f"not finished within {wait_seconds:.0f} s", run_id))
-        else:
-            ok = state.type.value == "COMPLETED"
-            out.append(RunOutcome(d.filing, d.period, d.entity, "deployment", ok, state.type.value,
-                                  state.message or "", run_id))
-    return out
+    starts = [(d, deployment_name(d.filing, d.entity), _parameters(d, config, workdir, calendar_files))
+              for d in todo]
+    return [RunOutcome(r.key.filing, r.key.period, r.key.entity, "deployment", r.ok, r.state, r.message,
+                       r.flow_run_id)
+            for r in run_deployments(starts, ["deadline-watcher"], wait_seconds, poll_seconds)]
 
 
 def start_as_subflows(todo: Sequence[Decision], config: str | None, workdir: str,
                       calendar_files: Sequence[str]) -> list[RunOutcome]:
     """Run every filing flow in this process, one after the other, as child flow runs."""
-    from flows.filing import FILING_FLOWS
-
     out: list[RunOutcome] = []
     for d in todo:
         fn = FILING_FLOWS[d.filing][0]

@@ -30,7 +30,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from complaints.config import Signing
+from complaints.errors import InfraError
+from complaints.settings import Signing
 from tasks.stores import Store
 
 ALGORITHM = "sha512"
@@ -45,7 +46,7 @@ _BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 _BAGIT_LOCK = threading.Lock()  # bagit changes the process's working directory while it works
 
 
-class BundleError(RuntimeError):
+class BundleError(InfraError):
     """A bundle cannot be made or signed (message says why and what to do)."""
 
 

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from complaints.calendar import WorkCalendar, YearSchedule, build_calendar
-from complaints.config import CONFIG_DIR, ConfigError, read_yaml
+from complaints.errors import ConfigError
+from tasks.config_files import CONFIG_DIR, read_yaml
 
 
 def read_year_file(path: Path) -> YearSchedule:

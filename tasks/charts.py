@@ -13,6 +13,8 @@ from typing import Any
 
 import matplotlib
 
+from complaints.errors import InfraError
+
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
@@ -33,7 +35,7 @@ _PNG_METADATA = {"Software": None}
 _DPI = 150
 
 
-class MissingCJKFont(RuntimeError):
+class MissingCJKFont(InfraError):
     """No font able to draw Chinese text is installed."""
 
 

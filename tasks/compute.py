@@ -14,9 +14,10 @@ from typing import Any
 import pandas as pd
 
 from complaints.calendar import WorkCalendar, YearSchedule
-from complaints.config import Loaded, Settings
 from complaints.periods import Period
+from complaints.settings import Settings
 from complaints.times import parse_local
+from tasks.config_files import Loaded
 from tasks.rulebooks import load_rulebooks
 from tasks.runs import RunContext
 from tasks.stages import figures_for, gate_frames

@@ -52,9 +52,9 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from tqdm import tqdm
 
-from complaints.config import Loaded
 from complaints.ledger import TABLES, TZ, coercion_failures, normalize
 from complaints.periods import Period
+from tasks.config_files import Loaded
 from tasks.read_files import InputError, read_table
 from tasks.source_config import (
     ColumnMap,

@@ -1,6 +1,6 @@
 """Notifications of the deadline watcher: what is due, at risk, late or failed, to a webhook and/or e-mail.
 
-Configuration is ``schedules.notifier`` (:class:`complaints.config.Notifier`). Secrets never sit in
+Configuration is ``schedules.notifier`` (:class:`complaints.settings.Notifier`). Secrets never sit in
 the configuration: the webhook URL comes from the environment variable named by ``webhook_url_env``
 (the URL usually embeds a token) and the SMTP password from ``smtp_password_env``.
 
@@ -29,11 +29,12 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from complaints.config import Notifier
+from complaints.errors import InfraError
+from complaints.settings import Notifier
 from complaints.watch import WatchReport
 
 
-class NotifyError(RuntimeError):
+class NotifyError(InfraError):
     """A notification could not be delivered (the message never contains a secret)."""
 
 

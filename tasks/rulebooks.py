@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from complaints.config import CONFIG_DIR, ConfigError, read_yaml
+from complaints.errors import ConfigError
 from complaints.rules import RulebookError, Rulebooks
+from tasks.config_files import CONFIG_DIR, read_yaml
 
 
 def rulebook_files(rulebooks_dir: Path | None = None) -> list[Path]:

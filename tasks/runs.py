@@ -29,9 +29,11 @@ import pandas as pd
 import yaml
 
 from complaints.calendar import WorkCalendar
-from complaints.config import PROJECT_ROOT, Entity, Loaded, read_yaml, redact
+from complaints.errors import Refused
 from complaints.periods import Period
+from complaints.settings import Entity, redact
 from complaints.times import iso_local, now_local
+from tasks.config_files import PROJECT_ROOT, Loaded, read_yaml
 
 log = logging.getLogger("complaints.run")
 
@@ -40,11 +42,11 @@ PACKAGES = ("complaints", "prefect", "pandas", "numpy", "pyarrow", "great_expect
             "cryptography")
 
 
-class RunBlocked(RuntimeError):
+class RunBlocked(Refused):
     """The quality gate stopped the filing; the message says why and where the details are."""
 
 
-class RunLocked(RuntimeError):
+class RunLocked(Refused):
     """Another run of the same filing, entity and period is in progress (the message names it)."""
 
 

@@ -28,8 +28,9 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from complaints.config import ConfigError, Loaded, read_yaml
+from complaints.errors import ConfigError
 from complaints.ledger import CODE_LISTS, TABLES
+from tasks.config_files import Loaded, read_yaml
 
 # A table or column name: letters (any script, e.g. Chinese), digits and '_', not starting with a digit.
 IDENTIFIER = re.compile(r"^[^\W\d]\w{0,62}$")

@@ -29,10 +29,10 @@ from complaints.figures import (
     monthly_figures,
     quarter_trend,
 )
-from complaints.ledger import TZ
+from complaints.filings import FILING_KINDS
 from complaints.masking import mask_frame
 from complaints.periods import Period
-from complaints.times import iso_local, now_local
+from complaints.times import TZ, iso_local, now_local
 from tasks.bundle import BundleRef, archive_bundle, bag_info_from_run
 from tasks.extract import Extract, extract_period, release_memory
 from tasks.render import (
@@ -60,10 +60,6 @@ log = logging.getLogger("complaints.run")
 
 #: matplotlib's pyplot and rcParams are process-global: parallel entity runs in threads render one at a time
 _RENDER_LOCK = threading.Lock()
-
-FILING_TITLES = {"quarterly": "季度投诉处理工作情况报告", "annual": "年度投诉处理工作自查报告",
-                 "monthly": "投诉处理情况月度通报"}
-
 
 def rulebooks_dir(ctx: RunContext) -> Path:
     return ctx.loaded.resolve(ctx.loaded.settings.rulebooks_dir)
@@ -236,7 +232,7 @@ def document_path(ctx: RunContext, suffix: str) -> Path:
     """``<output dir>/<company>-<entity>-<period>-<filing title><suffix>``."""
     company = ctx.loaded.settings.company
     return ctx.output_dir / f"{company.short_name or company.name}-{ctx.entity.code}-{ctx.period.code}-" \
-                            f"{FILING_TITLES[ctx.filing]}{suffix}"
+                            f"{FILING_KINDS[ctx.filing].title_zh}{suffix}"
 
 
 def _publish_file(ctx: RunContext, result: RenderResult) -> RenderResult:

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from complaints import config as cfg
+from complaints import settings as cfg
+from complaints.errors import InfraError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client  # pragma: no cover
@@ -39,7 +40,7 @@ BUNDLE_ID = re.compile(rf"^(?P<filing>{_PART})/(?P<entity>{_PART})/(?P<period>{_
 MiB = 1024 * 1024
 
 
-class StoreError(RuntimeError):
+class StoreError(InfraError):
     """The store cannot do what was asked (message names the bundle and the reason)."""
 
 
@@ -49,6 +50,8 @@ class BundleExists(StoreError):
 
 class BundleNotFound(StoreError):
     """No committed bundle has this id."""
+
+    exit_code = 2  # a wrong id, not a failing store
 
 
 class BundleId(NamedTuple):

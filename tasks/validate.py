@@ -39,10 +39,10 @@ from great_expectations.expectations.metrics.map_metric_provider import (  # noq
 
 from complaints import checks as C  # noqa: E402
 from complaints import ledger as L  # noqa: E402
-from complaints.config import EXPECTATIONS_DIR  # noqa: E402
 from complaints.masking import mask_frame, mask_text, mask_value  # noqa: E402
 from complaints.periods import Period  # noqa: E402
 from complaints.times import to_local  # noqa: E402
+from tasks.config_files import EXPECTATIONS_DIR  # noqa: E402
 from tasks.extract import release_memory  # noqa: E402
 from tasks.gx_partitions import exception_message, merge_runs, partitions  # noqa: E402
 

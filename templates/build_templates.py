@@ -829,7 +829,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", default=None, help="configuration file (default: config/complaints.yaml)")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent), help="output directory")
     args = parser.parse_args(argv)
-    from complaints.config import load_settings
+    from tasks.config_files import load_settings
 
     rendering = load_settings(args.config).settings.rendering
     for path in build_all(Path(args.out), rendering.body_font, rendering.heading_font):

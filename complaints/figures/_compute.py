@@ -7,7 +7,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -16,10 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from complaints.calendar import WorkCalendar
-from complaints.config import MajorCriteria
 from complaints.figures._rates import denominators, ratio
 from complaints.figures._result import Collector, FiguresResult
-from complaints.ledger import TZ
 from complaints.periods import Period
 from complaints.rules import (
     ACKNOWLEDGEMENT,
@@ -31,7 +28,8 @@ from complaints.rules import (
     decision_due_dates,
     internal_due_dates,
 )
-from complaints.times import to_local
+from complaints.settings import MajorCriteria
+from complaints.times import SHANGHAI, to_local
 
 Mask = npt.NDArray[np.bool_]
 BREAKDOWNS = (
@@ -605,7 +603,7 @@ def compute_figures(
     figures: dict[str, Any] = {
         "period": period.code,
         "entity": entity,
-        "as_of": local.replace(tzinfo=ZoneInfo(TZ)).isoformat(),
+        "as_of": local.replace(tzinfo=SHANGHAI).isoformat(),
         "rule_sets": comp.rule_sets(),
         "rows": dict(rows) if rows is not None else {"read": n, "accepted": n, "quarantined": 0},
     }

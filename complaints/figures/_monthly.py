@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from complaints.ledger import CATEGORIES, TZ
+from complaints.ledger import CATEGORIES
 from complaints.periods import Period
-from complaints.times import to_local
+from complaints.times import SHANGHAI, to_local
 
 from ._result import Collector, FiguresResult
 
@@ -128,7 +127,7 @@ def monthly_figures(
     figures: dict[str, Any] = {
         "period": month.code,
         "entity": entity,
-        "as_of": to_local(as_of).replace(tzinfo=ZoneInfo(TZ)).isoformat(),
+        "as_of": to_local(as_of).replace(tzinfo=SHANGHAI).isoformat(),
         "rows": dict(rows) if rows is not None else {"read": n, "accepted": n, "quarantined": 0},
     }
     figures.update(out.figures)

@@ -11,14 +11,16 @@ from typing import Any, Literal
 import pandas as pd
 import yaml
 
-from complaints.config import TEMPLATES_DIR, Settings
+from complaints.errors import UserError
+from complaints.settings import Settings
+from tasks.config_files import TEMPLATES_DIR
 
 
-class FiguresError(ValueError):
+class FiguresError(UserError):
     """The figures dict lacks a required section; the message lists every missing key."""
 
 
-class NarrativeError(ValueError):
+class NarrativeError(UserError):
     """The officer's narrative file exists but cannot be used (invalid YAML or wrong shape)."""
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from complaints.errors import UserError
 from complaints.findings import dig, format_value, label
 
 from .common import DASH, base_context, date_zh, datetime_text, period_label, render_template, safe_filename
@@ -31,7 +32,7 @@ RECTIFICATION_TEMPLATE = "rectification_report.docx"
 _NUMERALS = "一二三四五六七八九十"
 
 
-class RequirementError(ValueError):
+class RequirementError(UserError):
     """The rectification requirement is missing a key or has the wrong shape; the message names it."""
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from complaints.cli.demo import prepare_workdir
+from cli.demo import prepare_workdir
 from tasks.demo_data import create_demo_source, default_span
 
 COMPLAINTS = str(Path(sys.executable).parent / "complaints")

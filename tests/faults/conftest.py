@@ -53,7 +53,7 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def base_workdir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A demo working directory (HO and GD, 1000 complaints/year in SQLite) and its signing key file."""
-    from complaints.cli.demo import prepare_workdir
+    from cli.demo import prepare_workdir
     from tasks.demo_data import create_demo_source
 
     wd = tmp_path_factory.mktemp("faults-base")
@@ -115,7 +115,7 @@ class Workdir:
         Not Typer's CliRunner: it closes its streams after each call, and Prefect's console log
         handler, once created during a call, keeps writing to the closed stream in the next one.
         """
-        from complaints.cli import app
+        from cli import app
 
         os.environ["COMPLAINTS_SIGNING_KEY_FILE"] = self.key_file
         out, err = io.StringIO(), io.StringIO()  # never closed (see above)
@@ -140,7 +140,7 @@ class Workdir:
                                 start_new_session=True, **kw)
 
     def store(self) -> Any:
-        from complaints.config import load_settings
+        from tasks.config_files import load_settings
         from tasks.stores import open_store
 
         return open_store(load_settings(self.config).settings.archive, self.path)

@@ -32,7 +32,7 @@ def copyfile(src: Any, dst: Any, *args: Any, **kwargs: Any) -> Any:
 shutil.copyfile = copyfile
 
 if __name__ == "__main__":
-    from complaints.cli import main
+    from cli import main
 
     sys.argv = ["complaints", *sys.argv[sys.argv.index("--") + 1:]]
     main()

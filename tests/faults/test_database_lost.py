@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import yaml
 from conftest import Workdir, assert_consistent, one_clear_error
 
-from complaints.config import CONFIG_DIR
+from tasks.config_files import CONFIG_DIR
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"

@@ -136,7 +136,7 @@ def demo_workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
     """
     import yaml
 
-    from complaints.cli.demo import prepare_workdir
+    from cli.demo import prepare_workdir
     from tasks.demo_data import create_demo_source
 
     wd = tmp_path_factory.mktemp("demo-wd")

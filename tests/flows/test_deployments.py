@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from complaints.config import Schedules, load_settings
+from complaints.settings import Schedules
 from flows.deployments import (
     build_deployments,
     deployment_name,
     watcher_cron,
 )
+from tasks.config_files import load_settings
 
 
 def test_deployments_for_every_entity_and_the_daily_watcher(tmp_path: Path) -> None:

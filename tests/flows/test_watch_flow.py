@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from complaints.cli.demo import prepare_workdir  # first: sets Prefect's ephemeral startup timeout
+from cli.demo import prepare_workdir  # first: sets Prefect's ephemeral startup timeout
 
 pytestmark = pytest.mark.slow
 

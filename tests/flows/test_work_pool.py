@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from complaints.config import PROJECT_ROOT
+from tasks.config_files import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -125,7 +125,7 @@ def test_entity_filings_in_parallel_in_this_process(
         pytest.importorskip("prefect_dask")
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.filing import filings_for_entities
+    from flows.fanout import filings_for_entities
     from tasks.stores import LocalStore
 
     wd, config, key_file = demo_workdir
@@ -134,7 +134,7 @@ def test_entity_filings_in_parallel_in_this_process(
     before = set(store.list(period="2026Q3"))
     with temporary_settings(updates={PREFECT_API_URL: server["api"]}):
         if launch == "threads":  # through the command line: `complaints run quarterly --entity HO,GD`
-            from complaints.cli import app
+            from cli import app
 
             out, err = io.StringIO(), io.StringIO()  # not CliRunner: it closes streams Prefect keeps
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -20,9 +20,9 @@ import pytest
 from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
-from complaints.cli import app
-from complaints.config import Archive, Signing
-from complaints.config import S3Store as S3Config
+from cli import app
+from complaints.settings import Archive, Signing
+from complaints.settings import S3Store as S3Config
 from tasks.bundle import archive_bundle, generate_keypair, make_bag, verify_bag
 from tasks.stores import BundleExists, S3Store, Store, new_bundle_id, open_store
 

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from complaints.config import CONFIG_DIR, load_settings
 from complaints.ledger import label_to_name
 from complaints.periods import Period
+from tasks.config_files import CONFIG_DIR, load_settings
 from tasks.demo_data import create_demo_source
 from tasks.extract import Extract, ExtractError, extract_period
 from tasks.spreadsheets import DATA_SHEET

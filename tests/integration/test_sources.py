@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from complaints.config import CONFIG_DIR, load_settings
 from complaints.periods import Period
+from tasks.config_files import CONFIG_DIR, load_settings
 from tasks.demo_data import create_demo_source
 from tasks.extract import Extract, ExtractError, extract_period
 

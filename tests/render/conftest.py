@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from docx import Document
 
-from complaints.config import load_settings
 from complaints.ledger import normalize
+from tasks.config_files import load_settings
 from tasks.read_files import read_table
 from tasks.render import QualitySummary, RenderContext, context_from_settings
 

@@ -11,8 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from complaints.config import load_settings
 from complaints.ledger import normalize
+from tasks.config_files import load_settings
 from tasks.read_files import read_table
 from tasks.render import (
     context_from_settings,

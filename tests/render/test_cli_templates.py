@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from complaints.cli import app
-from complaints.config import TEMPLATES_DIR
+from cli import app
 from tasks.charts import category_bar_chart, find_cjk_font, trend_chart
+from tasks.config_files import TEMPLATES_DIR
 
 from .conftest import FIXTURES, paragraphs
 

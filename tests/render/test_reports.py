@@ -296,7 +296,7 @@ def test_annual_requires_by_quarter(settings: Any, tmp_path: Path) -> None:
 def test_configured_regulator_office_is_the_addressee() -> None:
     import datetime as dt
 
-    from complaints.config import load_settings
+    from tasks.config_files import load_settings
     from tasks.render import context_from_settings
 
     settings = load_settings().settings

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from complaints.cli import app
+from cli import app
 
 CORPUS = Path(__file__).resolve().parents[1] / "bad_inputs"
 EXPECTED: dict[str, Any] = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))

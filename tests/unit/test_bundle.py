@@ -15,8 +15,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
-from complaints.cli import app
-from complaints.config import Signing
+from cli import app
+from complaints.settings import Signing
 from tasks.bundle import (
     SIGNATURE_FILE,
     BundleError,

@@ -19,7 +19,7 @@ from complaints.calendar import (
     build_calendar,
     package_schedules,
 )
-from complaints.config import ConfigError
+from complaints.errors import ConfigError
 from tasks.calendar_files import load_calendar, read_year_file
 
 D = dt.date

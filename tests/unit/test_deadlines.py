@@ -11,9 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from cli.deadlines import register
 from complaints.calendar import UnknownCalendarYear, WorkCalendar, build_calendar
-from complaints.cli.deadlines import register
-from complaints.config import FilingRules
 from complaints.deadlines import (
     Filing,
     FilingDue,
@@ -28,6 +27,7 @@ from complaints.deadlines import (
     window_opens,
 )
 from complaints.periods import Period
+from complaints.settings import FilingRules
 from tasks.calendar_files import load_calendar
 
 D = dt.date

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from complaints.config import load_settings
+from tasks.config_files import load_settings
 from tasks.demo_data import CATEGORIES, CHANNELS, create_demo_source, default_span, generate
 
 START, END = dt.date(2025, 7, 1), dt.date(2026, 11, 20)

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from complaints.calendar import UnknownCalendarYear, build_calendar
-from complaints.cli import app
 from complaints.figures import compute_figures, flatten
 from complaints.ledger import normalize
 from tasks.rulebooks import load_rulebooks

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from complaints.cli.figures import parse_as_of
-from complaints.config import MajorCriteria
+from cli.options import parse_as_of
 from complaints.figures import FiguresResult, compute_figures, flatten
 from complaints.ledger import normalize
+from complaints.settings import MajorCriteria
 from tasks.calendar_files import load_calendar
 from tasks.read_files import read_table
 from tasks.rulebooks import load_rulebooks

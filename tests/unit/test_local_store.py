@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from complaints.cli import app
-from complaints.config import Archive, Signing
-from complaints.config import LocalStore as LocalStoreConfig
+from cli import app
+from complaints.settings import Archive, Signing
+from complaints.settings import LocalStore as LocalStoreConfig
 from tasks.bundle import archive_bundle, make_bag, verify_bag
 from tasks.stores import (
     BundleExists,

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from complaints.calendar import build_calendar
-from complaints.config import FilingRules, Notifier
+from complaints.settings import FilingRules, Notifier
 from complaints.watch import WatchReport, decide_one
 from tasks.notify import Notice, channels, deliver, notice_for
 

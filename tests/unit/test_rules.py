@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from complaints.calendar import UnknownCalendarYear, build_calendar
-from complaints.config import ConfigError
+from complaints.errors import ConfigError
 from complaints.ledger import normalize
 from complaints.rules import (
     ACKNOWLEDGEMENT,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from complaints.config import CONFIG_DIR, load_settings
+from tasks.config_files import CONFIG_DIR, load_settings
 from tasks.source_config import (
     SourceConfigError,
     check_identifier,

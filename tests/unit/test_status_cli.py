@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from complaints.cli.status import register
+from cli.status import register
 from tasks.stores import LocalStore
 
 KEYS = {"filing", "period", "entity", "level", "due", "state", "bundle"}

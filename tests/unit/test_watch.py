@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from complaints.calendar import WorkCalendar, build_calendar
-from complaints.config import Entity, FilingRules
+from complaints.settings import Entity, FilingRules
 from complaints.watch import (
     STATES,
     Decision,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,23 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.options import parse_as_of
 from complaints.calendar import UnknownCalendarYear
-from complaints.config import ConfigError, load_settings
+from complaints.errors import ConfigError
 from complaints.figures import FiguresResult, compute_figures, flatten
 from complaints.ledger import normalize
 from complaints.periods import Period
 from complaints.rules import RulebookError
-from complaints.times import now_local, parse_local
-
-
-def parse_as_of(text: str | None) -> dt.datetime:
-    """ISO time → tz-naive Asia/Shanghai local time (an explicit offset is converted; none means local)."""
-    if text is None:
-        return now_local()
-    try:
-        return parse_local(text.strip().replace("z", "Z"))
-    except ValueError as exc:
-        raise ValueError(f"--as-of {text!r} is not an ISO date-time such as 2026-10-15T09:00+08:00") from exc
+from tasks.config_files import load_settings
 
 
 def _read(path: Path, table: str) -> pd.DataFrame:

@@ -15,17 +15,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from complaints.config import ConfigError, load_settings
 from complaints.deadlines import (
     FilingDue,
     filings_for_year,
     missing_years,
 )
+from complaints.errors import ConfigError
+from complaints.filings import FILING_KINDS
+from tasks.config_files import load_settings
 
 EXIT_CONFIG = 2
 EXIT_UNKNOWN_CALENDAR_YEAR = 3
 _WEEKDAYS_ZH = "一二三四五六日"
-_SHORT_ZH = {"quarterly": "季度报告", "annual": "年度自查", "monthly": "月度通报"}
 
 
 class LevelChoice(StrEnum):
@@ -42,7 +43,7 @@ def _table(year: int, entries: list[FilingDue]) -> Table:
             due, note = f"{e.due.isoformat()} 周{_WEEKDAYS_ZH[e.due.weekday()]}", ""
         else:
             due, note = "—", f"[red]缺{e.missing_year}年日历[/red]"
-        table.add_row(f"{e.filing} {_SHORT_ZH[e.filing]}", e.period,
+        table.add_row(f"{e.filing} {FILING_KINDS[e.filing].short_zh}", e.period,
                       e.level, due, note)
     return table
 

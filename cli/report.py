@@ -14,9 +14,11 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from complaints.config import ConfigError, Settings, load_settings
+from complaints.errors import ConfigError
 from complaints.ledger import normalize
 from complaints.periods import Period
+from complaints.settings import Settings
+from tasks.config_files import load_settings
 
 report_app = typer.Typer(help="按需报告：转办投诉书面报告、整改情况报告、月度通报表。", no_args_is_help=True)
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from complaints.config import ConfigError, Loaded, load_settings
+from complaints.errors import ConfigError
+from tasks.config_files import Loaded, load_settings
 
 if TYPE_CHECKING:
     from tasks.stores import Store

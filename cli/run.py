@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -13,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from complaints.calendar import UnknownCalendarYear
-from complaints.config import ConfigError
+from cli.errors import fail, one_line_errors
+from cli.options import AsOfOpt, CalendarOpt, ConfigOpt, JsonOpt, WorkdirOpt
 
 run_app = typer.Typer(help="Run a filing flow: extract → validate → compute → render → archive.",
                       no_args_is_help=True)
@@ -29,101 +26,25 @@ Launch = Annotated[str, typer.Option(
     "entities' deployments when a Prefect server is configured, else threads)")]
 MaxParallel = Annotated[int, typer.Option("--max-parallel", min=1,
                                           help="with several entities: children run at once (local)")]
-AsOf = Annotated[str | None, typer.Option("--as-of", help="ISO time the figures describe (default: now)")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="configuration file")]
-Workdir = Annotated[Path, typer.Option("--workdir", help="working directory (outputs, archive, runs)")]
 AcceptRisk = Annotated[str | None, typer.Option("--accept-risk", help="go on despite blocking table-level "
                                                 "failures; the reason is recorded in the filing")]
-CalendarOpt = Annotated[list[Path] | None, typer.Option("--calendar", help="extra calendar year file")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print the summary as JSON")]
-
-
-def user_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions a user can cause and fix: printed as one message, never a traceback."""
-    from tasks.bundle import BundleError
-    from tasks.extract import ExtractError
-    from tasks.read_files import InputError
-    from tasks.runs import RunBlocked, RunLocked
-    from tasks.stores import StoreError
-
-    return (ConfigError, UnknownCalendarYear, RunBlocked, RunLocked, ExtractError, InputError, StoreError,
-            BundleError, ValueError, FileNotFoundError, PermissionError)
-
-
-def is_store_failure(exc: BaseException | None) -> bool:
-    """An object-store endpoint that failed after the client's retries (5xx, timeouts, resets)."""
-    return exc is not None and (type(exc).__module__.split(".")[0] in ("botocore", "boto3", "s3transfer")
-                                or isinstance(exc, ConnectionError))
-
-
-def is_user_error(exc: BaseException | None) -> bool:
-    """A user error (above), a full disk / file-size limit (ENOSPC, EDQUOT, EFBIG) or a failing
-    object-store endpoint: each is said in one message."""
-    from tasks.runs import is_disk_full
-
-    return exc is not None and (isinstance(exc, user_errors()) or is_disk_full(exc) or is_store_failure(exc))
-
-
-def user_message(exc: BaseException, workdir: str | None = None) -> str:
-    from tasks.runs import disk_full_error, disk_full_message
-
-    full = disk_full_error(exc)
-    if full is not None:
-        return disk_full_message(full, workdir)
-    if is_store_failure(exc) and not isinstance(exc, user_errors()):
-        return (f"the archive's object store failed ({type(exc).__name__}: {' '.join(str(exc).split())}). "
-                "Nothing was committed, so no bundle is listed for this run. Check the endpoint (archive.s3 "
-                "in the configuration) and run the filing again.")
-    return str(exc)
-
-
-class _NoUserTracebacks(logging.Filter):
-    """Prefect logs a failed task with its traceback; for errors the user can fix, the message suffices."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and is_user_error(record.exc_info[1]):
-            record.exc_info, record.exc_text = None, None
-        return True
-
-
-def quiet_user_tracebacks() -> None:
-    quiet = _NoUserTracebacks()
-    for name in ["prefect", *logging.root.manager.loggerDict]:
-        if name.startswith("prefect"):
-            logger = logging.getLogger(name)
-            for handler in logger.handlers:
-                if not any(isinstance(f, _NoUserTracebacks) for f in handler.filters):
-                    handler.addFilter(quiet)
-
-
-@contextmanager
-def exit_on_user_error(workdir: Any) -> Iterator[None]:
-    """Errors the user can fix become one message and exit status 1; anything else propagates."""
-    quiet_user_tracebacks()
-    try:
-        yield
-    except Exception as exc:
-        if not is_user_error(exc):
-            raise
-        err.print(f"[red]error:[/red] {user_message(exc, workdir)}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
 
 
 def run_filing(filing: str, period: str, **kwargs: Any) -> dict[str, Any]:
-    """Run the filing flow and return its summary; user errors exit with status 1 and one message."""
+    """Run the filing flow and return its summary; user errors exit with one message (cli.errors)."""
     from flows.filing import FILING_FLOWS
 
     fn, key = FILING_FLOWS[filing]
-    with exit_on_user_error(kwargs.get("workdir")):
+    with one_line_errors(kwargs.get("workdir")):
         return cast(dict[str, Any], fn(**{key: period}, **kwargs))
     raise AssertionError("unreachable")  # pragma: no cover - the context manager exits or re-raises
 
 
 def run_entities(filing: str, period: str, entities: str, **kwargs: Any) -> dict[str, Any]:
     """``filings_for_entities``: every entity a child flow run; returns ``{"ok", "message", "runs"...}``."""
-    from flows.filing import filings_for_entities
+    from flows.fanout import filings_for_entities
 
-    with exit_on_user_error(kwargs.get("workdir")):
+    with one_line_errors(kwargs.get("workdir")):
         state = filings_for_entities(filing=filing, period=period, entities=entities, return_state=True,
                                      **kwargs)
         data: dict[str, Any] = state.result(raise_on_failure=False)  # type: ignore[assignment]
@@ -186,7 +107,8 @@ def _command(filing: str) -> Any:
     def command(
         period: Annotated[str, typer.Option("--period", "--year", "--month",
                                             help="2026Q3 (quarterly), 2026 (annual) or 2026-10 (monthly)")],
-        entity: Entity = None, as_of: AsOf = None, config: ConfigOpt = None, workdir: Workdir = Path("."),
+        entity: Entity = None, as_of: AsOfOpt = None, config: ConfigOpt = None,
+        workdir: WorkdirOpt = Path("."),
         accept_risk: AcceptRisk = None, calendar: CalendarOpt = None, as_json: JsonOpt = False,
         all_entities: AllEntities = False, launch: Launch = "auto", max_parallel: MaxParallel = 2,
     ) -> None:
@@ -201,8 +123,7 @@ def _command(filing: str) -> Any:
             else:
                 print_entities(result)
             if not result["ok"]:
-                err.print(f"[red]error:[/red] {result['message']}", highlight=False, soft_wrap=True)
-                raise typer.Exit(1)
+                raise fail(result["message"], 1)
             return
         summary = run_filing(filing, period, entity=entity, **common)
         if as_json:

@@ -18,9 +18,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from complaints.config import ConfigError, load_settings
+from complaints.errors import ConfigError
 from complaints.times import now_local
 from complaints.watch import Decision, decide, index_bundles
+from tasks.config_files import load_settings
 
 EXIT_CONFIG = 2
 EXIT_UNKNOWN_CALENDAR_YEAR = 3

@@ -1,30 +1,20 @@
-"""Configuration: ``config/complaints.yaml`` validated on load, with errors naming file, key and problem.
+"""The configuration's shape: pydantic models of ``config/complaints.yaml``, validated on load.
 
-This is an edge module (it reads files); the domain modules take the validated objects.
-Secrets never live here: only the *names* of environment variables that hold them.
+Pure: no file is read here (``tasks/config_files.py`` reads the YAML and finds the shipped resources).
+Secrets never live in settings: only the *names* of environment variables that hold them.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-CONFIG_DIR = PROJECT_ROOT / "config"
-DEFAULT_CONFIG = CONFIG_DIR / "complaints.yaml"
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
-EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+from complaints.errors import ConfigError
 
 _CODE = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
-
-
-class ConfigError(ValueError):
-    """A configuration file is missing, unreadable or invalid; the message names file and key."""
 
 
 class _Model(BaseModel):
@@ -185,48 +175,12 @@ class Settings(_Model):
         raise ConfigError(f"entity {code!r} is not configured (known: {known})")
 
 
-class Loaded(BaseModel):
-    """Settings plus where they came from (paths are resolved against ``config_dir``)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
-    settings: Settings
-    path: Path
-    config_dir: Path
-
-    def resolve(self, relative: str) -> Path:
-        p = Path(relative)
-        return p if p.is_absolute() else self.config_dir / p
-
-
-def read_yaml(path: Path) -> Any:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: file not found") from exc
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid UTF-8 YAML: {exc}") from exc
-
-
 def format_validation_error(path: Path, exc: ValidationError) -> str:
     lines = [f"{path}: invalid configuration"]
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
         lines.append(f"  {key}: {err['msg']}")
     return "\n".join(lines)
-
-
-def load_settings(path: str | Path | None = None) -> Loaded:
-    """Load and validate ``path`` (default: ``$COMPLAINTS_CONFIG`` or ``config/complaints.yaml``)."""
-    p = Path(path or os.environ.get("COMPLAINTS_CONFIG") or DEFAULT_CONFIG).resolve()
-    data = read_yaml(p)
-    if not isinstance(data, dict):
-        raise ConfigError(f"{p}: expected a mapping at the top level")
-    try:
-        settings = Settings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(p, exc)) from exc
-    return Loaded(settings=settings, path=p, config_dir=p.parent)
 
 
 _SECRET_KEY = re.compile(r"(password|secret|token|private|credential|access_key)", re.I)

@@ -6,29 +6,18 @@ Exit codes: 0 no blocking check failed (or only table-level ones the officer acc
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from cli.options import parse_as_of
+
 
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(code)
-
-
-def _parse_as_of(text: str | None) -> dt.datetime:
-    from complaints.times import now_local, parse_local
-
-    if not text:
-        return now_local()
-    try:
-        return parse_local(text)
-    except ValueError:
-        _fail(f"--as-of {text!r} is not an ISO date or time (e.g. 2026-10-08 or 2026-10-08T09:00+08:00).")
-        raise
 
 
 def _print_human(result: Any, out_paths: dict[str, Path] | None) -> None:
@@ -104,7 +93,7 @@ def validate(
     except ValueError as exc:
         _fail(f"--period: {exc}.")
         raise
-    moment = _parse_as_of(as_of)
+    moment = parse_as_of(as_of)
     try:
         ledger_raw = read_table(ledger, "ledger")
         exposure_raw = read_table(exposure, "exposure") if exposure else None

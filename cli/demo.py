@@ -12,9 +12,9 @@ import typer
 import yaml
 from rich.console import Console
 
-from complaints.config import DEFAULT_CONFIG, read_yaml
 from complaints.periods import last_full_quarter
 from complaints.times import now_local, parse_local
+from tasks.config_files import DEFAULT_CONFIG, read_yaml
 
 console = Console()
 
@@ -77,7 +77,7 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Create the demo operational database, run the quarterly filing for the last full quarter, summarise."""
-    from complaints.cli.run import print_summary, run_filing
+    from cli.run import print_summary, run_filing
     from tasks.demo_data import create_demo_source, default_span
 
     t0 = time.perf_counter()

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from complaints.config import ConfigError, load_settings
+from complaints.errors import ConfigError
+from tasks.config_files import load_settings
 
 
 def _fail(message: str) -> None:

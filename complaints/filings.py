@@ -1,0 +1,49 @@
+"""The filings the project makes: one registry, read by the deadlines, the flows, the renderer and the CLI.
+
+Adding a filing kind is one :class:`FilingKind` entry here plus its flow, its renderer and its template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+Filing = Literal["quarterly", "annual", "monthly"]
+Level = Literal["head_office", "branch"]
+
+LEVEL_LABELS_ZH: dict[Level, str] = {"head_office": "总公司", "branch": "分公司"}
+
+
+@dataclass(frozen=True)
+class FilingKind:
+    name: Filing
+    period_kind: Literal["quarter", "year", "month"]  # what one filing reports on
+    period_param: str  # the flow's parameter naming the period ("period", "year", "month")
+    title_zh: str  # the document's title
+    short_zh: str  # for narrow tables
+    flow_name: str  # the Prefect flow (deployments are ``<flow_name>/<name>-<ENTITY>``)
+    template: str | None  # the Word template in templates/ (the monthly tables are an XLSX)
+    default_levels: tuple[Level, ...]  # levels that make it when no level is asked for
+    example: str  # a period code, for help texts
+
+
+FILING_KINDS: dict[Filing, FilingKind] = {k.name: k for k in (
+    FilingKind("quarterly", "quarter", "period", "季度投诉处理工作情况报告", "季度报告", "quarterly-filing",
+               "quarterly_report.docx", ("head_office", "branch"), "2026Q3"),
+    FilingKind("annual", "year", "year", "年度投诉处理工作自查报告", "年度自查", "annual-self-inspection",
+               "annual_self_inspection.docx", ("head_office", "branch"), "2026"),
+    FilingKind("monthly", "month", "month", "投诉处理情况月度通报", "月度通报", "monthly-publication",
+               None, ("head_office",), "2026-10"),
+)}
+assert tuple(FILING_KINDS) == get_args(Filing)
+
+FILINGS: tuple[Filing, ...] = get_args(Filing)
+LEVELS: tuple[Level, ...] = get_args(Level)
+
+
+def filing_kind(name: str) -> FilingKind:
+    """The registry entry of ``name``; a ValueError naming the known filings otherwise."""
+    try:
+        return FILING_KINDS[name]  # type: ignore[index]
+    except KeyError:
+        raise ValueError(f"no filing {name!r} (one of {', '.join(FILING_KINDS)})") from None

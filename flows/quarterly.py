@@ -1,3 +1,0 @@
-from flows.filing import quarterly_filing
-
-__all__ = ["quarterly_filing"]
