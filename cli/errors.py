@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 
@@ -91,7 +90,7 @@ def one_line_errors(workdir: Any = None, code: int | None = None) -> Iterator[No
     quiet_user_tracebacks()
     try:
         yield
-    except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+    except (typer.Exit, typer.Abort):
         raise
     except Exception as exc:
         if not is_user_error(exc):
@@ -103,6 +102,6 @@ def one_line_errors(workdir: Any = None, code: int | None = None) -> Iterator[No
 class BoundaryGroup(typer.core.TyperGroup):
     """The root command group: every command runs inside :func:`one_line_errors`."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click.Context
         with one_line_errors(ctx.params.get("workdir")):
             return super().invoke(ctx)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -35,6 +35,18 @@ from tasks.stores import open_store
 LAUNCH_MODES = ("auto", "deployment", "threads", "processes", "dask")
 
 
+class EntityOutcome(TypedDict, total=False):
+    """What became of one entity's child run (``state``: a Prefect state type, NOT_STARTED, TIMED_OUT)."""
+
+    entity: str
+    state: str
+    ok: bool
+    bundle: str | None
+    flow_run_id: str | None
+    message: str
+    incomplete: list[str]
+
+
 def entity_codes(config: str | None, entities: str | Sequence[str] | None) -> list[str]:
     """``None`` / ``"all"``: every configured entity; else the codes given (list or comma-separated),
     each checked against the configuration."""
@@ -46,16 +58,16 @@ def entity_codes(config: str | None, entities: str | Sequence[str] | None) -> li
 
 
 @task(name="file-entity", cache_policy=NONE, task_run_name="{filing}-{entity}-{period}")
-def file_entity(filing: str, period: str, entity: str, common: dict[str, Any]) -> dict[str, Any]:
+def file_entity(filing: str, period: str, entity: str, common: dict[str, Any]) -> EntityOutcome:
     """One entity's filing as a child flow run; never raises (the outcome says what happened)."""
     fn = FILING_FLOWS[filing][0]
     state = fn(**flow_parameters(filing, period, entity, common), return_state=True)  # type: ignore[operator]
-    out: dict[str, Any] = {"entity": entity, "state": state.type.value, "ok": state.is_completed(),
+    out: EntityOutcome = {"entity": entity, "state": state.type.value, "ok": state.is_completed(),
                            "flow_run_id": str(state.state_details.flow_run_id), "bundle": None,
                            "message": ""}
     if out["ok"]:
         summary = state.result()
-        out.update(bundle=summary["bundle"], incomplete=summary["incomplete"])
+        out["bundle"], out["incomplete"] = summary["bundle"], summary["incomplete"]
     else:
         out["message"] = state.message or ""
     return out
@@ -95,7 +107,7 @@ def resolve_entity_launch(launch: str, names: dict[str, str]) -> str:
 
 
 def run_local(filing: str, period: str, codes: Sequence[str], common: dict[str, Any], launch: str,
-              max_parallel: int, dask_address: str | None) -> list[dict[str, Any]]:
+              max_parallel: int, dask_address: str | None) -> list[EntityOutcome]:
     """Submit one ``file_entity`` per entity to the chosen task runner and collect the outcomes."""
     with make_task_runner(launch, max_parallel, dask_address) as runner:
         futures = [runner.submit(file_entity, parameters={"filing": filing, "period": period, "entity": c,
@@ -111,7 +123,7 @@ def run_local(filing: str, period: str, codes: Sequence[str], common: dict[str, 
 
 
 def start_deployments(filing: str, period: str, codes: Sequence[str], common: dict[str, Any],
-                      names: dict[str, str], wait_seconds: float) -> list[dict[str, Any]]:
+                      names: dict[str, str], wait_seconds: float) -> list[EntityOutcome]:
     """Every entity's deployment started at once (children of this run), then awaited."""
     starts = [(c, names[c], flow_parameters(filing, period, c, common)) for c in codes]
     return [{"entity": r.key, "state": r.state, "ok": r.ok, "bundle": None, "flow_run_id": r.flow_run_id,
@@ -119,7 +131,7 @@ def start_deployments(filing: str, period: str, codes: Sequence[str], common: di
             for r in run_deployments(starts, ["filings-for-entities"], wait_seconds, poll_seconds=2.0)]
 
 
-def _attach_bundles(outcomes: list[dict[str, Any]], filing: str, period: str, config: str | None,
+def _attach_bundles(outcomes: list[EntityOutcome], filing: str, period: str, config: str | None,
                     workdir: str, before: dict[str, set[str]]) -> None:
     """Deployment children report no summary here: find each one's new committed bundle in the store."""
     store = open_store(load_settings(config).settings.archive, Path(workdir).resolve())
@@ -129,7 +141,7 @@ def _attach_bundles(outcomes: list[dict[str, Any]], filing: str, period: str, co
             if new:
                 o["bundle"] = new[-1]
             else:
-                o.update(ok=False, message="completed but no new committed bundle is in the archive")
+                o["ok"], o["message"] = False, "completed but no new committed bundle is in the archive"
 
 
 @flow(name="filings-for-entities", log_prints=True)

@@ -10,7 +10,7 @@ filing over entities is ``flows/fanout.py``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -25,6 +25,45 @@ from tasks.bundle import load_private_key
 from tasks.calendar_files import load_calendar
 from tasks.config_files import load_settings
 from tasks.runs import RunContext, attach_run_log, detach_run_log, run_lock
+
+
+class RowCounts(TypedDict):
+    read: int
+    accepted: int
+    quarantined: int
+
+
+class Headline(TypedDict):
+    """The figures the run prints; the monthly tables have counts only (rates are None)."""
+
+    cases: int
+    contacts: int
+    valid_cases: int
+    regulator_forwarded_cases: int
+    timeliness_rate: float | None
+    satisfaction_rate: float | None
+    per_100m_premium: float | None
+
+
+class FilingSummary(TypedDict):
+    """What one filing run returns (the CLI prints it; ``--json`` prints it as is)."""
+
+    filing: str
+    period: str
+    entity: str
+    run_id: str
+    as_of: str
+    rows: RowCounts
+    headline: Headline
+    due: str | None
+    due_error: str | None
+    document: str
+    incomplete: list[str]
+    bundle: str
+    bundle_location: str
+    signed: bool
+    quarantine_xlsx: str
+    accept_risk: str | None
 
 
 def make_context(
@@ -61,7 +100,7 @@ def make_context(
     )
 
 
-def run_stages(ctx: RunContext) -> dict[str, Any]:
+def run_stages(ctx: RunContext) -> FilingSummary:
     """The five stages under the run lock (a concurrent run of the same filing/entity/period is refused)."""
     with run_lock(ctx):
         handler = attach_run_log(ctx)
@@ -78,7 +117,7 @@ def run_stages(ctx: RunContext) -> dict[str, Any]:
     return summary
 
 
-def summarize(ctx: RunContext, gate: Any, computed: Any, rendered: Any, ref: Any) -> dict[str, Any]:
+def summarize(ctx: RunContext, gate: Any, computed: Any, rendered: Any, ref: Any) -> FilingSummary:
     f = computed.figures
     rec = gate.reconciliation["ledger"]
     return {
@@ -109,7 +148,7 @@ def summarize(ctx: RunContext, gate: Any, computed: Any, rendered: Any, ref: Any
     }
 
 
-def publish(summary: dict[str, Any], figures: dict[str, Any]) -> None:
+def publish(summary: FilingSummary, figures: dict[str, Any]) -> None:
     """Prefect artifacts: the figures table and a markdown summary of the run."""
     key = f"{summary['filing']}-{summary['entity']}-{summary['period']}".lower().replace("_", "-")
     create_table_artifact(
@@ -141,7 +180,7 @@ def quarterly_filing(
     trigger: str = "cli",
     accept_risk: str | None = None,
     calendar_files: list[str] | None = None,
-) -> dict[str, Any]:
+) -> FilingSummary:
     """季度投诉处理工作情况报告: one quarter, one entity, one bundle."""
     ctx = make_context(
         "quarterly", period, entity, as_of, config, workdir, trigger, accept_risk, calendar_files
@@ -159,7 +198,7 @@ def annual_self_inspection(
     trigger: str = "cli",
     accept_risk: str | None = None,
     calendar_files: list[str] | None = None,
-) -> dict[str, Any]:
+) -> FilingSummary:
     """年度投诉处理工作自查报告: one year, one entity, one bundle."""
     ctx = make_context("annual", year, entity, as_of, config, workdir, trigger, accept_risk, calendar_files)
     return run_stages(ctx)
@@ -175,7 +214,7 @@ def monthly_publication(
     trigger: str = "cli",
     accept_risk: str | None = None,
     calendar_files: list[str] | None = None,
-) -> dict[str, Any]:
+) -> FilingSummary:
     """月度投诉通报 (投诉处理汇总表, 各地投诉案件分类汇总表, 案件处理明细表): one month (``YYYY-MM``), the
     head office's publication over every entity by default, one bundle."""
     ctx = make_context("monthly", month, entity, as_of, config, workdir, trigger, accept_risk, calendar_files)

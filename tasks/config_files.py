@@ -7,7 +7,7 @@ it was installed from a wheel.
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,10 @@ def resource_dir(name: str) -> Path:
     checkout = PROJECT_ROOT / name
     if checkout.is_dir():
         return checkout
-    return Path(str(importlib.resources.files(f"tasks.shipped.{name}")))
+    spec = importlib.util.find_spec(f"tasks.shipped.{name}")  # a namespace package: data only
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(f"the installation has no {name}/ folder (tasks.shipped.{name}): reinstall it")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 CONFIG_DIR = resource_dir("config")

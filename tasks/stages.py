@@ -29,7 +29,7 @@ from complaints.figures import (
     monthly_figures,
     quarter_trend,
 )
-from complaints.filings import FILING_KINDS
+from complaints.filings import filing_kind
 from complaints.masking import mask_frame
 from complaints.periods import Period
 from complaints.times import TZ, iso_local, now_local
@@ -232,7 +232,7 @@ def document_path(ctx: RunContext, suffix: str) -> Path:
     """``<output dir>/<company>-<entity>-<period>-<filing title><suffix>``."""
     company = ctx.loaded.settings.company
     return ctx.output_dir / f"{company.short_name or company.name}-{ctx.entity.code}-{ctx.period.code}-" \
-                            f"{FILING_KINDS[ctx.filing].title_zh}{suffix}"
+                            f"{filing_kind(ctx.filing).title_zh}{suffix}"
 
 
 def _publish_file(ctx: RunContext, result: RenderResult) -> RenderResult:

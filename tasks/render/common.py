@@ -209,7 +209,7 @@ def render_template(
     """Fill ``template`` (autoescape on), embed ``images`` (150 mm wide) and save byte-deterministically."""
     path = ctx.templates_dir / template
     if not path.exists():
-        raise FileNotFoundError(f"{path}: template missing; run templates/build_templates.py")
+        raise FileNotFoundError(f"{path}: template missing; restore it from templates/ of the release")
     tpl = DocxTemplate(str(path))
     context = dict(values)
     for name, image in images.items():

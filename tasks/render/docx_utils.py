@@ -1,4 +1,4 @@
-"""Low-level DOCX helpers: East Asian fonts on styles, Word fields, byte-identical saving."""
+"""Low-level DOCX helpers: East Asian fonts on styles, deterministic core properties and zips."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from pathlib import Path
 from docx.document import Document as DocumentObject
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
-from docx.text.paragraph import Paragraph
+from docx.shared import RGBColor
 
 ASCII_FONT = "Times New Roman"
 BODY_STYLES = ("Normal", "Report Body", "Table Cell", "Header", "Footer", "Caption")
@@ -61,35 +60,6 @@ def apply_fonts(document: DocumentObject, body_font: str, heading_font: str) -> 
                 rfonts.set(qn("w:eastAsia"), body_font)
                 rfonts.set(qn("w:ascii"), ASCII_FONT)
                 rfonts.set(qn("w:hAnsi"), ASCII_FONT)
-
-
-def add_field(
-    paragraph: Paragraph, instruction: str, placeholder: str = "1", size: float | None = None
-) -> None:
-    """Append a Word field (e.g. ``PAGE``, ``NUMPAGES``) to ``paragraph``; Word/LibreOffice compute it."""
-
-    def run_with(child: object) -> None:
-        run = paragraph.add_run()
-        if size:
-            run.font.size = Pt(size)
-        run._r.append(child)
-
-    begin = OxmlElement("w:fldChar")
-    begin.set(qn("w:fldCharType"), "begin")
-    run_with(begin)
-    instr = OxmlElement("w:instrText")
-    instr.set(qn("xml:space"), "preserve")
-    instr.text = f" {instruction} "
-    run_with(instr)
-    sep = OxmlElement("w:fldChar")
-    sep.set(qn("w:fldCharType"), "separate")
-    run_with(sep)
-    shown = paragraph.add_run(placeholder)
-    if size:
-        shown.font.size = Pt(size)
-    end = OxmlElement("w:fldChar")
-    end.set(qn("w:fldCharType"), "end")
-    run_with(end)
 
 
 def set_core_properties(
@@ -144,9 +114,3 @@ def write_atomic(path: Path, data: bytes) -> Path:
     tmp.write_bytes(data)
     os.replace(tmp, path)
     return path
-
-
-def save_deterministic(document: DocumentObject, path: Path) -> Path:
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return write_atomic(path, normalize_zip(buffer.getvalue()))

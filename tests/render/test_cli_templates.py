@@ -94,18 +94,6 @@ def test_cli_user_errors(args: list[str], message: str) -> None:
     assert message in result.output and "Traceback" not in result.output
 
 
-def test_committed_templates_match_the_build_script(tmp_path: Path) -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("build_templates", TEMPLATES_DIR / "build_templates.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    built = module.build_all(tmp_path)
-    for path in built:
-        assert path.read_bytes() == (TEMPLATES_DIR / path.name).read_bytes(), f"rebuild {path.name}"
-
-
 def test_charts_draw_chinese_without_missing_glyphs(tmp_path: Path) -> None:
     assert "CJK" in find_cjk_font() or "WenQuanYi" in find_cjk_font()
     with warnings.catch_warnings():
