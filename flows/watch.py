@@ -161,8 +161,6 @@ def deadline_watcher(
     todo = [d for d in decisions if d.action == "start"]
     runs: list[RunOutcome] = []
     if start_runs and todo:
-        from flows.deployments import deployment_name
-
         mode = resolve_launch(launch, [deployment_name(d.filing, d.entity) for d in todo])
         logger.info("starting %d filing run(s) as %s: %s", len(todo), mode,
                     ", ".join(f"{d.filing} {d.period} {d.entity}" for d in todo))
