@@ -661,8 +661,16 @@ class S3Store:
             target.parent.mkdir(parents=True, exist_ok=True)
             args = self._get_args(obj)
             extra = {"VersionId": args["VersionId"]} if "VersionId" in args else None
-            self.client.download_file(self.bucket, obj["key"], str(target), ExtraArgs=extra,
-                                      Config=self.transfer)
+            try:
+                self.client.download_file(self.bucket, obj["key"], str(target), ExtraArgs=extra,
+                                          Config=self.transfer)
+            except Exception as exc:
+                code = _client_error_code(exc)
+                if code not in ("404", "NoSuchKey", "NoSuchVersion", "NotFound", "403", "AccessDenied"):
+                    raise
+                raise StoreError(f"bundle {bundle_id!r}: {rel}: the committed version "
+                                 f"{obj.get('version_id')} cannot be read from the store ({code}): deleted "
+                                 "or hidden after commit") from exc
         return dest
 
     def lock_status(self, bundle_id: str) -> LockStatus:

@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-AREAS = ("demo", "run", "deadlines", "figures", "validate", "report", "bundles", "sources", "status")
+AREAS = ("demo", "run", "deadlines", "figures", "validate", "report", "bundles", "sources", "status", "archive")  # noqa: E501
 
 
 @app.callback()
