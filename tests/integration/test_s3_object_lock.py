@@ -3,7 +3,8 @@
 
 The Object Lock tests need Ceph RGW (``$COMPLAINTS_TEST_S3_URL``, ``scripts/rgw.sh``): moto neither
 refuses shortening a COMPLIANCE retention nor is a reliable ``get_object_retention`` (the spec saw 500s),
-so under moto they are skipped, saying why. ``archive check`` runs on whichever server the run has (the test id says which).
+so under moto they are skipped, saying why. ``archive check`` runs on whichever server the run has
+(the test id says which).
 """
 
 from __future__ import annotations
