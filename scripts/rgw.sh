@@ -88,10 +88,15 @@ cmd_start() {
     cat "$RGW_DIR/env"
     return 0
   fi
-  [[ -d $RGW_DIR ]] && { log "cleaning up a dead server in $RGW_DIR"; cmd_stop >/dev/null; }
+  if [[ -e $RGW_DIR/ceph.conf ]]; then
+    log "cleaning up a dead server in $RGW_DIR"
+    cmd_stop
+  fi
   command -v radosgw >/dev/null && command -v ceph-mon >/dev/null && command -v ceph-osd >/dev/null \
     || die "Ceph is not installed (run: $0 install)"
   local t0=$SECONDS
+  # a failed start leaves nothing running (the daemons started so far are stopped by their PIDs)
+  trap 'rc=$?; if ((rc != 0)); then log "start failed; stopping what it started"; cmd_stop; fi' EXIT
   mkdir -p "$RGW_DIR"/{mon/ceph-a,osd/ceph-0,rgw,run,log,pids}
   chmod 700 "$RGW_DIR"
   local fsid osd_uuid mon_port rgw_port
@@ -174,6 +179,7 @@ export AWS_SECRET_ACCESS_KEY=$secret
 export AWS_DEFAULT_REGION=us-east-1
 EOF
   )
+  trap - EXIT
   log "RGW $(radosgw --version | head -1 | awk '{print $3}') on http://127.0.0.1:$rgw_port (started in" \
       "$((SECONDS - t0)) s; state in $RGW_DIR)"
   cat "$RGW_DIR/env"
