@@ -88,7 +88,9 @@ class FaultProxy:
                         if k.lower() not in ("transfer-encoding", "content-length", "connection", "server",
                                              "date"):
                             self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(data)))
+                    # a HEAD's length is the object's, not the (empty) body's
+                    length = resp.getheader("Content-Length", "0") if self.command == "HEAD" else len(data)
+                    self.send_header("Content-Length", str(length))
                     self.end_headers()
                     if self.command != "HEAD":
                         self.wfile.write(data)
