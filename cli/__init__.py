@@ -25,7 +25,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-AREAS = ("demo", "run", "deadlines", "figures", "validate", "report", "bundles", "sources", "status")
+AREAS = ("demo", "run", "deadlines", "figures", "validate", "report", "bundles", "sources", "status",
+         "archive")
 
 
 @app.callback()

@@ -153,7 +153,7 @@ def cmd_show(
     for rel, size in files.items():
         typer.echo(f"  {size:>12}  {rel}")
     for line in status.lines:
-        typer.echo(f"lock: {line}")
+        typer.echo(_status_line(line))
     for problem in status.problems:
         typer.secho(f"PROBLEM: {problem}", fg=typer.colors.RED)
 
@@ -181,6 +181,11 @@ def _public_key(ctx: _Context, public_key: Path | None) -> str | None:
         raise ConfigError(f"{exc}\n{hint}") from exc
 
 
+def _status_line(line: str) -> str:
+    """``lock: …`` for the protection, ``store: …`` for the checks the store supported at commit."""
+    return f"{'store' if line.startswith(('integrity', 'store features')) else 'lock'}: {line}"
+
+
 def cmd_verify(
     target: Annotated[str, typer.Argument(metavar="ID_OR_DIR", help="bundle id or bag directory")],
     public_key: Annotated[Path | None, typer.Option("--public-key", help="Ed25519 public key (PEM); "
@@ -189,7 +194,8 @@ def cmd_verify(
     config: ConfigOpt = None,
     workdir: WorkdirOpt = Path("."),
 ) -> None:
-    """Check completeness, every checksum, the signature and the store's lock status.
+    """Check completeness, every checksum, the signature and the store's lock status (retention read
+    back from the store) and say which integrity checks the store supported when it was committed.
 
     Exit 0 only if all hold; otherwise every problem is named and the exit code is 1.
     """
@@ -206,7 +212,7 @@ def cmd_verify(
                 lines, problems = status.lines, problems + status.problems
             files = sum(1 for p in bag.rglob("*") if p.is_file())
     for line in lines:
-        typer.echo(f"lock: {line}")
+        typer.echo(_status_line(line))
     if problems:
         for problem in problems:
             typer.secho(f"PROBLEM: {problem}", fg=typer.colors.RED)

@@ -1,9 +1,11 @@
 """The S3 endpoint fails mid-upload: 500s and timeouts, on the real wire.
 
-moto's S3 server (``ThreadedMotoServer``) on loopback sits behind a small HTTP proxy written here that
-forwards every request and, by plan, answers some uploads of bag files (``PUT …/data/…``) with a 500
-or holds the response past the client's read timeout (``COMPLAINTS_S3_READ_TIMEOUT=1``) after moto
-has stored the object. botocore retries (``AWS_MAX_ATTEMPTS=2`` here), then the archive task retries.
+The run's S3 server (Ceph RGW with ``$COMPLAINTS_TEST_S3_URL``, else moto's; the test id says which)
+sits behind a small HTTP proxy written here that forwards every request and, by plan, answers some
+uploads of bag files (``PUT …/data/…``) with a 500 or holds the response past the client's read timeout
+(``COMPLAINTS_S3_READ_TIMEOUT=1``) after the server has stored the object. botocore retries
+(``AWS_MAX_ATTEMPTS=2`` here), then the archive task retries. The faults are the proxy's, so RGW needs
+no fault injection of its own.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import pytest
 from conftest import Workdir, assert_consistent, one_clear_error
 
 pytestmark = [pytest.mark.s3, pytest.mark.slow]
-BUCKET = "complaint-filings-faults"
 Plan = Callable[[str, str, int], "str | None"]  # (method, path, n-th bag upload) -> None | "500" | "stall"
 
 
@@ -32,6 +33,7 @@ class FaultProxy:
         self.upstream = upstream
         self.plan: Plan = lambda method, path, n: None
         self.uploads = 0
+        self.bucket = ""
         self.injected: list[str] = []
         self.lock = threading.Lock()
         proxy = self
@@ -86,7 +88,9 @@ class FaultProxy:
                         if k.lower() not in ("transfer-encoding", "content-length", "connection", "server",
                                              "date"):
                             self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(data)))
+                    # a HEAD's length is the object's, not the (empty) body's
+                    length = resp.getheader("Content-Length", "0") if self.command == "HEAD" else len(data)
+                    self.send_header("Content-Length", str(length))
                     self.end_headers()
                     if self.command != "HEAD":
                         self.wfile.write(data)
@@ -112,32 +116,24 @@ class FaultProxy:
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
-    from moto.server import ThreadedMotoServer
-
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_MAX_ATTEMPTS": "2",
-                 "COMPLAINTS_S3_READ_TIMEOUT": "1", "COMPLAINTS_S3_CONNECT_TIMEOUT": "2"}.items():
+def s3(s3_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    for k, v in {"AWS_MAX_ATTEMPTS": "2", "COMPLAINTS_S3_READ_TIMEOUT": "1",
+                 "COMPLAINTS_S3_CONNECT_TIMEOUT": "2"}.items():
         monkeypatch.setenv(k, v)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1").create_bucket(
-        Bucket=BUCKET, ObjectLockEnabledForBucket=True)
-    proxy = FaultProxy((host, port))
+    host, port = s3_server.url.removeprefix("http://").rsplit(":", 1)
+    proxy = FaultProxy((host, int(port)))
+    proxy.bucket = s3_server.new_bucket("complaints-faults")
     try:
         yield proxy
     finally:
         proxy.close()
-        server.stop()
 
 
 def test_s3_500s_and_timeouts_mid_upload(workdir: Workdir, s3: FaultProxy) -> None:
     public_key = (workdir.path / "keys" / "signing-key.pub.pem").read_text(encoding="utf-8")
     workdir.edit_config(archive={
         "store": "s3", "signing": {"public_key": public_key},
-        "s3": {"endpoint_url": s3.url, "bucket": BUCKET, "prefix": "bundles/",
+        "s3": {"endpoint_url": s3.url, "bucket": s3.bucket, "prefix": "bundles/",
                "object_lock_mode": "COMPLIANCE", "retention_days": 1}})
 
     # 1. the endpoint breaks for good after a few files: every retry fails, nothing is committed
@@ -149,7 +145,7 @@ def test_s3_500s_and_timeouts_mid_upload(workdir: Workdir, s3: FaultProxy) -> No
     assert len(attempts) == 3  # the archive task tried three bundle ids (two task retries) ...
     assert assert_consistent(workdir, "HO", filed=0) == []  # ... and none of them is listed
     raw = boto3.client("s3", endpoint_url=s3.url, region_name="us-east-1")
-    stale = raw.list_objects_v2(Bucket=BUCKET, Prefix="bundles/data/")["KeyCount"]
+    stale = raw.list_objects_v2(Bucket=s3.bucket, Prefix="bundles/data/")["KeyCount"]
     assert stale >= 3  # uploaded parts of the failed attempts exist, invisible without a commit marker
 
     # 2. transient faults: one 500 and one response held past the read timeout; botocore retries
@@ -159,5 +155,5 @@ def test_s3_500s_and_timeouts_mid_upload(workdir: Workdir, s3: FaultProxy) -> No
     assert ok.exit_code == 0, ok.output
     assert [i.split(" ")[0] for i in s3.injected] == ["500", "stall"]
     summary = json.loads(ok.stdout[ok.stdout.index("{"):])
-    assert summary["bundle_location"].startswith(f"s3://{BUCKET}/bundles/data/")
+    assert summary["bundle_location"].startswith(f"s3://{s3.bucket}/bundles/data/")
     assert assert_consistent(workdir, "HO", filed=1) == [summary["bundle"]]

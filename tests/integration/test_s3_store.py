@@ -1,9 +1,12 @@
-"""The S3 store against a real S3 endpoint over HTTP on loopback (moto's server mode).
+"""The S3 store against a real S3 endpoint over HTTP on loopback: Ceph RGW when
+``$COMPLAINTS_TEST_S3_URL`` is set (``scripts/rgw.sh``; test ids end in ``[rgw]``), else moto's server
+(``[moto]``).
 
-What moto enforces and these tests rely on: Object Lock headers on upload, refusal to delete a locked
-version, versioning, conditional writes, checksums. What it does not (so nothing here claims it):
-COMPLIANCE retention shortening, signatures, and ``get_object_retention`` (500 in moto): lock status is
-read from ``head_object``'s ObjectLock headers instead.
+Both enforce Object Lock headers on upload, refusal to delete a locked version, versioning and
+Content-MD5. Where they differ the tests say so: moto honours conditional writes and returns SHA-256
+checksums; RGW 16 ignores ``If-None-Match: *`` on versioned buckets (a second marker version is written:
+the commit catches it), returns no SHA-256 and refuses SSE-S3 over plain HTTP. What moto does not do
+(COMPLIANCE shortening, ``get_object_retention``) is tested on RGW only (``test_s3_object_lock.py``).
 """
 
 from __future__ import annotations
@@ -23,27 +26,22 @@ from typer.testing import CliRunner
 from cli import app
 from complaints.settings import Archive, Signing
 from complaints.settings import S3Store as S3Config
-from tasks.bundle import archive_bundle, generate_keypair, make_bag, verify_bag
-from tasks.stores import BundleExists, S3Store, Store, new_bundle_id, open_store
+from tasks.bundle import archive_bundle, check_bag_contents, generate_keypair, make_bag, verify_bag
+from tasks.stores import BundleExists, S3Store, Store, StoreError, new_bundle_id, open_store
 
 pytestmark = pytest.mark.s3
 
-BUCKET = "complaint-filings-test"  # created by the s3_endpoint fixture (tests/conftest.py)
 AT = dt.datetime(2026, 11, 21, 13, 0, 0, tzinfo=dt.UTC)
 RUN = {"run_id": "5c0ffee0-1111-4222-8333-000000000003", "filing": "quarterly", "period": "2026Q3",
        "entity": "HO", "as_of": "2026-10-09T18:00:00+08:00", "trigger": "schedule", "code_version": "0.1.0",
        "package_versions": {"boto3": "1.44.5"}}
 
 
-@pytest.fixture(scope="module")
-def endpoint(s3_endpoint: str) -> str:
-    return s3_endpoint
-
-
 @pytest.fixture()
-def settings(endpoint: str, request: pytest.FixtureRequest) -> S3Config:
-    # a prefix per test keeps tests independent in the shared bucket
-    return S3Config(endpoint_url=endpoint, bucket=BUCKET, prefix=f"t/{request.node.name}/bundles/",
+def settings(s3_server: Any, request: pytest.FixtureRequest) -> S3Config:
+    # a prefix per test keeps tests independent in the run's bucket
+    return S3Config(endpoint_url=s3_server.url, bucket=s3_server.bucket,
+                    prefix=f"t/{request.node.name}/bundles/",
                     object_lock_mode="COMPLIANCE", retention_days=1, multipart_threshold_mb=5)
 
 
@@ -75,11 +73,11 @@ def bid(run: str, minutes: int = 0, period: str = "2026Q3") -> str:
     return new_bundle_id("quarterly", "HO", period, run, AT + dt.timedelta(minutes=minutes))
 
 
-def test_upload_list_get_and_lock(store: S3Store, keys: str, tmp_path: Path) -> None:
+def test_upload_list_get_and_lock(store: S3Store, s3_server: Any, keys: str, tmp_path: Path) -> None:
     assert isinstance(store, Store) and store.list() == []
     b = bid("run1")
     ref = archive_bundle(staging(tmp_path / "s", big=True), b, store, {}, Signing(public_key=keys))
-    assert ref.signed and ref.location == f"s3://{BUCKET}/{store.prefix}data/{b}/"
+    assert ref.signed and ref.location == f"s3://{store.bucket}/{store.prefix}data/{b}/"
     assert store.exists(b) and store.list() == [b] and store.list(entity="HO", period="2026Q3") == [b]
     assert store.list(period="2026Q2") == [] and store.list(filing="annual") == []
     files = store.files(b)
@@ -89,31 +87,55 @@ def test_upload_list_get_and_lock(store: S3Store, keys: str, tmp_path: Path) -> 
     assert (out / "data/extract/ledger.parquet").read_bytes() == \
         (tmp_path / "s" / "data/extract/ledger.parquet").read_bytes()
 
-    head = store.client.head_object(Bucket=BUCKET, Key=f"{store.prefix}data/{b}/data/extract/ledger.parquet",
+    head = store.client.head_object(Bucket=store.bucket,
+                                    Key=f"{store.prefix}data/{b}/data/extract/ledger.parquet",
                                     ChecksumMode="ENABLED")
     assert head["ETag"].endswith('-2"')  # multipart above the configured threshold
     assert head["ObjectLockMode"] == "COMPLIANCE"  # set even where the endpoint drops it on multipart
     assert head["ObjectLockRetainUntilDate"] > dt.datetime.now(dt.UTC)
-    small = store.client.head_object(Bucket=BUCKET, Key=f"{store.prefix}data/{b}/data/run.json",
+    small = store.client.head_object(Bucket=store.bucket, Key=f"{store.prefix}data/{b}/data/run.json",
                                      ChecksumMode="ENABLED")
-    digest = hashlib.sha256((tmp_path / "s" / "data" / "run.json").read_bytes()).digest()
-    assert small["ChecksumSHA256"] == base64.b64encode(digest).decode()
+    data = (tmp_path / "s" / "data" / "run.json").read_bytes()
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert small["ETag"] == f'"{hashlib.md5(data).hexdigest()}"'
+    marker = json.loads(store.client.get_object(Bucket=store.bucket,
+                                                Key=f"{store.prefix}committed/{b}.json")["Body"].read())
+    run_json = marker["objects"]["data/run.json"]
+    assert run_json["sha256"] == digest and run_json["etag"] == hashlib.md5(data).hexdigest()  # never null
+    features = marker["store"]["features"]
+    if s3_server.kind == "moto":  # moto keeps and returns SHA-256 checksums, but takes a wrong Content-MD5
+        assert small["ChecksumSHA256"] == digest and run_json["store_sha256"] == digest
+        assert features["sha256_returned"] and features["conditional_put"] and features["sse_s3"]
+    else:  # RGW verifies Content-MD5 but keeps no SHA-256, ignores If-None-Match on versioned buckets
+        assert "ChecksumSHA256" not in small and run_json["store_sha256"] is None
+        assert features["wrong_md5_refused"] is True and features["sha256_returned"] is False
+        assert features["conditional_put"] is False and features["sse_s3"] is False
+    assert marker["store"]["etag_checked"] == len(marker["objects"])
     status = store.lock_status(b)
     assert status.problems == [] and status.lines[0].startswith("object lock: COMPLIANCE until ")
+    shown = "\n".join(status.lines)
+    assert "integrity at commit: Content-MD5 sent on every PUT and part" in shown
+    n = len(marker["objects"])
+    if s3_server.kind == "rgw":
+        assert f"this store returns no SHA-256 checksums (not checked by the store; the bag's SHA-512 " \
+               f"manifest and signature cover content); ETags matching on {n} of {n} objects" in shown
+        assert "conditional put (If-None-Match) NOT honoured" in shown and "SSE-S3 unavailable" in shown
+    else:
+        assert f"SHA-256 returned by the store and matching on {n} of {n} objects" in shown
 
 
 def test_locked_versions_cannot_be_deleted(store: S3Store, keys: str, tmp_path: Path) -> None:
     b = bid("run1")
     store.put(b, make_bag(staging(tmp_path / "s"), {}, Signing()))
-    marker = store.client.head_object(Bucket=BUCKET, Key=f"{store.prefix}committed/{b}.json")
+    marker = store.client.head_object(Bucket=store.bucket, Key=f"{store.prefix}committed/{b}.json")
     for key, version in [(f"{store.prefix}data/{b}/data/run.json", None),
                          (f"{store.prefix}committed/{b}.json", marker["VersionId"])]:
-        version = version or store.client.head_object(Bucket=BUCKET, Key=key)["VersionId"]
+        version = version or store.client.head_object(Bucket=store.bucket, Key=key)["VersionId"]
         with pytest.raises(ClientError) as err:
-            store.client.delete_object(Bucket=BUCKET, Key=key, VersionId=version)
+            store.client.delete_object(Bucket=store.bucket, Key=key, VersionId=version)
         assert err.value.response["Error"]["Code"] == "AccessDenied"
     # a plain delete only adds a delete marker; the committed version stays readable
-    store.client.delete_object(Bucket=BUCKET, Key=f"{store.prefix}data/{b}/data/run.json")
+    store.client.delete_object(Bucket=store.bucket, Key=f"{store.prefix}data/{b}/data/run.json")
     assert json.loads(store.read(b, "data/run.json"))["run_id"] == RUN["run_id"]
     assert store.lock_status(b).problems == ["store: data/run.json: deleted after commit (a delete marker "
                                              "hides the committed version, which remains)"]
@@ -130,13 +152,45 @@ def test_versions_are_written_beside_never_over(store: S3Store, keys: str, tmp_p
     assert json.loads(store.read(second, "data/figures/figures.json")) == {"counts": {"cases": 121}}
 
 
-def test_marker_cannot_be_overwritten(store: S3Store, tmp_path: Path, keys: str) -> None:
+def test_marker_cannot_be_overwritten(store: S3Store, s3_server: Any, tmp_path: Path, keys: str) -> None:
     b = bid("run1")
     store.put(b, make_bag(staging(tmp_path / "a"), {}, Signing()))
-    with pytest.raises(ClientError) as err:  # the conditional commit refuses a second marker
-        store.client.put_object(Bucket=BUCKET, Key=f"{store.prefix}committed/{b}.json", Body=b"{}",
-                                IfNoneMatch="*", ChecksumAlgorithm="SHA256")
-    assert err.value.response["Error"]["Code"] == "PreconditionFailed"
+    key = f"{store.prefix}committed/{b}.json"
+    if s3_server.kind == "moto":
+        with pytest.raises(ClientError) as err:  # the conditional commit refuses a second marker
+            store.client.put_object(Bucket=store.bucket, Key=key, Body=b"{}", IfNoneMatch="*",
+                                    ChecksumAlgorithm="SHA256")
+        assert err.value.response["Error"]["Code"] == "PreconditionFailed"
+    else:  # RGW ignores If-None-Match: * on a versioned bucket: a second version is written ...
+        store.client.put_object(Bucket=store.bucket, Key=key, Body=b"{}", IfNoneMatch="*")
+        versions = store.client.list_object_versions(Bucket=store.bucket, Prefix=key)["Versions"]
+        assert len(versions) == 2
+        # ... which cannot redefine the bundle (the first version counts) and verify reports
+        assert json.loads(store.read(b, "data/figures/figures.json")) == {"counts": {"cases": 120}}
+        assert "store: the commit marker has 2 versions (a second commit or a rewrite after commit; the " \
+               "first is used)" in store.lock_status(b).problems
+
+
+def test_a_second_writer_of_the_same_bundle_fails_and_the_first_counts(
+        settings: S3Config, s3_server: Any, tmp_path: Path, keys: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two writers race past the ``exists`` check with the same bundle id: the commit of the later
+    one fails cleanly (moto: the conditional put refuses; RGW: the put is ignored, so the commit lists
+    the marker's versions and finds it is not the first)."""
+    first, second = S3Store(settings), S3Store(settings)
+    b = bid("run1")
+    first.put(b, make_bag(staging(tmp_path / "a"), {}, Signing()))
+    monkeypatch.setattr(second, "exists", lambda bundle_id: False)  # it checked before the first committed
+    with pytest.raises(BundleExists) as err:
+        second.put(b, make_bag(staging(tmp_path / "b", cases=999), {}, Signing()))
+    if s3_server.kind == "rgw":
+        assert "was committed first by another writer: the commit marker has 2 versions" in str(err.value)
+        assert "The first commit stands" in str(err.value)
+    else:
+        assert "was committed concurrently" in str(err.value)
+    assert first.list() == [b]
+    assert json.loads(first.read(b, "data/figures/figures.json")) == {"counts": {"cases": 120}}
+    assert check_bag_contents(first.get(b, tmp_path / "got")) == []  # complete and intact
 
 
 def _fail_after(store: S3Store, n: int) -> dict[str, int]:
@@ -162,7 +216,7 @@ def test_interrupted_upload_is_invisible_and_the_rerun_succeeds(settings: S3Conf
     assert calls["n"] == 4
     fresh = S3Store(settings)
     assert fresh.list() == [] and not fresh.exists(b)
-    stale = fresh.client.list_objects_v2(Bucket=BUCKET, Prefix=fresh.prefix)["KeyCount"]
+    stale = fresh.client.list_objects_v2(Bucket=fresh.bucket, Prefix=f"{fresh.prefix}data/")["KeyCount"]
     assert stale == 3  # stale uncommitted objects remain, never listed
     rerun = bid("run2", minutes=10)
     fresh.put(rerun, make_bag(staging(tmp_path / "b"), {}, Signing()))
@@ -234,9 +288,9 @@ def test_cli_verify_by_id_reports_lock_and_store_tampering(settings: S3Config, k
     assert shown.exit_code == 0 and "Period: 2026Q3" in shown.output
 
     # tampering the store allows despite the lock: a newer version over a committed object, an extra object
-    store.client.put_object(Bucket=BUCKET, Key=f"{store.prefix}data/{b}/data/figures/figures.json",
+    store.client.put_object(Bucket=store.bucket, Key=f"{store.prefix}data/{b}/data/figures/figures.json",
                             Body=b'{"counts": {"cases": 1}}', ChecksumAlgorithm="SHA256")
-    store.client.put_object(Bucket=BUCKET, Key=f"{store.prefix}data/{b}/data/extra.txt", Body=b"x",
+    store.client.put_object(Bucket=store.bucket, Key=f"{store.prefix}data/{b}/data/extra.txt", Body=b"x",
                             ChecksumAlgorithm="SHA256")
     assert json.loads(store.read(b, "data/figures/figures.json")) == {"counts": {"cases": 120}}  # committed
     bad = run(app, ["bundles", "verify", b, *opts])
@@ -258,9 +312,16 @@ def test_unsigned_bundle_fails_verify(settings: S3Config, tmp_path: Path, monkey
     assert result.exit_code == 1 and "PROBLEM: unsigned bundle" in result.output
 
 
-def test_server_side_encryption_is_requested(settings: S3Config, tmp_path: Path, keys: str) -> None:
+def test_server_side_encryption_is_requested(settings: S3Config, s3_server: Any, tmp_path: Path,
+                                             keys: str) -> None:
     store = S3Store(settings.model_copy(update={"server_side_encryption": "AES256"}))
     b = bid("run1")
+    if s3_server.kind == "rgw":  # RGW refuses SSE-S3 over plain HTTP: said before anything is uploaded
+        with pytest.raises(StoreError, match="refuses server-side encryption AES256"):
+            store.put(b, make_bag(staging(tmp_path / "s"), {}, Signing()))
+        assert not store.exists(b) and store.client.list_objects_v2(
+            Bucket=store.bucket, Prefix=f"{store.prefix}data/")["KeyCount"] == 0
+        return
     store.put(b, make_bag(staging(tmp_path / "s"), {}, Signing()))
-    head = store.client.head_object(Bucket=BUCKET, Key=f"{store.prefix}data/{b}/data/run.json")
+    head = store.client.head_object(Bucket=store.bucket, Key=f"{store.prefix}data/{b}/data/run.json")
     assert head["ServerSideEncryption"] == "AES256"

@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from cli import app
 from tasks.charts import category_bar_chart, find_cjk_font, trend_chart
-from tasks.config_files import TEMPLATES_DIR
 
 from .conftest import FIXTURES, paragraphs
 
