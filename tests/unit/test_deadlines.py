@@ -136,7 +136,8 @@ def test_latest_served_quarter_needs_the_clocks_too(cal: WorkCalendar) -> None:
 
 def test_latest_served_quarter_with_the_next_year_file(year_2027: Path) -> None:
     with_2027 = load_calendar(year_2027.parent / "nothing", [year_2027])
-    assert latest_served_quarter("2026Q4", with_2027, RULES, 3) == (Period.parse("2026Q4"), D(2027, 1, 14), None)
+    assert latest_served_quarter("2026Q4", with_2027, RULES, 3) == (
+        Period.parse("2026Q4"), D(2027, 1, 14), None)
 
 
 def test_latest_served_quarter_never_guesses_before_the_first_year(cal: WorkCalendar) -> None:
