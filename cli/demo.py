@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import os
 import time
@@ -12,9 +14,15 @@ import typer
 import yaml
 from rich.console import Console
 
-from complaints.periods import last_full_quarter
+from cli.run import print_summary, run_filing
+from complaints.deadlines import latest_served_quarter
+from complaints.periods import Period, last_full_quarter
 from complaints.times import now_local, parse_local
-from tasks.config_files import DEFAULT_CONFIG, read_yaml
+from tasks.bundle import generate_keypair
+from tasks.calendar_files import load_calendar
+from tasks.config_files import DEFAULT_CONFIG, load_settings, read_yaml
+from tasks.demo_data import create_demo_source, default_span
+from tasks.rulebooks import load_rulebooks
 
 console = Console()
 
@@ -31,8 +39,6 @@ DEMO_NARRATIVE = {
 
 def prepare_workdir(workdir: Path, source_url: str | None) -> Path:
     """Write the demo's configuration (absolute paths, the signing public key) and key; return the config."""
-    from tasks.bundle import generate_keypair
-
     workdir.mkdir(parents=True, exist_ok=True)
     keys = workdir / "keys"
     private, public_file = keys / "signing-key.pem", keys / "signing-key.pub.pem"
@@ -59,6 +65,38 @@ def prepare_workdir(workdir: Path, source_url: str | None) -> Path:
     return config
 
 
+def choose_quarter(config: Path, asked: Period, today: dt.date) -> tuple[Period, str | None, str | None]:
+    """The quarter the demo files: ``asked`` (the last full quarter) when the known working-day
+    calendars serve it, else the latest quarter they fully serve (its due date and every clock of
+    its complaints), filed as of its head-office due date, the end of its run window, so the data
+    and every "as of" figure stay true. Returns (quarter, the moved as-of or None, the one line
+    saying which quarter and why, or None). Nothing is guessed: the missing years are named."""
+    loaded = load_settings(config)
+    calendar_dir = loaded.resolve(loaded.settings.calendar_dir)
+    calendar = load_calendar(calendar_dir)
+    rulebooks = load_rulebooks(loaded.resolve(loaded.settings.rulebooks_dir))
+    longest = max((lim.amount for rule in rulebooks.rule_sets for clock in rule.clocks.values()
+                   for lim in clock.limits.values() if lim.unit == "working"), default=0)
+    period, due, blocked = latest_served_quarter(asked, calendar, loaded.settings.filings, longest)
+    if blocked is None:
+        return period, None, None
+    missing = [y for y in range(blocked.year, max(blocked.year, today.year) + 1) if y not in calendar.years]
+    shown = calendar_dir
+    with contextlib.suppress(ValueError):
+        shown = calendar_dir.relative_to(DEFAULT_CONFIG.parent.parent)
+    years = " and ".join(map(str, missing))
+    files = " and ".join(str(shown / f"{y}.yaml") for y in missing)
+    as_of = f"{due.isoformat()}T09:00:00+08:00"
+    note = (
+        f"demo: filing {period.code} as of {due} 09:00 (its due date), not {asked.code} as of {today}: "
+        f"the working-day calendar{'s' if len(missing) > 1 else ''} for {years} "
+        f"{'are' if len(missing) > 1 else 'is'} not known ({period.shift(1).code}'s due date and clocks need "
+        f"{blocked.year}), so {period.code} is the latest quarter the known calendars serve. Add {files} "
+        f"from the State Council's notice (see {shown / 'README.md'}) to file later quarters."
+    )
+    return period, as_of, note
+
+
 def demo(
     workdir: Annotated[Path, typer.Option("--workdir", help="where the demo writes everything")] = Path(
         "complaints-demo"
@@ -76,16 +114,20 @@ def demo(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
-    """Create the demo operational database, run the quarterly filing for the last full quarter, summarise."""
-    from cli.run import print_summary, run_filing
-    from tasks.demo_data import create_demo_source, default_span
-
+    """Create the demo operational database, run the quarterly filing for the last full quarter (or the
+    latest one the known working-day calendars serve, as of its due date, said in one line), summarise."""
     t0 = time.perf_counter()
     workdir = workdir.resolve()
     config = prepare_workdir(workdir, source_url)
     url = source_url or f"sqlite:///{workdir / 'demo_source.sqlite'}"
     today = (parse_local(as_of) if as_of else now_local()).date()
-    period = last_full_quarter(today)
+    period, moved_as_of, note = choose_quarter(config, last_full_quarter(today), today)
+    if moved_as_of is not None:
+        as_of, today = moved_as_of, parse_local(moved_as_of).date()
+        if as_json:
+            typer.echo(note, err=True)
+        else:
+            console.print(note, soft_wrap=True, highlight=False)
     narrative = workdir / "narratives" / f"{period.code}.yaml"
     if not narrative.exists():
         narrative.parent.mkdir(parents=True, exist_ok=True)
@@ -112,6 +154,8 @@ def demo(
         calendar_files=[],
     )
     summary["seconds"] = round(time.perf_counter() - t0, 1)
+    if note:
+        summary["calendar_note"] = note
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
         return
@@ -120,7 +164,8 @@ def demo(
         f"demo: done in {summary['seconds']} s. Verify the bundle with:\n  complaints bundles verify "
         f"{summary['bundle']} --config {config} --workdir {workdir}\nRe-run a filing on this "
         f"demo with:\n  COMPLAINTS_SIGNING_KEY_FILE={workdir / 'keys' / 'signing-key.pem'} complaints "
-        f"run quarterly --period {period.code} --entity GD --config {config} --workdir {workdir}",
+        f"run quarterly --period {period.code} --entity GD"
+        + (f" --as-of {as_of}" if moved_as_of else "") + f" --config {config} --workdir {workdir}",
         soft_wrap=True,
         highlight=False,
     )

@@ -107,6 +107,45 @@ def due_date(filing: Filing, period: Period | str, level: Level, calendar: WorkC
     return calendar.nth_workday_after(p.last_day, before - 1)
 
 
+def quarter_served_until(period: Period | str, calendar: WorkCalendar, rules: FilingRules,
+                         clock_working_days: int = 0) -> dt.date:
+    """The quarterly filing of ``period`` (both levels) as the known calendar serves it: its
+    head-office due date; raises :class:`UnknownCalendarYear` when the calendar cannot.
+
+    Served means: every level's due date is known, and a working-day clock of up to
+    ``clock_working_days`` (the longest in the rule sets) started on any day up to that due date
+    (a complaint received on the quarter's last day, a clock restarted before the filing, the
+    undecided backlog) ends in a known year.
+    """
+    p = _period("quarterly", period)
+    last = max(due_date("quarterly", p, lvl, calendar, rules) for lvl in DEFAULT_LEVELS["quarterly"])
+    if clock_working_days > 0:
+        calendar.nth_workday_after(last, clock_working_days)
+    return due_date("quarterly", p, "head_office", calendar, rules)
+
+
+def latest_served_quarter(latest: Period | str, calendar: WorkCalendar, rules: FilingRules,
+                          clock_working_days: int = 0) -> tuple[Period, dt.date, UnknownCalendarYear | None]:
+    """The latest quarter up to ``latest`` that :func:`quarter_served_until` serves: (quarter, its
+    head-office due date, the error that ruled out the quarter after it, None if it is ``latest``).
+
+    Never guesses a year: when no quarter from the first known year on is served, the error for
+    ``latest`` is raised.
+    """
+    asked = _period("quarterly", latest)
+    first_known = Period("quarter", min(calendar.years), 1)
+    blocked: UnknownCalendarYear | None = None
+    quarter = asked
+    while quarter >= first_known:
+        try:
+            return quarter, quarter_served_until(quarter, calendar, rules, clock_working_days), blocked
+        except UnknownCalendarYear as exc:
+            blocked = exc
+        quarter = quarter.previous()
+    quarter_served_until(asked, calendar, rules, clock_working_days)  # raises for the asked quarter
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def periods_of_year(filing: Filing, year: int) -> list[Period]:
     """The reporting periods of ``filing`` that lie in ``year`` (4 quarters, the year, 12 months)."""
     if filing == "quarterly":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -171,3 +172,109 @@ def test_monthly_tables_are_filed_archived_and_reproduced(sqlite_demo: tuple[Pat
     reproduce = subprocess.run([COMPLAINTS, "bundles", "reproduce", summary["bundle"], *args],
                                capture_output=True, text=True, timeout=300)
     assert reproduce.returncode == 0 and "reproduced exactly" in reproduce.stdout, reproduce.stderr
+
+
+# -- the clock past the known working-day calendars (issue 23) ---------------------------------------
+def last_known_year() -> int:
+    """The last year the package and config/calendar/ know (2026 with chinesecalendar 1.11)."""
+    from tasks.calendar_files import load_calendar
+
+    return max(load_calendar().years)
+
+
+def demo_at(workdir: Path, as_of: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("COMPLAINTS_DEMO_SOURCE_URL", None)
+    proc = subprocess.run([COMPLAINTS, "demo", "--workdir", str(workdir), "--complaints", "3000",
+                           "--as-of", as_of, *extra], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    return proc
+
+
+def calendar_note(text: str) -> str:
+    """The one line saying which quarter the demo filed and why."""
+    lines = [ln for ln in text.splitlines() if ln.startswith("demo: filing ")]
+    assert len(lines) == 1, text[-3000:]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def next_january_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, str]:
+    """The README's first command on 15 January after the last known calendar year, as JSON."""
+    workdir = tmp_path_factory.mktemp("demo-next-january")
+    proc = demo_at(workdir, f"{last_known_year() + 1}-01-15T10:00:00+08:00", "--json")
+    return workdir, json.loads(proc.stdout[proc.stdout.index("{"):]), proc.stderr
+
+
+@pytest.mark.slow
+def test_demo_in_january_after_the_known_calendar_files_q3(next_january_demo: tuple[Path, dict, str]) -> None:
+    """Q4's reports, and a 31 December complaint's acknowledgement, need next year's calendar: the demo
+    files Q3 as of its due date (the end of its run window) and says so in one line, naming the year
+    and the file to add; its data end the day before, so every "as of" figure is true at that time."""
+    year = last_known_year()
+    workdir, summary, stderr = next_january_demo
+    note = calendar_note(stderr)
+    assert note == summary["calendar_note"]
+    assert note.startswith(f"demo: filing {year}Q3 as of ")
+    assert f"not {year}Q4 as of {year + 1}-01-15" in note
+    assert f"the working-day calendar for {year + 1} is not known" in note
+    assert f"config/calendar/{year + 1}.yaml" in note and "config/calendar/README.md" in note
+    assert summary["period"] == f"{year}Q3" and summary["signed"]
+    assert summary["as_of"] == f"{summary['due']}T09:00:00+08:00"
+    assert summary["due"] in note
+    if year == 2026:
+        assert summary["due"] == "2026-10-20"
+    figures = bundle_figures(workdir, summary["bundle"])
+    assert figures["as_of"] == summary["as_of"] and figures["counts"]["cases"] > 0
+    # the demo's data describe the system as of that day: its source ends the day before
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(workdir / "demo_source.sqlite")) as db:
+        (last_received,) = db.execute("SELECT max(slsj) FROM kf_tsgd").fetchone()
+    assert str(last_received) < summary["due"]
+    # the bundle archives the calendar it used: the known years only, nothing made up
+    calendar = json.loads((workdir / "archive" / summary["bundle"] / "data" / "calendar" / "calendar.json")
+                          .read_text(encoding="utf-8"))
+    assert max(y["year"] for y in calendar["years"]) == year
+
+
+@pytest.mark.slow
+def test_demo_two_years_past_the_known_calendar(tmp_path: Path) -> None:
+    """As a newcomer sees it (no --json): completes, files Q3 of the last known year, names both missing
+    years and their files in one line, and the re-run command it prints keeps that as-of."""
+    year = last_known_year()
+    proc = demo_at(tmp_path, f"{year + 2}-06-15T10:00:00+08:00")
+    note = calendar_note(proc.stdout)
+    assert note.startswith(f"demo: filing {year}Q3 as of ")
+    assert f"not {year + 2}Q1 as of {year + 2}-06-15" in note
+    assert f"the working-day calendars for {year + 1} and {year + 2} are not known" in note
+    assert f"config/calendar/{year + 1}.yaml" in note and f"config/calendar/{year + 2}.yaml" in note
+    assert f"{year}Q4's due date and clocks need {year + 1}" in note
+    assert f"run quarterly --period {year}Q3 --entity GD --as-of " in proc.stdout
+
+
+@pytest.mark.slow
+def test_real_q4_filing_without_next_year_is_still_refused(next_january_demo: tuple[Path, dict, str],
+                                                            tmp_path: Path) -> None:
+    """The demo's fallback is the demo's only: a real Q4 filing, whose 31 December complaints need
+    next year's calendar, stops with one message naming the year; no traceback, nothing guessed."""
+    year = last_known_year()
+    workdir, _, _ = next_january_demo
+    url = f"sqlite:///{tmp_path / 'through-january.sqlite'}"
+    data = subprocess.run([COMPLAINTS, "demo-data", "--url", url, "--complaints", "3000",
+                           "--start", f"{year}-07-01", "--end", f"{year + 1}-01-14"],
+                          capture_output=True, text=True, timeout=300)
+    assert data.returncode == 0, data.stderr[-3000:]
+    env = {**os.environ, "COMPLAINTS_DEMO_SOURCE_URL": url,
+           "COMPLAINTS_SIGNING_KEY_FILE": str(workdir / "keys" / "signing-key.pem")}
+    proc = subprocess.run([COMPLAINTS, "run", "quarterly", "--period", f"{year}Q4",
+                           "--as-of", f"{year + 1}-01-15T10:00:00+08:00",
+                           "--config", str(workdir / "complaints.yaml"), "--workdir", str(workdir)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr[-4000:]
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1, proc.stderr[-4000:]
+    assert errors[0].startswith(f"error: the working-day calendar for {year + 1} is not known")
+    assert f"config/calendar/{year + 1}.yaml" in errors[0]

@@ -22,6 +22,7 @@ from complaints.deadlines import (
     due_date,
     filings_for_year,
     forwarded_report_due,
+    latest_served_quarter,
     missing_years,
     rectification_due,
     window_opens,
@@ -110,6 +111,39 @@ def test_needs_next_year_calendar(cal: WorkCalendar, year_2027: Path, filing: Fi
 def test_q4_2026_branch_with_2027_file(year_2027: Path) -> None:
     with_2027 = load_calendar(year_2027.parent)
     assert due_date("quarterly", "2026Q4", "branch", with_2027, RULES) == D(2027, 1, 11)
+
+
+def test_latest_served_quarter_is_the_asked_one_when_served(cal: WorkCalendar) -> None:
+    assert latest_served_quarter(Period.parse("2026Q3"), cal, RULES, 3) == (
+        Period.parse("2026Q3"), D(2026, 10, 20), None)
+
+
+@pytest.mark.parametrize("asked", ["2026Q4", "2027Q4", "2028Q1"])
+def test_latest_served_quarter_steps_back_to_the_known_year(cal: WorkCalendar, asked: str) -> None:
+    """2026Q4's reports are due in January 2027 (and a 31 December complaint's acknowledgement is
+    due there): without 2027, 2026Q3 is the latest quarter served, and 2027 is what blocked 2026Q4."""
+    period, due, blocked = latest_served_quarter(Period.parse(asked), cal, RULES, 1)
+    assert (period.code, due) == ("2026Q3", D(2026, 10, 20))
+    assert blocked is not None and blocked.year == 2027
+
+
+def test_latest_served_quarter_needs_the_clocks_too(cal: WorkCalendar) -> None:
+    """A 60-working-day clock started on 2026Q3's due date (20 October) ends in 2027: not served."""
+    period, due, blocked = latest_served_quarter(Period.parse("2026Q3"), cal, RULES, 60)
+    assert (period.code, due) == ("2026Q2", D(2026, 7, 14))
+    assert blocked is not None and blocked.year == 2027
+
+
+def test_latest_served_quarter_with_the_next_year_file(year_2027: Path) -> None:
+    with_2027 = load_calendar(year_2027.parent / "nothing", [year_2027])
+    assert latest_served_quarter("2026Q4", with_2027, RULES, 3) == (
+        Period.parse("2026Q4"), D(2027, 1, 14), None)
+
+
+def test_latest_served_quarter_never_guesses_before_the_first_year(cal: WorkCalendar) -> None:
+    with pytest.raises(UnknownCalendarYear) as info:
+        latest_served_quarter("1990Q2", cal, RULES)
+    assert info.value.year == 1990
 
 
 CONFIGURED = [
