@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from complaints.calendar import WorkCalendar
 from complaints.figures._rates import denominators, ratio
 from complaints.figures._result import Collector, FiguresResult
+from complaints.figures.catalogue import lower_is_better
 from complaints.periods import Period
 from complaints.rules import (
     ACKNOWLEDGEMENT,
@@ -47,7 +48,6 @@ LINES = ("property", "life")
 REVISITED = ("satisfied", "basically_satisfied", "dissatisfied")
 SATISFIED = ("satisfied", "basically_satisfied")
 REVIEW_DAYS = 30  # FIGURES.md reviews.decided_on_time: request date + 30 days (2020 rule art. 20)
-LOWER_IS_BETTER = ("rates.",)  # department target keys where a smaller value beats the target
 
 
 def _bool(s: pd.Series, missing: bool) -> Mask:
@@ -535,7 +535,7 @@ class _Figures:
                 if value is None:
                     flags[target_key] = None
                     continue
-                lower = target_key.startswith(LOWER_IS_BETTER)
+                lower = lower_is_better(target_key)
                 better, worse = (
                     (value < target, value > target) if lower else (value > target, value < target)
                 )

@@ -12,7 +12,8 @@ from typing import Any
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
-from complaints.findings import Unit, dig, format_value, is_number, label
+from complaints.figures.catalogue import Unit, label
+from complaints.findings import dig, format_value, is_number
 from complaints.ledger import CODE_LISTS
 from complaints.periods import Period
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from complaints.findings import dig, findings, format_value, is_number, label, lower_is_better
+from complaints.figures.catalogue import CHANGE_METRICS, QUARTERS_ZH, label, lower_is_better, short_label
+from complaints.findings import dig, findings, format_value, is_number
 from complaints.ledger import BUSINESS_LINES, CATEGORIES, DEPARTMENTS, OUTCOMES, local_dates
 from complaints.masking import mask_text, may_unmask
 from complaints.periods import Period
@@ -100,7 +101,7 @@ def _check_ctx(ctx: RenderContext, period: Period) -> None:
 def _overview(fmt: Fmt, figures: Mapping[str, Any], annual: bool) -> dict[str, Any]:
     f = fmt
     n = {
-        k: f.value(f"counts.{k}", "count")
+        k: f.value(f"counts.{k}")
         for k in (
             "cases",
             "contacts",
@@ -120,17 +121,13 @@ def _overview(fmt: Fmt, figures: Mapping[str, Any], annual: bool) -> dict[str, A
         "rate_yoy": change_text(dig(_as_map(figures.get("yoy")), "rates.per_100m_premium.change_pct")),
     }
     rows = []
-    for key, name, unit in (
-        ("cases", "投诉件数", "count"),
-        ("valid_cases", "有效投诉件数", "count"),
-        ("rates.per_100m_premium", "亿元保费投诉量", "number"),
-    ):
-        current_key = key if key.startswith("rates.") else f"counts.{key}"
-        row = {"name": name, "current": f.value(current_key, unit)}  # type: ignore[arg-type]
+    for key, current_key in CHANGE_METRICS.items():
+        name, unit = label(current_key)
+        row = {"name": name, "current": f.value(current_key)}
         for kind in ("qoq", "yoy"):
             block = _as_map(figures.get(kind))
             change = _as_map(dig(block, key))
-            row[f"{kind}_prev"] = format_value(change.get("previous"), unit)  # type: ignore[arg-type]
+            row[f"{kind}_prev"] = format_value(change.get("previous"), unit)
             row[f"{kind}_pct"] = signed_pct(change.get("change_pct"))
         rows.append(row)
     return {"n": n, "chg": chg, "change_rows": rows}
@@ -145,7 +142,7 @@ def _volume(fmt: Fmt, figures: Mapping[str, Any]) -> dict[str, Any]:
     rows = [
         {
             "name": "全部业务",
-            "cases": fmt.value("counts.cases", "count"),
+            "cases": fmt.value("counts.cases"),
             **vol,
             "per_10k_insured": fmt.value("rates_by_business_line.life.per_10k_insured")
             if "life" in _as_map(figures.get("rates_by_business_line"))
@@ -233,36 +230,27 @@ def _trend_rows(trend: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 def _handling(fmt: Fmt, ctx: RenderContext) -> dict[str, Any]:
     f = fmt
-    tl = {k: f.value(f"timeliness.{k}", "count") for k in ("on_time", "late", "pending", "overdue_open")}
-    tl.update(
-        rate=f.value("timeliness.rate", "ratio"),
-        median_days=f.value("timeliness.median_days", "days"),
-        mean_days=f.value("timeliness.mean_days", "days"),
-    )
-    ftl = {k: f.value(f"forwarded_timeliness.{k}", "count") for k in ("on_time", "late", "pending")}
-    ftl["rate"] = f.value("forwarded_timeliness.rate", "ratio")
+    tl = {
+        k: f.value(f"timeliness.{k}")
+        for k in ("on_time", "late", "pending", "overdue_open", "rate", "median_days", "mean_days")
+    }
+    ftl = {k: f.value(f"forwarded_timeliness.{k}") for k in ("on_time", "late", "pending", "rate")}
     rows = []
     for key, name, within in COMPLIANCE:
         target = ctx.targets.get(f"{key}.rate")
         rows.append(
             {
                 "name": name,
-                "within": f.value(f"{key}.{within}", "count"),
-                "late": f.value(f"{key}.late", "count"),
-                "pending": f.value(f"{key}.pending", "count"),
-                "rate": f.value(f"{key}.rate", "ratio"),
+                "within": f.value(f"{key}.{within}"),
+                "late": f.value(f"{key}.late"),
+                "pending": f.value(f"{key}.pending"),
+                "rate": f.value(f"{key}.rate"),
                 "target": format_value(target, "ratio") if target is not None else DASH,
             }
         )
-    out = {
-        "decided": f.value("outcomes.decided", "count"),
-        "upheld": f.value("outcomes.upheld", "count"),
-        "upheld_rate": f.value("outcomes.upheld_rate", "ratio"),
-        "redress_total": f.value("outcomes.redress_total", "money"),
-    }
-    rev = {k: f.value(f"reviews.{k}", "count") for k in ("requested", "decided_on_time")}
-    sat = {k: f.value(f"satisfaction.{k}", "count") for k in ("revisited", "satisfied", "not_reached")}
-    sat["rate"] = f.value("satisfaction.rate", "ratio")
+    out = {k: f.value(f"outcomes.{k}") for k in ("decided", "upheld", "upheld_rate", "redress_total")}
+    rev = {k: f.value(f"reviews.{k}") for k in ("requested", "decided_on_time")}
+    sat = {k: f.value(f"satisfaction.{k}") for k in ("revisited", "satisfied", "not_reached", "rate")}
     return {"tl": tl, "ftl": ftl, "compliance_rows": rows, "out": out, "rev": rev, "sat": sat}
 
 
@@ -435,7 +423,7 @@ def _quarter_rows(
         prev = earlier.get(f"{period.year - 1}Q{i}", {})
         rows.append(
             {
-                "label": f"第{'一二三四'[i - 1]}季度",
+                "label": QUARTERS_ZH[q],
                 "cases": fmt.number(block.get("cases"), "count", f"by_quarter.{q}.cases"),
                 "prev_cases": format_value(prev.get("cases"), "count"),
                 "valid_cases": fmt.number(block.get("valid_cases"), "count", f"by_quarter.{q}.valid_cases"),
@@ -467,7 +455,7 @@ def _execution_rows(fmt: Fmt, ctx: RenderContext) -> list[dict[str, str]]:
                 "name": name,
                 "detail": detail,
                 "pending": format_value(pending, "count"),
-                "rate": fmt.value(f"{key}.rate", "ratio"),
+                "rate": fmt.value(f"{key}.rate"),
                 "target": format_value(target, "ratio") if target is not None else DASH,
                 "status": _verdict(rate, target, higher_better=True),
             }
@@ -500,9 +488,6 @@ def _verdict(value: Any, target: float | None, *, higher_better: bool) -> str:
     return "达标" if ok else "未达标"
 
 
-_DEPT_NAMES = {"timeliness.rate": "及时率", "satisfaction.rate": "满意度"}
-
-
 def _dept_rows(fmt: Fmt, figures: Mapping[str, Any], ctx: RenderContext) -> list[dict[str, str]]:
     depts = _as_map(figures.get("by_department"))
     t_tl, t_sat = (
@@ -511,6 +496,7 @@ def _dept_rows(fmt: Fmt, figures: Mapping[str, Any], ctx: RenderContext) -> list
     )
     rows = []
     order = list(DEPARTMENTS)
+    n_tl, n_sat = short_label("timeliness.rate"), short_label("satisfaction.rate")
 
     def sort_key(d: str) -> tuple[float, int, str]:
         cases: Any = _as_map(depts[d]).get("cases")
@@ -525,14 +511,14 @@ def _dept_rows(fmt: Fmt, figures: Mapping[str, Any], ctx: RenderContext) -> list
             block.get("targets")
         )  # figures.py: {"timeliness.rate": "beats"|"meets"|"misses"|None}
         if verdicts:
-            missed = [_DEPT_NAMES.get(k, k) for k, v in verdicts.items() if v == "misses"]
+            missed = [short_label(k) for k, v in verdicts.items() if v == "misses"]
         else:
             missed = [
                 name
-                for value, target, name in ((tl, t_tl, "及时率"), (sat, t_sat, "满意度"))
+                for value, target, name in ((tl, t_tl, n_tl), (sat, t_sat, n_sat))
                 if is_number(value) and target is not None and value < target
             ]
-        unknown = [name for value, name in ((tl, "及时率"), (sat, "满意度")) if not is_number(value)]
+        unknown = [name for value, name in ((tl, n_tl), (sat, n_sat)) if not is_number(value)]
         if dept in UNSPECIFIED:
             result = "未指定责任部门，不纳入考核"
         elif bonus == "up" or (bonus is None and not missed and not unknown and (t_tl or t_sat)):

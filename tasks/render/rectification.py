@@ -23,7 +23,8 @@ from typing import Any
 import yaml
 
 from complaints.errors import UserError
-from complaints.findings import dig, format_value, label
+from complaints.figures.catalogue import label
+from complaints.findings import dig, format_value
 
 from .common import DASH, base_context, date_zh, datetime_text, period_label, render_template, safe_filename
 from .context import RenderContext, RenderResult
