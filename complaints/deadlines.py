@@ -118,7 +118,8 @@ def quarter_served_until(period: Period | str, calendar: WorkCalendar, rules: Fi
     undecided backlog) ends in a known year.
     """
     p = _period("quarterly", period)
-    last = max(due_date("quarterly", p, lvl, calendar, rules) for lvl in DEFAULT_LEVELS["quarterly"])
+    levels = FILING_KINDS["quarterly"].default_levels
+    last = max(due_date("quarterly", p, lvl, calendar, rules) for lvl in levels)
     if clock_working_days > 0:
         calendar.nth_workday_after(last, clock_working_days)
     return due_date("quarterly", p, "head_office", calendar, rules)
