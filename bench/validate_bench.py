@@ -108,7 +108,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     from complaints.periods import Period
-    from tasks.validate import run_quality_gate
+    from tasks.quality import run_quality_gate
 
     t_import = time.perf_counter() - t0
 

@@ -102,7 +102,7 @@ def validate(
         _fail(str(exc))
         raise
 
-    from tasks.validate import SuiteError, run_quality_gate, write_quality_outputs
+    from tasks.quality import SuiteError, run_quality_gate, write_quality_outputs
 
     try:
         result = run_quality_gate(

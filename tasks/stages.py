@@ -35,6 +35,7 @@ from complaints.periods import Period
 from complaints.times import TZ, iso_local, now_local
 from tasks.bundle import BundleRef, archive_bundle, bag_info_from_run
 from tasks.extract import Extract, extract_period, release_memory
+from tasks.quality import GateResult, run_quality_gate, run_quality_gate_owned, write_quality_outputs
 from tasks.render import (
     QualitySummary,
     RenderResult,
@@ -54,7 +55,6 @@ from tasks.runs import (
     write_json,
 )
 from tasks.stores import new_bundle_id, open_store
-from tasks.validate import GateResult, run_quality_gate, run_quality_gate_owned, write_quality_outputs
 
 log = logging.getLogger("complaints.run")
 

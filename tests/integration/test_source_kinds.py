@@ -19,8 +19,8 @@ from complaints.periods import Period
 from tasks.config_files import CONFIG_DIR, load_settings
 from tasks.demo_data import create_demo_source
 from tasks.extract import Extract, ExtractError, extract_period
+from tasks.quality import run_quality_gate
 from tasks.spreadsheets import DATA_SHEET
-from tasks.validate import run_quality_gate
 
 PERIOD = Period.parse("2026Q3")
 AS_OF = dt.datetime(2026, 11, 21, 9, 0)

@@ -16,7 +16,8 @@ from complaints import checks as C
 from complaints import ledger as L
 from complaints.masking import mask_text
 from complaints.periods import Period
-from tasks import validate as V
+from tasks import quality as V
+from tasks.quality import frames, partitioning, runner, suites
 from tasks.read_files import InputError, read_table
 
 CORPUS = Path(__file__).resolve().parents[1] / "bad_inputs"
@@ -47,9 +48,9 @@ def test_catalogue_ids_are_unique_and_described() -> None:
 
 def test_committed_suites_match_the_catalogue() -> None:
     for table in V.TABLES:
-        on_disk = json.loads((V.EXPECTATIONS_DIR / f"{table}.json").read_text(encoding="utf-8"))
+        on_disk = json.loads((suites.EXPECTATIONS_DIR / f"{table}.json").read_text(encoding="utf-8"))
         assert on_disk == json.loads(json.dumps(C.suite_dict(table))), (
-            f"run python -m tasks.validate ({table})"
+            f"run python -m tasks.quality.suites ({table})"
         )
         for exp in on_disk["expectations"]:
             assert {"check_id", "severity", "description_zh", "description_en"} <= set(exp["meta"])
@@ -138,7 +139,7 @@ def test_personal_identifier_patterns() -> None:
     assert not C.contains_pattern(_ledger(summary=masked), C.MOBILE_PATTERN).any()
     # the gate hands GX's categorical columns to the scans as they are: same rows, repeats included
     twice = pd.concat([f, f.iloc[::-1]], ignore_index=True)
-    g = V.for_gx(twice)
+    g = frames.for_gx(twice)
     assert isinstance(g["summary"].dtype, pd.CategoricalDtype)
     for pattern in (C.RESIDENT_ID_PATTERN, C.MOBILE_PATTERN):
         assert C.contains_pattern(g, pattern).tolist() == C.contains_pattern(twice, pattern).tolist()
@@ -163,10 +164,10 @@ def test_exposure_gaps_by_period_kind() -> None:
 
 def test_frame_for_gx_keeps_values_and_order() -> None:
     f = _ledger(received_at=["2026-07-01T10:00", "2962-07-01", None], group_size=["1", None, "3"])
-    g = V.for_gx(f)
+    g = frames.for_gx(f)
     assert str(g["received_at"].dtype) == "datetime64[ns]" and g["group_size"].dtype == "float64"
     assert g["received_at"].iloc[1] > pd.Timestamp(AS_OF) and pd.isna(g["received_at"].iloc[2])
-    back = V._from_gx(g[["complaint_id", "summary"]])
+    back = frames._from_gx(g[["complaint_id", "summary"]])
     assert back["complaint_id"].tolist() == f["complaint_id"].tolist() and back["summary"].isna().all()
 
 
@@ -175,7 +176,7 @@ def test_frame_for_gx_keeps_values_and_order() -> None:
 
 def test_metric_error_surfaces_as_failed_check(clean: dict[str, pd.DataFrame]) -> None:
     frame = L.normalize(clean["ledger"], "ledger").drop(columns=["summary", "policy_no"])
-    results, _ = V._run_gx({"ledger": frame}, AS_OF)
+    results, _ = runner._run_gx({"ledger": frame}, AS_OF)
     broken = [r for r in results if r.error]
     assert {"L062", "L063"} <= {r.id for r in broken}
     assert all(not r.passed for r in broken)
@@ -294,7 +295,7 @@ def _events_with_faults() -> pd.DataFrame:
 
 
 def test_partitions_keep_each_key_together_and_every_row_once() -> None:
-    from tasks.gx_partitions import partitionable, partitions
+    from tasks.quality.partitioning import partitionable, partitions
 
     events = L.normalize(_events_with_faults(), "events")
     suite = V.load_suite("events")
@@ -312,20 +313,18 @@ def test_partitions_keep_each_key_together_and_every_row_once() -> None:
 def test_events_in_partitions_give_the_same_gate_as_whole(
     clean: dict[str, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasks import gx_partitions
-
     events = _events_with_faults()
     whole = V.run_quality_gate(clean["ledger"], clean["exposure"], events, period=Q3, as_of=AS_OF)
     seen: list[int] = []
-    cut = gx_partitions.partitions
+    cut = partitioning.partitions
 
     def spy(*args: Any, **kwargs: Any) -> list[Any]:
         parts = cut(*args, **kwargs)
         seen.append(len(parts))
         return parts
 
-    monkeypatch.setattr(gx_partitions, "PARTITION_ROWS", 7)
-    monkeypatch.setattr(V, "partitions", spy)
+    monkeypatch.setattr(partitioning, "PARTITION_ROWS", 7)
+    monkeypatch.setattr(runner, "partitions", spy)
     parted = V.run_quality_gate(clean["ledger"], clean["exposure"], events, period=Q3, as_of=AS_OF)
     assert seen == [1, 1, 7]  # ledger and exposure whole, the events' seven keys apart
 
