@@ -37,6 +37,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import generate as gen  # noqa: E402
 
+from tasks.memory import tune  # noqa: E402
+
 STAGES = ("extract", "validate", "compute", "render", "archive")
 
 
@@ -210,6 +212,7 @@ def main() -> None:
     ap.add_argument("--child-floor", metavar="URL", help=argparse.SUPPRESS)
     ap.add_argument("--child-prefect", nargs=2, metavar=("CONFIG", "WORKDIR"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    tune()  # the pipeline's allocator in this process and in the floor and Prefect children alike
     if args.child_floor:
         print(json.dumps(floor(args.child_floor)))
         return

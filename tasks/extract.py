@@ -30,12 +30,8 @@ sources is reported in ``Extract.duplicates`` and kept once (the first source li
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import datetime as dt
-import gc
 import hashlib
-import os
 import re
 import string
 import time
@@ -43,7 +39,7 @@ import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +51,7 @@ from tqdm import tqdm
 from complaints.config import Loaded
 from complaints.ledger import TABLES, TZ, coercion_failures, normalize
 from complaints.periods import Period
+from tasks.memory import release_memory
 from tasks.read_files import InputError, read_table
 from tasks.source_config import (
     ColumnMap,
@@ -79,49 +76,6 @@ from tasks.spreadsheets import (
 
 SHANGHAI = zoneinfo.ZoneInfo(TZ)
 IN_BATCH = 500  # ids per IN (...) list when following links
-
-
-def _libc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
-    try:
-        trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-    except OSError:  # pragma: no cover - no C library to load
-        return None
-    return cast(Callable[[int], int], trim) if trim is not None else None
-
-
-_MALLOC_TRIM = _libc_trim()  # glibc only; None elsewhere
-
-
-def _arrow_pool() -> None:
-    """Arrow's jemalloc pool, returning freed pages at once, unless ``ARROW_DEFAULT_MEMORY_POOL`` names
-    one. Arrow's default (mimalloc) keeps what the big frames of one step freed: measured at 1M complaints,
-    peak RSS 2.5 GB with mimalloc, 2.3 GB with jemalloc, at the same speed."""
-    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-        return
-    try:
-        pool = pa.jemalloc_memory_pool()
-    except NotImplementedError:  # pragma: no cover - a pyarrow built without jemalloc
-        return
-    pa.jemalloc_set_decay_ms(0)
-    pa.set_memory_pool(pool)
-
-
-_arrow_pool()
-
-
-def release_memory(collect: bool = False) -> None:
-    """Give memory freed by dropped frames back to the operating system.
-
-    Arrow's allocator (mimalloc) and glibc's malloc both keep freed pages for reuse; after the
-    multi-million-row frames of one step are dropped that is often more than a gigabyte the next step
-    does not reuse, which shows up as peak RSS. Called between the big steps; costs milliseconds.
-    ``collect``: run the cyclic garbage collector first (GX's objects hold its frame copies in cycles)."""
-    if collect:
-        gc.collect()
-    pa.default_memory_pool().release_unused()
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
 
 
 class ExtractError(RuntimeError):

@@ -34,7 +34,8 @@ from complaints.masking import mask_frame
 from complaints.periods import Period
 from complaints.times import iso_local, now_local
 from tasks.bundle import BundleRef, archive_bundle, bag_info_from_run
-from tasks.extract import Extract, extract_period, release_memory
+from tasks.extract import Extract, extract_period
+from tasks.memory import release_memory
 from tasks.render import (
     QualitySummary,
     RenderResult,

@@ -43,8 +43,8 @@ from complaints.config import EXPECTATIONS_DIR  # noqa: E402
 from complaints.masking import mask_frame, mask_text, mask_value  # noqa: E402
 from complaints.periods import Period  # noqa: E402
 from complaints.times import to_local  # noqa: E402
-from tasks.extract import release_memory  # noqa: E402
 from tasks.gx_partitions import exception_message, merge_runs, partitions  # noqa: E402
+from tasks.memory import release_memory  # noqa: E402
 
 TABLES = ("ledger", "exposure", "events")
 MAX_IDS = 20

@@ -142,6 +142,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Compute every figure of a period from a ledger file (FIGURES.md), with lineage."""
+        from tasks.memory import tune  # imported when the command runs, like the CLI's other tasks imports
+
+        tune()
         err = Console(stderr=True)
         try:
             result = run_figures(

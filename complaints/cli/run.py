@@ -190,6 +190,9 @@ def _command(filing: str) -> Any:
         accept_risk: AcceptRisk = None, calendar: CalendarOpt = None, as_json: JsonOpt = False,
         all_entities: AllEntities = False, launch: Launch = "auto", max_parallel: MaxParallel = 2,
     ) -> None:
+        from tasks.memory import tune  # imported when the command runs, like the CLI's other tasks imports
+
+        tune()
         common: dict[str, Any] = {"as_of": as_of, "config": str(config) if config else None,
                                   "workdir": str(workdir), "trigger": "cli", "accept_risk": accept_risk,
                                   "calendar_files": [str(c) for c in calendar or []]}

@@ -97,8 +97,10 @@ def validate(
 ) -> None:
     """Run the quality gate (质量检查) and list every failed check with its failing rows."""
     from complaints.periods import Period
+    from tasks.memory import tune
     from tasks.read_files import InputError, read_table
 
+    tune()
     try:
         p = Period.parse(period) if period else None
     except ValueError as exc:
