@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from complaints.config import load_settings
 from complaints.periods import Period, last_full_quarter
 from tasks.demo_data import create_demo_source
-from tasks.extract import extract_period
 from tasks.memory import tune
+from tasks.sources import extract_period
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 

@@ -64,7 +64,8 @@ def floor(url: str) -> dict[str, Any]:
     import pandas as pd
     import sqlalchemy as sa
 
-    from tasks.extract import _to_source_tz, _windows
+    from tasks.sources.extract import _windows
+    from tasks.sources.sql import _to_source_tz
 
     windows = _windows(gen.PERIOD)
     start = _to_source_tz(windows[-1].start, "Asia/Shanghai")

@@ -32,7 +32,7 @@ def parse_as_of(text: str | None) -> dt.datetime:
 
 
 def _read(path: Path, table: str) -> pd.DataFrame:
-    from tasks.read_files import read_table
+    from tasks.sources import read_table
 
     try:
         raw = read_table(path, table)

@@ -41,9 +41,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print the summary as JSON
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions a user can cause and fix: printed as one message, never a traceback."""
     from tasks.bundle import BundleError
-    from tasks.extract import ExtractError
-    from tasks.read_files import InputError
     from tasks.runs import RunBlocked, RunLocked
+    from tasks.sources import ExtractError, InputError
     from tasks.stores import StoreError
 
     return (ConfigError, UnknownCalendarYear, RunBlocked, RunLocked, ExtractError, InputError, StoreError,

@@ -98,7 +98,7 @@ def validate(
     """Run the quality gate (质量检查) and list every failed check with its failing rows."""
     from complaints.periods import Period
     from tasks.memory import tune
-    from tasks.read_files import InputError, read_table
+    from tasks.sources import InputError, read_table
 
     tune()
     try:

@@ -18,8 +18,7 @@ from complaints.config import CONFIG_DIR, load_settings
 from complaints.ledger import label_to_name
 from complaints.periods import Period
 from tasks.demo_data import create_demo_source
-from tasks.extract import Extract, ExtractError, extract_period
-from tasks.spreadsheets import DATA_SHEET
+from tasks.sources import DATA_SHEET, Extract, ExtractError, extract_period
 from tasks.validate import run_quality_gate
 
 PERIOD = Period.parse("2026Q3")

@@ -17,7 +17,7 @@ from complaints import ledger as L
 from complaints.masking import mask_text
 from complaints.periods import Period
 from tasks import validate as V
-from tasks.read_files import InputError, read_table
+from tasks.sources import InputError, read_table
 
 CORPUS = Path(__file__).resolve().parents[1] / "bad_inputs"
 AS_OF = dt.datetime(2026, 10, 8, 9, 0)
