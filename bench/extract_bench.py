@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from complaints.periods import Period, last_full_quarter
 from tasks.config_files import load_settings
 from tasks.demo_data import create_demo_source
-from tasks.extract import extract_period
+from tasks.memory import tune
+from tasks.sources import extract_period
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
@@ -36,6 +37,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="timed runs of each (best is reported)")
     ap.add_argument("--reuse", metavar="DBNAME", help="time an existing demo database (kept, not loaded)")
     args = ap.parse_args()
+    tune()
 
     name = args.reuse or f"complaints_bench_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(f"{args.server}/postgres", isolation_level="AUTOCOMMIT")

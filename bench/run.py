@@ -37,6 +37,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import generate as gen  # noqa: E402
 
+from tasks.memory import tune  # noqa: E402
+
 STAGES = ("extract", "validate", "compute", "render", "archive")
 
 
@@ -62,7 +64,8 @@ def floor(url: str) -> dict[str, Any]:
     import pandas as pd
     import sqlalchemy as sa
 
-    from tasks.extract import _to_source_tz, _windows
+    from tasks.sources.extract import _windows
+    from tasks.sources.sql import _to_source_tz
 
     windows = _windows(gen.PERIOD)
     start = _to_source_tz(windows[-1].start, "Asia/Shanghai")
@@ -210,6 +213,7 @@ def main() -> None:
     ap.add_argument("--child-floor", metavar="URL", help=argparse.SUPPRESS)
     ap.add_argument("--child-prefect", nargs=2, metavar=("CONFIG", "WORKDIR"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    tune()  # the pipeline's allocator in this process and in the floor and Prefect children alike
     if args.child_floor:
         print(json.dumps(floor(args.child_floor)))
         return

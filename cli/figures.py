@@ -19,10 +19,11 @@ from complaints.ledger import normalize
 from complaints.periods import Period
 from complaints.rules import RulebookError
 from tasks.config_files import load_settings
+from tasks.memory import tune
 
 
 def _read(path: Path, table: str) -> pd.DataFrame:
-    from tasks.read_files import read_table
+    from tasks.sources import read_table
 
     try:
         raw = read_table(path, table)
@@ -132,6 +133,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Compute every figure of a period from a ledger file (FIGURES.md), with lineage."""
+        tune()
         err = Console(stderr=True)
         try:
             result = run_figures(

@@ -55,7 +55,7 @@ def _when(text: str | None) -> dt.datetime:
 
 def load_ledger(path: Path, table: str = "ledger") -> pd.DataFrame:
     """The loading step: read a CSV/XLSX/Parquet file and normalise it to the canonical schema."""
-    from tasks.read_files import InputError, read_table
+    from tasks.sources import InputError, read_table
 
     try:
         return normalize(read_table(path, table), table)
@@ -69,7 +69,7 @@ def load_from_source(config: Path | None, period: Period, workdir: Path) -> tupl
     """The loading step without --ledger: ledger and events of ``period`` (and the four periods before it,
     plus cases still open) from the configured operational sources, normalised."""
     from complaints.times import now_local
-    from tasks.extract import ExtractError, extract_period
+    from tasks.sources import ExtractError, extract_period
 
     try:
         data = extract_period(load_settings(config), period, now_local(), workdir=workdir, progress=False)

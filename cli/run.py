@@ -12,6 +12,7 @@ from rich.table import Table
 
 from cli.errors import fail, one_line_errors
 from cli.options import AsOfOpt, CalendarOpt, ConfigOpt, JsonOpt, WorkdirOpt
+from tasks.memory import tune
 
 run_app = typer.Typer(help="Run a filing flow: extract → validate → compute → render → archive.",
                       no_args_is_help=True)
@@ -112,6 +113,7 @@ def _command(filing: str) -> Any:
         accept_risk: AcceptRisk = None, calendar: CalendarOpt = None, as_json: JsonOpt = False,
         all_entities: AllEntities = False, launch: Launch = "auto", max_parallel: MaxParallel = 2,
     ) -> None:
+        tune()
         common: dict[str, Any] = {"as_of": as_of, "config": str(config) if config else None,
                                   "workdir": str(workdir), "trigger": "cli", "accept_risk": accept_risk,
                                   "calendar_files": [str(c) for c in calendar or []]}

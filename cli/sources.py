@@ -45,7 +45,7 @@ def demo_data(
 ) -> None:
     """Create the demo call-centre database (drops and recreates its own tables)."""
     from tasks.demo_data import create_demo_source
-    from tasks.source_config import redact_url
+    from tasks.sources import redact_url
 
     target = url or f"sqlite:///{Path.cwd().resolve() / 'demo_source.sqlite'}"
     try:
@@ -65,7 +65,7 @@ def template_spreadsheet(
     out: Annotated[Path, typer.Option("--out", help="where to write the XLSX intake template")],
 ) -> None:
     """Write the branch intake template (Chinese headers, code lists, instructions)."""
-    from tasks.spreadsheets import write_template
+    from tasks.sources import write_template
 
     write_template(out)
     typer.echo(f"template written to {out}")
@@ -81,7 +81,7 @@ def sources_check(
     ] = None,
 ) -> None:
     """Load and validate every source mapping and print what would be read."""
-    from tasks.source_config import load_sources, redact_url
+    from tasks.sources import load_sources, redact_url
 
     try:
         loaded = load_settings(config)
@@ -120,8 +120,7 @@ def sources_check(
 def _describe_files(src: Any, workdir: Path) -> None:
     """A file source: where its files are (relative paths against the current directory) and whether
     they are there now."""
-    from tasks.source_config import SpreadsheetSource
-    from tasks.spreadsheets import branch_files
+    from tasks.sources import SpreadsheetSource, branch_files
 
     m = src.mapping
     typer.echo(f"source {m.name} ({src.path})")

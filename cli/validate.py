@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.options import parse_as_of
+from tasks.memory import tune
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -86,8 +87,9 @@ def validate(
 ) -> None:
     """Run the quality gate (质量检查) and list every failed check with its failing rows."""
     from complaints.periods import Period
-    from tasks.read_files import InputError, read_table
+    from tasks.sources import InputError, read_table
 
+    tune()
     try:
         p = Period.parse(period) if period else None
     except ValueError as exc:

@@ -24,6 +24,7 @@ from tasks import stages
 from tasks.bundle import load_private_key
 from tasks.calendar_files import load_calendar
 from tasks.config_files import load_settings
+from tasks.memory import tune
 from tasks.runs import RunContext, attach_run_log, detach_run_log, run_lock
 
 
@@ -102,6 +103,7 @@ def make_context(
 
 def run_stages(ctx: RunContext) -> FilingSummary:
     """The five stages under the run lock (a concurrent run of the same filing/entity/period is refused)."""
+    tune()  # Arrow's allocator, before the first frame: every run (CLI, deployment, worker) starts here
     with run_lock(ctx):
         handler = attach_run_log(ctx)
         try:

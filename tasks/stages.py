@@ -34,7 +34,7 @@ from complaints.masking import mask_frame
 from complaints.periods import Period
 from complaints.times import TZ, iso_local, now_local
 from tasks.bundle import BundleRef, archive_bundle, bag_info_from_run
-from tasks.extract import Extract, extract_period, release_memory
+from tasks.memory import release_memory
 from tasks.quality import GateResult, run_quality_gate, run_quality_gate_owned, write_quality_outputs
 from tasks.render import (
     QualitySummary,
@@ -54,6 +54,7 @@ from tasks.runs import (
     write_frames,
     write_json,
 )
+from tasks.sources import Extract, extract_period
 from tasks.stores import new_bundle_id, open_store
 
 log = logging.getLogger("complaints.run")

@@ -21,7 +21,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from complaints import checks as C
 from complaints.masking import mask_value
-from tasks.extract import release_memory
+from tasks.memory import release_memory
 from tasks.quality.frames import for_gx
 from tasks.quality.partitioning import exception_message, merge_runs, partitions
 from tasks.quality.results import MAX_IDS, CheckResult, _make, _row_ids

@@ -18,9 +18,8 @@ from complaints.ledger import label_to_name
 from complaints.periods import Period
 from tasks.config_files import CONFIG_DIR, load_settings
 from tasks.demo_data import create_demo_source
-from tasks.extract import Extract, ExtractError, extract_period
 from tasks.quality import run_quality_gate
-from tasks.spreadsheets import DATA_SHEET
+from tasks.sources import DATA_SHEET, Extract, ExtractError, extract_period
 
 PERIOD = Period.parse("2026Q3")
 AS_OF = dt.datetime(2026, 11, 21, 9, 0)

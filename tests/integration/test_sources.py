@@ -16,7 +16,7 @@ import yaml
 from complaints.periods import Period
 from tasks.config_files import CONFIG_DIR, load_settings
 from tasks.demo_data import create_demo_source
-from tasks.extract import Extract, ExtractError, extract_period
+from tasks.sources import Extract, ExtractError, extract_period
 
 pytestmark = pytest.mark.db
 
@@ -304,7 +304,7 @@ def test_two_sources_are_merged_and_duplicates_reported(
 
 
 def test_natural_key_duplicates_across_sources() -> None:
-    from tasks.extract import merge_sources
+    from tasks.sources import merge_sources
 
     row = {
         "complaint_id": "A1",
@@ -339,7 +339,7 @@ def test_natural_key_duplicates_across_sources() -> None:
 def test_branch_spreadsheet_round_trip(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from tasks.spreadsheets import DATA_SHEET, read_branch_folder, write_template
+    from tasks.sources import DATA_SHEET, read_branch_folder, write_template
 
     template = write_template(tmp_path / "template.xlsx")
     wb = load_workbook(template)

@@ -16,8 +16,8 @@ from docx import Document
 
 from complaints.ledger import normalize
 from tasks.config_files import load_settings
-from tasks.read_files import read_table
 from tasks.render import QualitySummary, RenderContext, context_from_settings
+from tasks.sources import read_table
 
 FIXTURES = Path(__file__).with_name("fixtures")
 GENERATED = dt.datetime(2026, 10, 10, 9, 30)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from complaints.ledger import normalize
 from tasks.config_files import load_settings
-from tasks.read_files import read_table
 from tasks.render import (
     context_from_settings,
     load_requirement,
@@ -22,6 +21,7 @@ from tasks.render import (
     render_quarterly,
     render_rectification_report,
 )
+from tasks.sources import read_table
 
 from .conftest import FIXTURES, GENERATED, QUALITY, TREND_2025, TREND_2026Q3, load_figures
 from .pdf_tools import docx_to_pdf, pdf_to_pngs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tasks.extract import _sorted
+from tasks.sources.sql import _sorted
 
 
 def test_arrow_sort_matches_pandas_stable_sort_with_nulls_and_ties() -> None:

@@ -22,8 +22,8 @@ from complaints.figures import FiguresResult, compute_figures, flatten
 from complaints.ledger import normalize
 from complaints.settings import MajorCriteria
 from tasks.calendar_files import load_calendar
-from tasks.read_files import read_table
 from tasks.rulebooks import load_rulebooks
+from tasks.sources import read_table
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 NAMES = sorted(p.name for p in CASES.iterdir() if (p / "expected.json").is_file())

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tasks.config_files import CONFIG_DIR, load_settings
-from tasks.source_config import (
+from tasks.sources import (
     SourceConfigError,
     check_identifier,
     load_source,

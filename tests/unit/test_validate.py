@@ -18,7 +18,7 @@ from complaints.masking import mask_text
 from complaints.periods import Period
 from tasks import quality as V
 from tasks.quality import frames, partitioning, runner, suites
-from tasks.read_files import InputError, read_table
+from tasks.sources import InputError, read_table
 
 CORPUS = Path(__file__).resolve().parents[1] / "bad_inputs"
 AS_OF = dt.datetime(2026, 10, 8, 9, 0)

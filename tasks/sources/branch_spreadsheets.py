@@ -1,9 +1,11 @@
-"""Branch spreadsheets: the intake template and reading filled templates back, with errors per row.
+"""The ``branch_spreadsheets`` source kind: the intake template, reading filled templates back with
+errors per row, the mapping (:class:`SpreadsheetSource`) and the reader.
 
 Branches without access to the complaint system fill an XLSX template whose headers are the
 ledger's Chinese labels (LEDGER.md). Code columns accept the code or its Chinese label; dates are
 ISO dates or Excel dates. Each file's row-level errors are written next to it as
-``<name>_errors.xlsx`` so the branch can correct and resend it.
+``<name>_errors.xlsx`` so the branch can correct and resend it. The reader extracts the rows with
+errors too, with their values as filled in, so the quality gate quarantines them: no row read is lost.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -18,8 +21,23 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from pydantic import field_validator
 
+from complaints.errors import UserError
 from complaints.ledger import CODE_LISTS, LEDGER_COLUMNS, coercion_failures, label_to_name, normalize
+from tasks.sources.base import ExtractError, Part, Scope
+from tasks.sources.file_sources import (
+    _check_path,
+    _file_error,
+    _FileSourceBase,
+    _ledger_mask,
+    _read_bytes,
+    _stable,
+)
+from tasks.sources.mapping import _canonical
+
+if TYPE_CHECKING:  # type only: the registry imports every kind module, which imports this one
+    from tasks.sources.registry import Source
 
 DATA_SHEET = "投诉台账"
 CODES_SHEET = "代码表"
@@ -116,7 +134,7 @@ def write_template(out: Path, rows: int = 2000) -> Path:
     return out
 
 
-class BranchFileError(ValueError):
+class BranchFileError(UserError):
     """A branch file cannot be read at all (damaged, not a workbook); the message names the file."""
 
 
@@ -293,3 +311,110 @@ def read_branch_folder(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     ledger = pd.concat(ledgers, ignore_index=True) if ledgers else normalize(pd.DataFrame(), "ledger")
     err = pd.concat(errors, ignore_index=True) if errors else pd.DataFrame(columns=ERROR_COLUMNS)
     return ledger, err
+
+
+class SpreadsheetSource(_FileSourceBase):
+    """A folder of filled branch intake templates (this module)."""
+
+    kind: Literal["branch_spreadsheets"]
+    path: str  # the folder
+    pattern: str = "*.xlsx"  # which files in the folder are templates (``*_errors.xlsx`` never are)
+    write_errors: bool = True  # write ``<file>_errors.xlsx`` next to each file with row errors
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        return _check_path(v)
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, v: str) -> str:
+        if "/" in v or "\\" in v or not v.lower().endswith((".xlsx", ".xlsm")):
+            raise ValueError("pattern must be a file name pattern ending in .xlsx, e.g. '*.xlsx'")
+        return v
+
+
+class BranchSpreadsheetsReader:
+    """Reads a :class:`SpreadsheetSource` (see the module doc)."""
+
+    model = SpreadsheetSource
+
+    def check(self, path: Path, mapping: Any) -> None:
+        """Nothing beyond the model's validators: each file's rows are checked when it is read."""
+
+    def location(self, source: Source, workdir: Path | None = None) -> str:
+        m = source.mapping
+        assert isinstance(m, SpreadsheetSource)
+        return str(source.resolve(m.path, workdir) / m.pattern)
+
+    def read(self, src: Source, sc: Scope) -> Part:
+        m = src.mapping
+        assert isinstance(m, SpreadsheetSource)
+        folder = src.resolve(m.path, sc.workdir)
+        if not folder.is_dir():
+            raise ExtractError(
+                f"source {m.name} ({src.path.name}): path: the folder {folder} does not exist; create it or "
+                "fix `path` (relative to the working directory, or absolute)"
+            )
+        files, records, frames, origin, errors = [], [], [], [], []
+        for i, path in enumerate(branch_files(folder, m.pattern)):
+            for _attempt in range(3):
+                before = _stable(path)
+                data, rec = _read_bytes(path)
+                try:
+                    read: BranchRows | None = read_branch_rows(path, data, write_errors=False)
+                except BranchFileError as exc:
+                    if m.on_unreadable == "fail":
+                        raise _file_error(src, path, exc) from exc
+                    read, problem = None, str(exc)
+                if _stable(path) == before:
+                    break
+            else:
+                raise ExtractError(f"source {m.name}: {path} kept changing while it was read; try again")
+            rec.update(source=m.name, table="ledger")
+            if read is None:
+                err = file_error_frame(path, problem)
+                rec.update(rows=0, rows_extracted=0, rows_with_errors=0, error=problem)
+            else:
+                err = read.errors
+                frames.append(read.rows)
+                origin.append(np.full(len(read.rows), i))
+                rec.update(rows=len(read.rows), rows_with_errors=int(read.bad.sum()))
+            if m.write_errors:
+                write_errors_file(path, err)
+            errors.append(err)
+            rec["errors"] = _error_records(err)
+            files.append(path)
+            records.append(rec)
+        rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["complaint_id"])
+        which = np.concatenate(origin) if origin else np.zeros(0, dtype=int)
+        norm = normalize(rows, "ledger")
+        take = _ledger_mask(norm, sc)
+        led, bad = _canonical(
+            rows[take].reset_index(drop=True), "ledger", m.name, norm[take].reset_index(drop=True)
+        )
+        led = led.sort_values("complaint_id", kind="stable").reset_index(drop=True)
+        counts = np.bincount(which[take], minlength=len(files))
+        for i, rec in enumerate(records):
+            if "error" not in rec:
+                rec["rows_extracted"] = int(counts[i])
+        meta = {
+            "name": m.name,
+            "kind": m.kind,
+            "file": str(src.path),
+            "path": str(folder),
+            "rows": {"ledger": len(led)},
+            "rows_read": len(rows),
+            "files": len(files),
+            "unreadable": [r["name"] for r in records if "error" in r],
+        }
+        all_errors = pd.concat(errors, ignore_index=True) if errors else pd.DataFrame(columns=ERROR_COLUMNS)
+        return Part(led, None, None, [bad], records, meta, all_errors.assign(source=m.name))
+
+
+def _error_records(errors: pd.DataFrame) -> list[dict[str, Any]]:
+    names = dict(zip(ERROR_COLUMNS, ("file", "row", "column", "field", "value", "problem"), strict=True))
+    return [
+        {names[k]: (int(v) if k == "行号" else str(v)) for k, v in row.items()}
+        for row in errors[ERROR_COLUMNS].to_dict("records")
+    ]

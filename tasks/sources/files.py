@@ -16,14 +16,17 @@ import re
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
 
+from complaints.errors import UserError
 from complaints.ledger import TABLES, label_to_name
 
 SUPPORTED = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet")
 
 
-class InputError(ValueError):
+class InputError(UserError):
     """A file cannot be read as a table; the message is one paragraph naming the file and what to do."""
 
 
@@ -177,9 +180,6 @@ def _read_csv(path: Path, table: str) -> pd.DataFrame:
 
 
 def _read_xlsx(path: Path, table: str) -> pd.DataFrame:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
     if path.stat().st_size == 0:
         raise InputError(
             f"{path}: the file is empty (0 bytes). Save the workbook again and run the command again."

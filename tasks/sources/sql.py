@@ -1,0 +1,621 @@
+"""The ``sql`` source kind: an operational database, its mapping (:class:`SourceMapping`) and its reader.
+
+A mapping names the environment variable holding the SQLAlchemy URL (never the password itself), the
+source's tables (or a read-only query), a column mapping onto the ledger, exposure and events tables
+(LEDGER.md column names) with value translations (「理赔」 → ``claims``), the source's time zone and
+defaults. Every identifier is validated against :data:`~tasks.sources.base.IDENTIFIER` and quoted
+through SQLAlchemy; every error names the file, the key and the ledger column.
+
+The reader reads, in one consistent snapshot (one transaction at REPEATABLE READ or the database's
+equivalent; SQLite: one read transaction):
+
+- the records received in the period, the previous period (QoQ) and the same period a year earlier
+  (YoY), and earlier cases still undecided at as-of (the backlog);
+- the records those rows reference through ``repeat_of`` / ``escalation_of`` (no dangling links);
+- the lookups (e.g. the latest call-back), the events of every extracted complaint, and the exposure
+  rows of those periods.
+
+Rows are streamed in chunks (tqdm progress bar); a transient connection error re-reads the whole
+snapshot after a backoff; the exact SQL text, its parameters and row counts are kept. Values are
+translated through the mapping; codes that do not translate are kept as they are (the quality gate
+flags them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+from pydantic import Field, field_validator
+from tqdm import tqdm
+
+from complaints.ledger import CODE_LISTS, TABLES
+from complaints.periods import Period
+from tasks.memory import release_memory
+from tasks.sources.base import (
+    ExtractError,
+    Part,
+    Scope,
+    SourceConfigError,
+    SourceModel,
+    _local,
+    _Model,
+    check_identifier,
+)
+from tasks.sources.mapping import TableMap, _map_frame
+
+if TYPE_CHECKING:  # type only: the registry imports every kind module, which imports this one
+    from tasks.sources.registry import Source
+
+IN_BATCH = 500  # ids per IN (...) list when following links
+_PASSWORD_IN_URL = re.compile(r"://[^/@:]*:[^@/]+@")
+
+
+class Lookup(_Model):
+    """A side table joined on the ticket key; one row per key is picked (last/first by ``order_by``)."""
+
+    table: str
+    key: str
+    order_by: str
+    pick: Literal["last", "first"] = "last"
+
+    @field_validator("table", "key", "order_by")
+    @classmethod
+    def _ident(cls, v: str) -> str:
+        return check_identifier(v)
+
+
+class LedgerMap(TableMap):
+    key: str  # source column holding the complaint id
+    received: str  # source column of the received time (period bounds)
+    decided: str | None = None  # source column of the decision time (open-at-as-of test)
+    entity: str | None = None  # source column of the reporting entity (branch scope filter)
+    lookups: dict[str, Lookup] = {}
+
+    @field_validator("key", "received", "decided", "entity")
+    @classmethod
+    def _ident(cls, v: str | None) -> str | None:
+        return None if v is None else check_identifier(v)
+
+
+class EventsMap(TableMap):
+    key: str  # source column joining to the ledger key
+
+    @field_validator("key")
+    @classmethod
+    def _ident(cls, v: str) -> str:
+        return check_identifier(v)
+
+
+class SourceMapping(SourceModel):
+    kind: Literal["sql"] = "sql"
+    name: str
+    description: str = ""
+    url_env: str = Field(description="environment variable holding the SQLAlchemy URL")
+    default_url: str | None = None  # may use {workdir}; never a password
+    timezone: str = "Asia/Shanghai"
+    chunk_rows: int = Field(100000, ge=100)
+    retries: int = Field(3, ge=0, le=10)
+    retry_backoff_s: float = Field(1.0, ge=0)
+    ledger: LedgerMap
+    exposure: TableMap | None = None
+    events: EventsMap | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return check_identifier(v, "source name")
+
+    @field_validator("url_env")
+    @classmethod
+    def _env(cls, v: str) -> str:
+        if not re.match(r"^[A-Z_][A-Z0-9_]*$", v):
+            raise ValueError(f"{v!r} is not an environment variable name")
+        return v
+
+    @field_validator("default_url")
+    @classmethod
+    def _no_password(cls, v: str | None) -> str | None:
+        if v is not None and _PASSWORD_IN_URL.search(v):
+            raise ValueError(
+                "a URL with a password does not belong in a file; put it in the environment "
+                "variable named by url_env"
+            )
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+
+def _error(path: Path, key: str, problem: str, column: str | None = None) -> SourceConfigError:
+    tail = f" (ledger column {column})" if column else ""
+    return SourceConfigError(f"{path}: {key}: {problem}{tail}")
+
+
+def _check_semantics(path: Path, m: SourceMapping) -> None:
+    """Ledger column names, required columns, translation targets and lookups."""
+    for tkey, tmap in (("ledger", m.ledger), ("exposure", m.exposure), ("events", m.events)):
+        if tmap is None:
+            continue
+        known = {c.name: c for c in TABLES[tkey]}
+        for section, names in (("columns", tmap.columns), ("defaults", tmap.defaults)):
+            for cname in names:
+                if cname not in known:
+                    raise _error(
+                        path,
+                        f"{tkey}.{section}.{cname}",
+                        f"{cname!r} is not a {tkey} column (see LEDGER.md)",
+                        cname,
+                    )
+        for req in known.values():
+            if req.required and req.name not in tmap.columns and req.name not in tmap.defaults:
+                raise _error(
+                    path, f"{tkey}.columns", f"required {tkey} column {req.name!r} is not mapped", req.name
+                )
+        for name, cm in tmap.columns.items():
+            col = known[name]
+            key = f"{tkey}.columns.{name}"
+            if cm.lookup is not None and (tkey != "ledger" or cm.lookup not in m.ledger.lookups):
+                raise _error(
+                    path,
+                    f"{key}.lookup",
+                    f"lookup {cm.lookup!r} is not defined under ledger.lookups",
+                    name,
+                )
+            if cm.values is None:
+                continue
+            targets = list(cm.values.values())
+            if col.kind == "code" and col.codes:
+                allowed = CODE_LISTS[col.codes]
+                for src, tgt in cm.values.items():
+                    if tgt is not None and str(tgt) not in allowed:
+                        raise _error(
+                            path,
+                            f"{key}.values.{src}",
+                            f"{tgt!r} is not a {col.codes} code ({', '.join(allowed)})",
+                            name,
+                        )
+            elif name == "extra_categories":
+                for src, tgt in cm.values.items():
+                    if tgt is not None and str(tgt) not in CODE_LISTS["category"]:
+                        raise _error(path, f"{key}.values.{src}", f"{tgt!r} is not a category code", name)
+            elif col.kind == "bool":
+                for src, tgt in cm.values.items():
+                    if tgt is not None and not isinstance(tgt, bool):
+                        raise _error(path, f"{key}.values.{src}", f"{tgt!r} must be true or false", name)
+            elif not targets:
+                raise _error(path, f"{key}.values", "empty translation table", name)
+        for name, value in tmap.defaults.items():
+            dcol = known[name]
+            if dcol.kind == "code" and dcol.codes and str(value) not in CODE_LISTS[dcol.codes]:
+                raise _error(path, f"{tkey}.defaults.{name}", f"{value!r} is not a {dcol.codes} code", name)
+    if "complaint_id" not in m.ledger.columns:
+        raise _error(path, "ledger.columns", "complaint_id must be mapped", "complaint_id")
+    if m.events is not None and "complaint_id" not in m.events.columns:
+        raise _error(path, "events.columns", "complaint_id must be mapped", "complaint_id")
+
+
+def quoted_table(name: str, columns: list[str], types: dict[str, Any] | None = None) -> sa.TableClause:
+    """A lightweight SQLAlchemy table whose (validated) names are always quoted."""
+    check_identifier(name, "table")
+    schema, _, table = name.rpartition(".")
+    cols = [
+        sa.column(sa.quoted_name(check_identifier(c, "column"), quote=True), (types or {}).get(c))
+        for c in columns
+    ]
+    return sa.table(
+        sa.quoted_name(table, quote=True),
+        *cols,
+        schema=sa.quoted_name(schema, quote=True) if schema else None,
+    )
+
+
+def redact_url(url: str) -> str:
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparseable URL is shown without its credentials
+        return _PASSWORD_IN_URL.sub("://***@", url)
+
+
+@dataclass
+class _Raw:
+    """What one snapshot read returns: the tickets and events already mapped onto the ledger (each
+    with the values that did not parse), the exposure as read (source column names)."""
+
+    ledger: pd.DataFrame
+    ledger_unparsed: pd.DataFrame
+    events: pd.DataFrame | None
+    events_unparsed: pd.DataFrame | None
+    exposure: pd.DataFrame | None
+    queries: list[dict[str, Any]]
+
+
+def _to_source_tz(value: dt.datetime | dt.date, tz: str) -> dt.datetime:
+    """Naive datetime in the source's time zone, to the second (bound parameter)."""
+    return _local(value).astimezone(zoneinfo.ZoneInfo(tz)).replace(tzinfo=None, microsecond=0)
+
+
+def _source_table(tmap: TableMap, columns: list[str], types: dict[str, Any]) -> sa.FromClause:
+    if tmap.table is not None:
+        return quoted_table(tmap.table, columns, types)
+    cols = [sa.column(sa.quoted_name(c, quote=True), types.get(c)) for c in columns]
+    return sa.text(str(tmap.query).strip().rstrip(";")).columns(*cols).subquery("src")
+
+
+def _sql_record(conn: sa.Connection, source: str, table: str, stmt: Any) -> dict[str, Any]:
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = {
+        k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in compiled.params.items()
+    }
+    return {"source": source, "table": table, "sql": str(compiled), "params": params, "rows": 0}
+
+
+def _stream(
+    conn: sa.Connection, stmt: sa.Executable, record: dict[str, Any], chunk: int, bar: tqdm | None
+) -> pd.DataFrame:
+    """Run ``stmt`` on the snapshot connection, streaming ``chunk`` rows at a time (a server-side cursor
+    where the driver has one). pandas builds each chunk's columns straight from the rows, the way a plain
+    ``read_sql`` does, with no per-row Python here."""
+    streaming = conn.execution_options(stream_results=True, yield_per=chunk)
+    parts = []
+    try:
+        for part in pd.read_sql(stmt, streaming, coerce_float=False, chunksize=chunk):  # type: ignore[call-overload]
+            parts.append(part)
+            if bar is not None:
+                bar.update(len(part))
+    except pd.errors.DatabaseError as exc:  # pandas wraps the execute error: retries need SQLAlchemy's
+        if isinstance(exc.__cause__, sa.exc.SQLAlchemyError):
+            raise exc.__cause__ from None
+        raise
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if len(parts) > 1:
+        del parts
+        release_memory()
+    record["rows"] = len(frame)
+    return frame
+
+
+def _begin_snapshot(conn: sa.Connection) -> None:
+    """Start the one consistent read of this connection (already inside ``conn.begin()``)."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        conn.exec_driver_sql("BEGIN")  # pysqlite does not BEGIN before SELECTs by itself
+        conn.exec_driver_sql("SELECT 1 FROM sqlite_master LIMIT 1").all()  # take the read snapshot now
+    elif name in ("mysql", "mariadb"):
+        conn.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+    elif name == "postgresql":
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+
+def _isolation(conn: sa.Connection) -> sa.Connection:
+    name = conn.dialect.name
+    if name in ("postgresql", "mysql", "mariadb", "mssql", "oracle"):
+        return conn.execution_options(
+            isolation_level="REPEATABLE READ" if name != "oracle" else "SERIALIZABLE"
+        )
+    return conn
+
+
+def _read_snapshot(
+    engine: sa.Engine,
+    src: Source,
+    windows: list[Period],
+    as_of: dt.datetime,
+    entity: str | None,
+    progress: bool,
+) -> _Raw:
+    m = src.sql()
+    lm = m.ledger
+    tz = m.timezone
+    dtype = sa.DateTime()
+    ledger_cols = list(
+        dict.fromkeys(
+            [
+                lm.key,
+                lm.received,
+                *([lm.decided] if lm.decided else []),
+                *([lm.entity] if lm.entity else []),
+                *lm.source_columns(),
+            ]
+        )
+    )
+    types = {lm.received: dtype, **({lm.decided: dtype} if lm.decided else {})}
+    tickets = _source_table(lm, ledger_cols, types)
+    c = tickets.c
+    recv = c[lm.received]
+    bounds = []
+    for i, w in enumerate(windows):
+        bounds.append(
+            sa.and_(
+                recv >= sa.bindparam(f"w{i}_start", _to_source_tz(w.start, tz), type_=dtype),
+                recv < sa.bindparam(f"w{i}_end", _to_source_tz(w.end, tz), type_=dtype),
+            )
+        )
+    if lm.decided:
+        as_of_p = sa.bindparam("as_of", _to_source_tz(as_of, tz), type_=dtype)
+        bounds.append(
+            sa.and_(
+                recv < sa.bindparam("open_before", _to_source_tz(windows[0].start, tz), type_=dtype),
+                sa.or_(c[lm.decided].is_(None), c[lm.decided] > as_of_p),
+            )
+        )
+    where = sa.or_(*bounds)
+    if entity is not None and lm.entity:
+        where = sa.and_(where, c[lm.entity] == sa.bindparam("entity", entity))
+    keyset = sa.select(c[lm.key]).where(where)
+
+    queries: list[dict[str, Any]] = []
+    chunk = m.chunk_rows
+    # the bar is closed however the read ends: one left open shifts every later bar of this process a
+    # line down (tqdm's positions), and their cursor-up codes land in front of the next error message
+    bar = tqdm(desc=f"{m.name}: {lm.table or 'query'}", unit=" rows", disable=not progress, leave=False)
+    with bar, engine.connect() as raw_conn:
+        conn = _isolation(raw_conn)
+        with conn.begin():
+            _begin_snapshot(conn)
+
+            def run(table: str, stmt: sa.Executable) -> pd.DataFrame:
+                rec = _sql_record(conn, m.name, table, stmt)
+                queries.append(rec)
+                return _stream(conn, stmt, rec, chunk, bar)
+
+            label = lm.table or "query"
+            main = run(label, sa.select(*[c[n] for n in ledger_cols]).where(where).order_by(c[lm.key]))
+            # follow repeat_of / escalation_of until every link resolves (or the record is missing)
+            link_cols = [
+                lm.columns[k].column
+                for k in ("repeat_of", "escalation_of")
+                if k in lm.columns and lm.columns[k].column
+            ]
+            frames = [main]
+            seen = set(main[lm.key].astype(str))
+            extra_ids: list[str] = []
+            for _ in range(10):
+                wanted = set()
+                for col in link_cols:
+                    wanted.update(frames[-1][col].dropna().astype(str))
+                wanted -= seen
+                if not wanted:
+                    break
+                ids = sorted(wanted)
+                seen.update(ids)
+                extra_ids.extend(ids)
+                got = [
+                    run(
+                        label,
+                        sa.select(*[c[n] for n in ledger_cols])
+                        .where(c[lm.key].in_(sa.bindparam("ids", ids[i : i + IN_BATCH], expanding=True)))
+                        .order_by(c[lm.key]),
+                    )
+                    for i in range(0, len(ids), IN_BATCH)
+                ]
+                frames.append(pd.concat(got, ignore_index=True))
+            all_tickets = pd.concat(frames, ignore_index=True) if len(frames) > 1 else main
+            del frames, main, seen  # nothing else may hold the rows as read
+
+            def keyed(
+                tmap_table: sa.FromClause, key: str, cols: list[str], table: str, order: list[str]
+            ) -> pd.DataFrame:
+                kc = tmap_table.c[key]
+                sel = [tmap_table.c[n] for n in cols]
+                parts = [
+                    run(
+                        table,
+                        sa.select(*sel).where(kc.in_(keyset)).order_by(*[tmap_table.c[o] for o in order]),
+                    )
+                ]
+                for i in range(0, len(extra_ids), IN_BATCH):
+                    parts.append(
+                        run(
+                            table,
+                            sa.select(*sel)
+                            .where(kc.in_(sa.bindparam("ids", extra_ids[i : i + IN_BATCH], expanding=True)))
+                            .order_by(*[tmap_table.c[o] for o in order]),
+                        )
+                    )
+                return pd.concat(parts, ignore_index=True)
+
+            lookups: dict[str, pd.DataFrame] = {}
+            for lname, lk in lm.lookups.items():
+                lcols = list(
+                    dict.fromkeys(
+                        [
+                            lk.key,
+                            lk.order_by,
+                            *[cm.column for cm in lm.columns.values() if cm.lookup == lname and cm.column],
+                        ]
+                    )
+                )
+                lt = quoted_table(lk.table, lcols)
+                lookups[lname] = keyed(lt, lk.key, lcols, lk.table, [lk.key, lk.order_by])
+            # map the tickets now: the rows as read are freed before the (larger) events are read
+            aligned = _pick_lookups(all_tickets, lookups, lm)
+            del lookups
+            ledger, ledger_bad = _map_frame(all_tickets, lm, "ledger", tz, m.name, aligned, consume=True)
+            del all_tickets, aligned
+            release_memory()
+
+            events = events_bad = None
+            if m.events is not None:
+                em = m.events
+                ecols = list(dict.fromkeys([em.key, *em.source_columns()]))
+                et = _source_table(em, ecols, {})
+                order = [
+                    em.key,
+                    *[cm.column for cm in em.columns.values() if cm.column and cm.column != em.key],
+                ]
+                raw_events = keyed(et, em.key, ecols, em.table or "query", order)
+                events, events_bad = _map_frame(raw_events, em, "events", tz, m.name, consume=True)
+                del raw_events
+                release_memory()
+
+            exposure = None
+            if m.exposure is not None:
+                xcols = m.exposure.source_columns()
+                xt = _source_table(m.exposure, xcols, {})
+                exposure = run(
+                    m.exposure.table or "query",
+                    sa.select(*[xt.c[n] for n in xcols]).order_by(*[xt.c[n] for n in xcols]),
+                )
+    return _Raw(ledger, ledger_bad, events, events_bad, exposure, queries)
+
+
+_TRANSIENT = re.compile(
+    r"connection|connect to|server closed|terminat|gone away|lost|timed? ?out|timeout|reset by peer|"
+    r"broken pipe|database is locked|deadlock|could not serialize|too many connections|shutdown",
+    re.I,
+)
+
+
+def _transient(exc: BaseException) -> bool:
+    """Connection-level failures worth a retry (not SQL errors such as a missing table)."""
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa.exc.InterfaceError | sa.exc.DisconnectionError):
+        return True
+    return isinstance(exc, sa.exc.OperationalError) and bool(_TRANSIENT.search(_short(exc)))
+
+
+def read_source(
+    src: Source,
+    windows: list[Period],
+    as_of: dt.datetime,
+    entity: str | None,
+    workdir: Path,
+    progress: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+) -> _Raw:
+    """One snapshot read with retries; raises :class:`ExtractError` naming the source when it fails."""
+    url = src.url(workdir)
+    m = src.sql()
+    attempts = m.retries + 1
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        # connecting would silently create an empty database file
+        raise ExtractError(
+            f"source {m.name} ({src.path.name}): the SQLite database {parsed.database} does not exist. Set "
+            f"${m.url_env} to the source's URL, or create the demo source with `complaints demo-data --url "
+            f"sqlite:///{parsed.database}` (or run `complaints demo`)."
+        )
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                return _read_snapshot(engine, src, windows, as_of, entity, progress)
+            except sa.exc.SQLAlchemyError as exc:
+                if not _transient(exc):
+                    raise ExtractError(
+                        f"source {m.name} ({src.path.name}, {redact_url(url)}): the query failed: "
+                        f"{_short(exc)}; check the table and column names in the mapping"
+                    ) from exc
+                if attempt == attempts:
+                    raise ExtractError(
+                        f"source {m.name} ({redact_url(url)}): connection failed {attempts} time(s), last: "
+                        f"{_short(exc)}; nothing was extracted"
+                    ) from exc
+                engine.dispose()
+                sleep(m.retry_backoff_s * 2 ** (attempt - 1))
+    finally:
+        engine.dispose()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _short(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _pick_lookups(tickets: pd.DataFrame, lookups: dict[str, pd.DataFrame], lm: LedgerMap
+                  ) -> dict[str, pd.DataFrame]:
+    """One row per ticket key per lookup (the last/first by ``order_by``), aligned to ``tickets``."""
+    out = {}
+    keys = tickets[lm.key].astype(str)
+    for lname, lk in lm.lookups.items():
+        f = lookups[lname]
+        if len(f):
+            f = f.assign(_k=f[lk.key].astype(str)).sort_values(["_k", lk.order_by], kind="stable")
+            f = f.drop_duplicates("_k", keep=lk.pick).set_index("_k")
+            aligned = f.reindex(keys.to_numpy())
+        else:
+            aligned = pd.DataFrame(columns=f.columns, index=keys.to_numpy())
+        aligned.index = tickets.index
+        out[lname] = aligned
+    return out
+
+
+def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``frame.sort_values(by, kind="stable").reset_index(drop=True)``, built one column at a time, taking
+    the columns out of ``frame`` (which is left empty when the rows had to move): the peak is the frame
+    plus one column, not two frames. No copy when the rows are in order already."""
+    keys = pa.table({c: pa.Array.from_pandas(frame[c]) for c in by})  # Arrow sorts text without objects
+    indexer = pc.sort_indices(keys, sort_keys=[(c, "ascending", "at_end") for c in by]).to_numpy()  # stable
+    if np.array_equal(indexer, np.arange(len(frame))):
+        return frame.reset_index(drop=True)
+    out: dict[str, Any] = {}
+    for name in list(frame.columns):
+        out[name] = frame.pop(name).take(indexer).reset_index(drop=True)  # the source column is freed
+    return pd.DataFrame(out, copy=False)
+
+
+class SqlReader:
+    """Reads a :class:`SourceMapping` (see the module doc)."""
+
+    model = SourceMapping
+
+    def check(self, path: Path, mapping: Any) -> None:
+        _check_semantics(path, mapping)
+
+    def location(self, source: Source, workdir: Path | None = None) -> str:
+        return redact_url(source.url(workdir))
+
+    def read(self, src: Source, sc: Scope) -> Part:
+        raw = read_source(src, sc.windows, sc.as_of, sc.entity, sc.workdir, sc.progress, sc.sleep)
+        m = src.sql()
+        led, raw.ledger = raw.ledger, pd.DataFrame()
+        # database collations differ: order in Python so every backend gives the same frames
+        if not led["complaint_id"].is_monotonic_increasing:
+            led = _sorted(led, ["complaint_id"])
+        bad = [raw.ledger_unparsed]
+        rows = {"ledger": len(led)}
+        events = exposure = None
+        if raw.events is not None and raw.events_unparsed is not None:
+            ev, raw.events = raw.events, None
+            events = _sorted(ev, ["complaint_id", "at", "kind"])
+            del ev
+            release_memory()
+            bad.append(raw.events_unparsed)
+            rows["events"] = len(events)
+        if raw.exposure is not None and m.exposure is not None:
+            ex, b = _map_frame(raw.exposure, m.exposure, "exposure", m.timezone, m.name)
+            ex = ex.sort_values(["entity_code", "period", "business_line"], kind="stable")
+            ex = ex[ex["period"].isin(sc.codes) & ((sc.entity is None) | (ex["entity_code"] == sc.entity))]
+            exposure = ex.reset_index(drop=True)
+            bad.append(b)
+            rows["exposure"] = len(exposure)
+        meta = {
+            "name": m.name,
+            "kind": m.kind,
+            "file": str(src.path),
+            "url": redact_url(src.url(sc.workdir)),
+            "timezone": m.timezone,
+            "rows": rows,
+        }
+        return Part(led, events, exposure, bad, raw.queries, meta)
