@@ -7,7 +7,18 @@ re-grade a check. A deliberate change to the catalogue updates these lists in th
 
 from __future__ import annotations
 
+import ast
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from complaints import checks as C
+from complaints.checks import conditions
+
+PACKAGE = Path(C.__file__).parent
 
 GOLDEN_IDS: dict[str, list[str]] = {
     "ledger": [
@@ -60,3 +71,42 @@ def test_per_table_lookups_name_catalogue_checks() -> None:
         assert C.BY_ID[C.COLUMNS_CHECK[table]].table == table
         assert set(C.KEY_COLUMNS[table]) <= {col for c in C.checks_for(table) for col in c.columns}
     assert sorted(C.SCANS_CATEGORIES) == ["L062", "L063"]
+
+
+def test_custom_checks_and_only_they_name_a_condition_function() -> None:
+    for c in C.CATALOGUE:
+        if c.gx_type != C.CUSTOM_EXPECTATION:
+            assert c.condition is None, c.id
+            continue
+        fn = c.condition
+        assert fn is not None and fn.__name__ != "<lambda>", c.id
+        assert fn.__module__ == "complaints.checks.conditions", c.id
+        assert getattr(conditions, fn.__name__) is fn, c.id  # a module-level function, by its name
+        assert C.CONDITIONS[c.id] is fn
+    assert list(C.CONDITIONS) == GOLDEN_CUSTOM
+
+
+def test_the_package_declares_no_lambda() -> None:
+    for path in PACKAGE.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        assert not [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Lambda)], path.name
+
+
+def test_the_catalogue_is_read_only() -> None:
+    assert isinstance(C.CATALOGUE, tuple)
+    for lookup in (C.BY_ID, C.CONDITIONS, C.PARSE_CHECK, C.COLUMNS_CHECK, C.KEY_COLUMNS):
+        with pytest.raises(TypeError):
+            lookup["Z999"] = None  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        C.CATALOGUE[0].severity = "warning"  # type: ignore[misc]
+
+
+def test_the_package_imports_no_io_or_orchestration_library() -> None:
+    forbidden = ("prefect", "great_expectations", "sqlalchemy", "boto3", "docx", "docxtpl", "openpyxl",
+                 "yaml")
+    code = (
+        "import sys, complaints.checks; "
+        f"print(','.join(m for m in {forbidden!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
