@@ -14,8 +14,6 @@ This module builds the one registry, once, from the three tables, and re-exports
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from complaints.checks import events as _events
 from complaints.checks import exposure as _exposure
 from complaints.checks import ledger as _ledger
@@ -50,6 +48,7 @@ from complaints.checks.model import (
     Check,
     Condition,
     Engine,
+    FrozenDict,
     Level,
     Registry,
     Severity,
@@ -59,12 +58,12 @@ from complaints.checks.model import (
 REGISTRY = Registry((_ledger.TABLE, _exposure.TABLE, _events.TABLE))
 
 CATALOGUE: tuple[Check, ...] = REGISTRY.catalogue
-BY_ID: Mapping[str, Check] = REGISTRY.by_id
+BY_ID: FrozenDict[str, Check] = REGISTRY.by_id
 # check id -> its condition (frame -> boolean "row fails" array), for the custom GX expectation
-CONDITIONS: Mapping[str, Condition] = REGISTRY.conditions
-PARSE_CHECK: Mapping[str, str] = REGISTRY.parse_check
-COLUMNS_CHECK: Mapping[str, str] = REGISTRY.columns_check
-KEY_COLUMNS: Mapping[str, tuple[str, ...]] = REGISTRY.key_columns
+CONDITIONS: FrozenDict[str, Condition] = REGISTRY.conditions
+PARSE_CHECK: FrozenDict[str, str] = REGISTRY.parse_check
+COLUMNS_CHECK: FrozenDict[str, str] = REGISTRY.columns_check
+KEY_COLUMNS: FrozenDict[str, tuple[str, ...]] = REGISTRY.key_columns
 # Checks whose conditions take categorical text columns as they are (the identifier scans).
 SCANS_CATEGORIES = frozenset(cid for cid, fn in CONDITIONS.items() if fn in TAKES_CATEGORIES)
 
@@ -89,6 +88,7 @@ __all__ = [
     "Check",
     "Condition",
     "Engine",
+    "FrozenDict",
     "Level",
     "Registry",
     "Severity",

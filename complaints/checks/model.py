@@ -20,10 +20,9 @@ No I/O and no GX here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -243,6 +242,24 @@ def custom(
 # The registry
 # --------------------------------------------------------------------------------------------------
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenDict(dict[K, V]):
+    """A dict that refuses changes once built: the catalogue's lookups. A ``dict`` subclass rather than
+    a ``MappingProxyType`` so callers keep ``dict`` typing (``cid in BY_ID`` narrows ``str | None``)."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("the check catalogue is read-only")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle/copy without __setitem__
+        return (type(self), (dict(self),))
+
+
 
 @dataclass(frozen=True)
 class TableChecks:
@@ -278,13 +295,13 @@ class Registry:
             if (c.gx_type == CUSTOM_EXPECTATION) != (c.condition is not None):
                 raise ValueError(f"{c.id}: custom-expectation checks, and only they, have a condition")
         self.catalogue: tuple[Check, ...] = catalogue
-        self.by_id: Mapping[str, Check] = MappingProxyType(by_id)
-        self.conditions: Mapping[str, Condition] = MappingProxyType(
+        self.by_id: FrozenDict[str, Check] = FrozenDict(by_id)
+        self.conditions: FrozenDict[str, Condition] = FrozenDict(
             {c.id: c.condition for c in catalogue if c.condition is not None}
         )
-        self.parse_check: Mapping[str, str] = MappingProxyType({t.table: t.parse_check for t in tables})
-        self.columns_check: Mapping[str, str] = MappingProxyType({t.table: t.columns_check for t in tables})
-        self.key_columns: Mapping[str, tuple[str, ...]] = MappingProxyType(
+        self.parse_check: FrozenDict[str, str] = FrozenDict({t.table: t.parse_check for t in tables})
+        self.columns_check: FrozenDict[str, str] = FrozenDict({t.table: t.columns_check for t in tables})
+        self.key_columns: FrozenDict[str, tuple[str, ...]] = FrozenDict(
             {t.table: t.key_columns for t in tables}
         )
 
