@@ -248,7 +248,7 @@ V = TypeVar("V")
 
 class FrozenDict(dict[K, V]):
     """A dict that refuses changes once built: the catalogue's lookups. A ``dict`` subclass rather than
-    a ``MappingProxyType`` so callers keep ``dict`` typing (``cid in BY_ID`` narrows ``str | None``)."""
+    a ``MappingProxyType`` so callers can keep ``dict`` typing (see :mod:`complaints.checks`)."""
 
     def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("the check catalogue is read-only")

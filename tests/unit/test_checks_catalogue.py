@@ -12,6 +12,7 @@ import dataclasses
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,9 +95,14 @@ def test_the_package_declares_no_lambda() -> None:
 
 def test_the_catalogue_is_read_only() -> None:
     assert isinstance(C.CATALOGUE, tuple)
-    for lookup in (C.BY_ID, C.CONDITIONS, C.PARSE_CHECK, C.COLUMNS_CHECK, C.KEY_COLUMNS):
+    lookups: list[dict[str, Any]] = [C.BY_ID, C.CONDITIONS, C.PARSE_CHECK, C.COLUMNS_CHECK, C.KEY_COLUMNS]
+    for lookup in lookups:
         with pytest.raises(TypeError):
-            lookup["Z999"] = None  # type: ignore[index]
+            lookup["Z999"] = None
+        with pytest.raises(TypeError):
+            lookup.update({"Z999": None})
+        with pytest.raises(TypeError):
+            lookup.pop(next(iter(lookup)))
     with pytest.raises(dataclasses.FrozenInstanceError):
         C.CATALOGUE[0].severity = "warning"  # type: ignore[misc]
 
