@@ -1,0 +1,147 @@
+"""The exposure (denominator) table's checks (``X…``), in catalogue order.
+
+``tests/unit/test_checks_catalogue.py`` pins the ids, their order, severities and levels.
+"""
+
+from __future__ import annotations
+
+from complaints import ledger as L
+from complaints.checks.model import Check, TableChecks, at_least, in_set, not_null, required_if
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        id="X000",
+        table="exposure",
+        level="row",
+        severity="blocking",
+        description_zh="取值无法解析(数字格式错误)",
+        description_en="a value cannot be parsed (bad number)",
+        columns=(),
+        engine="pandas",
+    ),
+    Check(
+        id="X100",
+        table="exposure",
+        level="table",
+        severity="blocking",
+        description_zh="缺少必填列",
+        description_en="a required column is missing",
+        columns=(),
+        engine="pandas",
+    ),
+    not_null(id="X001", table="exposure", column="entity_code"),
+    not_null(id="X002", table="exposure", column="period"),
+    not_null(id="X003", table="exposure", column="business_line"),
+    not_null(id="X004", table="exposure", column="premium"),
+    not_null(id="X005", table="exposure", column="policies"),
+    in_set(id="X006", table="exposure", column="business_line", codes=L.BUSINESS_LINES),
+    Check(
+        id="X007",
+        table="exposure",
+        level="row",
+        severity="blocking",
+        description_zh="期间须为季度(如2026Q3)或年度(如2026)",
+        description_en="period must be a quarter (2026Q3) or a year (2026)",
+        columns=("period",),
+        gx_type="expect_column_values_to_match_regex",
+        gx_kwargs={"column": "period", "regex": r"^\d{4}(?:[Qq][1-4])?$"},
+    ),
+    at_least(
+        id="X008",
+        table="exposure",
+        column="premium",
+        minimum=0,
+        zh="保费收入不得为负",
+        en="premium must be >= 0",
+    ),
+    at_least(
+        id="X009",
+        table="exposure",
+        column="policies",
+        minimum=0,
+        zh="承保件数不得为负",
+        en="policies must be >= 0",
+    ),
+    at_least(
+        id="X010",
+        table="exposure",
+        column="insured_persons",
+        minimum=0,
+        zh="承保人次不得为负",
+        en="insured_persons must be >= 0",
+    ),
+    Check(
+        id="X011",
+        table="exposure",
+        level="table",
+        severity="blocking",
+        description_zh="同一机构、期间、业务类型只能有一行分母数据",
+        description_en="one row per entity × period × business line",
+        columns=("entity_code", "period", "business_line"),
+        gx_type="expect_compound_columns_to_be_unique",
+        gx_kwargs={"column_list": ["entity_code", "period", "business_line"]},
+    ),
+    Check(  # the gate runs it: conditions.exposure_gaps (needs the ledger and the filing's scope)
+        id="X012",
+        table="exposure",
+        level="table",
+        severity="blocking",
+        description_zh="报送范围内每个机构×业务类型须有本期分母数据(保费、件数)",
+        description_en="every entity × business line in scope needs exposure rows for the period",
+        columns=("entity_code", "business_line", "period"),
+        engine="pandas",
+    ),
+    required_if(
+        id="X013",
+        table="exposure",
+        column="insured_persons",
+        row_condition='business_line == "life"',
+        zh="人身险分母应填写承保人次",
+        en="insured_persons should be set for life rows",
+        columns=("business_line", "insured_persons"),
+        severity="warning",
+    ),
+    at_least(
+        id="X014",
+        table="exposure",
+        column="premium",
+        minimum=0,
+        zh="保费收入为零，亿元保费投诉量无法计算",
+        en="premium is zero: the per-premium rate cannot be computed",
+        strict=True,
+        severity="warning",
+    ),
+    at_least(
+        id="X015",
+        table="exposure",
+        column="policies",
+        minimum=0,
+        zh="承保件数为零，万张保单投诉量无法计算",
+        en="policies is zero: the per-policy rate cannot be computed",
+        strict=True,
+        severity="warning",
+    ),
+    Check(
+        id="X016",
+        table="exposure",
+        level="row",
+        severity="warning",
+        description_zh="承保人次仅适用于人身险",
+        description_en="insured_persons applies to life rows only",
+        columns=("business_line", "insured_persons"),
+        gx_type="expect_column_values_to_be_null",
+        gx_kwargs={
+            "column": "insured_persons",
+            "row_condition": 'business_line == "property"',
+            "condition_parser": "pandas",
+        },
+    ),
+)
+
+TABLE = TableChecks(
+    table="exposure",
+    checks=CHECKS,
+    parse_check="X000",
+    columns_check="X100",
+    key_columns=("entity_code", "period", "business_line"),
+)
