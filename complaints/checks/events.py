@@ -1,6 +1,6 @@
 """The events table's checks (``E…``), in catalogue order.
 
-``tests/unit/test_checks_catalogue.py`` pins the ids, their order, severities and levels.
+``tests/domain/test_checks_catalogue.py`` pins the ids, their order, severities and levels.
 """
 
 from __future__ import annotations

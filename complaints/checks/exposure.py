@@ -1,6 +1,6 @@
 """The exposure (denominator) table's checks (``X…``), in catalogue order.
 
-``tests/unit/test_checks_catalogue.py`` pins the ids, their order, severities and levels.
+``tests/domain/test_checks_catalogue.py`` pins the ids, their order, severities and levels.
 """
 
 from __future__ import annotations

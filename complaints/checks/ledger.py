@@ -1,7 +1,7 @@
 """The ledger's checks (``L…``), in catalogue order.
 
 The ids, descriptions, severities and order are the ones officers and data owners know from the
-quality report; ``tests/unit/test_checks_catalogue.py`` pins them.
+quality report; ``tests/domain/test_checks_catalogue.py`` pins them.
 """
 
 from __future__ import annotations

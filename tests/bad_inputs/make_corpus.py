@@ -5,7 +5,7 @@
 Each case is the clean base tables (``clean_*.csv``) with exactly one defect in one table. A case
 expects either a read error (``read_error``: words the message must contain) or the exact set of
 checks that fail (``fails``), the CLI exit code, and the number of quarantined rows. Run by
-``tests/unit/test_bad_inputs.py``. Commit the script together with its outputs.
+``tests/bad_inputs/test_bad_inputs.py``. Commit the script together with its outputs.
 """
 
 from __future__ import annotations
@@ -522,7 +522,7 @@ def main() -> None:
     for table, rows in BASE.items():
         (HERE / f"clean_{table}.csv").write_text(_csv_text(table, rows), encoding="utf-8")
     expected: dict[str, Any] = {
-        "_about": "one defect per file; run by tests/unit/test_bad_inputs.py; regenerate with make_corpus.py",
+        "_about": "one defect per file; run by tests/bad_inputs/test_bad_inputs.py; regenerate with make_corpus.py",
         "_defaults": {
             "period": PERIOD,
             "as_of": AS_OF,

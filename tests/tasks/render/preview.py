@@ -1,6 +1,6 @@
 """Render the sample filings to PDF and PNG pages for a visual check (not a test).
 
-.venv/bin/python -m tests.render.preview [OUT_DIR]   (default /work/notes/render_preview)
+.venv/bin/python -m tests.tasks.render.preview [OUT_DIR]   (default /work/notes/render_preview)
 """
 
 from __future__ import annotations

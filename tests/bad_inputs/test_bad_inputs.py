@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from cli import app
 
-CORPUS = Path(__file__).resolve().parents[1] / "bad_inputs"
+CORPUS = Path(__file__).resolve().parent
 EXPECTED: dict[str, Any] = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
 DEFAULTS = EXPECTED["_defaults"]
 CASES = sorted(k for k in EXPECTED if not k.startswith("_"))

@@ -25,7 +25,7 @@ from tasks.calendar_files import load_calendar
 from tasks.rulebooks import load_rulebooks
 from tasks.sources import read_table
 
-CASES = Path(__file__).resolve().parents[1] / "cases"
+CASES = Path(__file__).resolve().parent
 NAMES = sorted(p.name for p in CASES.iterdir() if (p / "expected.json").is_file())
 
 # Every dotted key of FIGURES.md (breakdown maps and per-department/line maps as their parent key).
