@@ -1,7 +1,7 @@
 """The figure catalogue: one :class:`FigureSpec` per figure key ``compute_figures`` emits (FIGURES.md).
 
 The renderer, the findings and the tests read each figure's Chinese label, unit and direction here.
-Adding a figure: its computation, its entry below, a golden case (``tests/domain/test_figure_catalogue.py``
+Adding a figure: its computation, its entry below, a golden case (``tests/cases/test_figure_catalogue.py``
 asserts the computed keys and the catalogue's are the same).
 
 A key is a dotted pattern. ``<name>`` stands for one segment (a code: a quarter, a department, a

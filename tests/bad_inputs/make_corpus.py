@@ -522,7 +522,8 @@ def main() -> None:
     for table, rows in BASE.items():
         (HERE / f"clean_{table}.csv").write_text(_csv_text(table, rows), encoding="utf-8")
     expected: dict[str, Any] = {
-        "_about": "one defect per file; run by tests/bad_inputs/test_bad_inputs.py; regenerate with make_corpus.py",
+        "_about": "one defect per file; run by tests/bad_inputs/test_bad_inputs.py; "
+                  "regenerate with make_corpus.py",
         "_defaults": {
             "period": PERIOD,
             "as_of": AS_OF,

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from cli import app
 from complaints.calendar import UnknownCalendarYear, build_calendar
 from complaints.figures import compute_figures, flatten
 from complaints.ledger import normalize
@@ -124,94 +122,6 @@ def test_flatten() -> None:
 def test_figures_are_json_ready() -> None:
     text = json.dumps(compute(small_ledger()).figures)
     assert '"counts"' in text
-
-
-# -- CLI ----------------------------------------------------------------------------------------------------
-runner = CliRunner()
-
-
-def test_cli_json_equals_compute_figures() -> None:
-    from test_golden_cases import run_case
-
-    folder = CASES / "quarter_basic"
-    args = json.loads((folder / "args.json").read_text(encoding="utf-8"))
-    res = runner.invoke(
-        app,
-        [
-            "figures",
-            "--ledger",
-            str(folder / "ledger.csv"),
-            "--period",
-            args["period"],
-            "--exposure",
-            str(folder / "exposure.csv"),
-            "--events",
-            str(folder / "events.csv"),
-            "--entity",
-            args["entity"],
-            "--as-of",
-            args["as_of"],
-            "--json",
-        ],
-    )
-    assert res.exit_code == 0, res.output
-    expected, _ = run_case("quarter_basic")
-    assert json.loads(res.output) == json.loads(json.dumps(expected.figures))
-
-
-def test_cli_lineage_and_tables() -> None:
-    folder = CASES / "quarter_basic"
-    base = [
-        "figures",
-        "--ledger",
-        str(folder / "ledger.csv"),
-        "--period",
-        "2026Q2",
-        "--as-of",
-        "2026-07-10T09:00",
-    ]
-    res = runner.invoke(app, [*base, "--lineage", "timeliness.late"])
-    assert res.exit_code == 0 and res.output.split() == ["Q2-02", "Q2-04"]
-    res = runner.invoke(app, base)
-    assert res.exit_code == 0 and "timeliness" in res.output
-
-
-def test_cli_errors_are_one_message() -> None:
-    folder = CASES / "annual_2026"
-    res = runner.invoke(
-        app,
-        [
-            "figures",
-            "--ledger",
-            str(folder / "ledger.csv"),
-            "--period",
-            "2026",
-            "--as-of",
-            "2027-01-20T09:00",
-        ],
-    )
-    assert res.exit_code != 0 and "2027" in res.output and "Traceback" not in res.output
-    res = runner.invoke(app, ["figures", "--ledger", str(folder / "ledger.csv"), "--period", "2026Q5"])
-    assert res.exit_code != 0 and "period" in res.output
-    res = runner.invoke(app, ["figures", "--ledger", "/nonexistent.csv", "--period", "2026Q1"])
-    assert res.exit_code != 0 and "no such file" in res.output
-    res = runner.invoke(
-        app,
-        [
-            "figures",
-            "--ledger",
-            str(folder / "ledger.csv"),
-            "--period",
-            "2026",
-            "--as-of",
-            "2027-01-20T09:00",
-            "--calendar",
-            str(folder / "2027.yaml"),
-            "--lineage",
-            "no.such.key",
-        ],
-    )
-    assert res.exit_code != 0 and "not a figure key" in res.output
 
 
 def test_old_decided_cases_need_no_calendar_year_of_their_own() -> None:
