@@ -35,7 +35,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
-from zoneinfo import ZoneInfo
 
 from complaints.calendar import UnknownCalendarYear, WorkCalendar
 from complaints.deadlines import (
@@ -47,8 +46,7 @@ from complaints.deadlines import (
 from complaints.filings import FILING_KINDS, FILINGS, Filing, Level
 from complaints.periods import Period
 from complaints.settings import Entity, FilingRules
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from complaints.times import SHANGHAI
 
 State = Literal["not_open", "open", "at_risk", "filed", "late", "filed_late", "unknown"]
 Action = Literal["start"]

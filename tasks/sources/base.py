@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +18,12 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from complaints.errors import ConfigError, InfraError
-from complaints.ledger import TZ
 from complaints.periods import Period
+from complaints.times import SHANGHAI
 
 if TYPE_CHECKING:  # type only: the registry imports every kind module, which imports this one
     from tasks.sources.registry import Source
 
-SHANGHAI = zoneinfo.ZoneInfo(TZ)
 
 # A table or column name: letters (any script, e.g. Chinese), digits and '_', not starting with a digit.
 IDENTIFIER = re.compile(r"^[^\W\d]\w{0,62}$")
