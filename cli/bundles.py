@@ -116,22 +116,39 @@ def cmd_list(
     config: ConfigOpt = None,
     workdir: WorkdirOpt = Path("."),
 ) -> None:
-    """List committed bundles (oldest first); incomplete uploads are never listed."""
+    """List committed bundles (oldest first); incomplete uploads are never listed. Bundles whose marker or
+    signed manifest is damaged, or whose signed identity does not match their id, are listed apart as
+    damaged (the payload's checksums are `bundles verify`'s job)."""
+    from tasks.bundle import list_committed
     from tasks.stores import parse_bundle_id
 
     ctx = _Context(config, workdir)
     with _guard():
-        ids = ctx.store.list(filing=filing, entity=entity, period=period)
-        rows = [{"id": i, **{k: getattr(b, k) for k in ("filing", "entity", "period", "run")},
-                 "created": _created_local(i)} for i, b in ((i, parse_bundle_id(i)) for i in ids)]
+        listing = list_committed(ctx.store, _configured_key(ctx), filing=filing, entity=entity, period=period)
+
+        def row(i: str, problem: str | None) -> dict[str, Any]:
+            b = parse_bundle_id(i)
+            return {"id": i, **{k: getattr(b, k) for k in ("filing", "entity", "period", "run")},
+                    "created": _created_local(i), "damaged": problem}
+
+        rows = [row(i, None) for i in listing.committed]
+        damaged = [row(i, why) for i, why in listing.damaged]
     if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        typer.echo(json.dumps(sorted(rows + damaged, key=lambda r: r["id"]), ensure_ascii=False, indent=1))
         return
-    if not rows:
+    if not rows and not damaged:
         typer.echo(f"no bundles in {ctx.store.describe()}")
         return
     for r in rows:
         typer.echo(f"{r['id']}  {r['created']}")
+    if damaged:
+        typer.secho(f"damaged ({len(damaged)}, not counted as filed; run `bundles verify ID`):",
+                    fg=typer.colors.RED)
+        for r in damaged:
+            typer.secho(f"  {r['id']}  {r['damaged']}", fg=typer.colors.RED)
+    if not listing.signatures_checked:
+        typer.echo("note: signatures checked for form only (no archive.signing.public_key configured)",
+                   err=True)
 
 
 def cmd_show(
@@ -164,7 +181,7 @@ def cmd_get(
     config: ConfigOpt = None,
     workdir: WorkdirOpt = Path("."),
 ) -> None:
-    """Copy a committed bundle (the whole bag) into a directory."""
+    """Copy a committed bundle (the whole bag) into a directory (never inside the store's root)."""
     ctx = _Context(config, workdir)
     with _guard():
         dest = ctx.store.get(bundle_id, to)
@@ -179,6 +196,11 @@ def _public_key(ctx: _Context, public_key: Path | None) -> str | None:
     except ConfigError as exc:
         hint = "(the public key comes from the configuration; or pass --public-key FILE)"
         raise ConfigError(f"{exc}\n{hint}") from exc
+
+
+def _configured_key(ctx: _Context) -> str | None:
+    """The configured public key, or None (listings then check signatures for form only)."""
+    return ctx.loaded.settings.archive.signing.public_key
 
 
 def _status_line(line: str) -> str:
@@ -199,26 +221,41 @@ def cmd_verify(
 
     Exit 0 only if all hold; otherwise every problem is named and the exit code is 1.
     """
-    from tasks.bundle import verify_bag
-
     ctx = _Context(config, workdir)
     with _guard():
         key = _public_key(ctx, public_key)
-        with _open_bag(ctx, target) as (bag, bundle_id):
-            problems = verify_bag(bag, key)
-            lines: list[str] = []
-            if bundle_id is not None:
-                status = ctx.store.lock_status(bundle_id)
-                lines, problems = status.lines, problems + status.problems
-            files = sum(1 for p in bag.rglob("*") if p.is_file())
+        lines, problems, files = _verify(ctx, target, key)
     for line in lines:
-        typer.echo(_status_line(line))
+        typer.echo(_status_line(line) if not line.startswith("identity") else line)
     if problems:
         for problem in problems:
             typer.secho(f"PROBLEM: {problem}", fg=typer.colors.RED)
         raise _fail(f"{target}: {len(problems)} problem(s)", 1)
-    typer.echo(f"OK: {target}: complete, {files} files, every checksum matches, signature valid"
-               f"{', lock status reported' if lines else ''}")
+    lock = any(not line.startswith("identity") for line in lines)
+    typer.echo(f"OK: {target}: complete, {files} files, every checksum matches, signature valid, "
+               f"identity consistent{', lock status reported' if lock else ''}")
+
+
+def _verify(ctx: _Context, target: str, key: str | None) -> tuple[list[str], list[str], int]:
+    """``verify``'s work: (lines to show, problems, number of files). A stored bundle is checked against
+    the id it is listed and fetched under; a damaged commit marker is a problem, not an error."""
+    from tasks.bundle import identity_note, read_bag_info, verify_bag
+    from tasks.stores import BundleDamaged
+
+    try:
+        with _open_bag(ctx, target) as (bag, bundle_id):
+            problems = verify_bag(bag, key, bundle_id)
+            lines: list[str] = []
+            if bundle_id is not None:
+                status = ctx.store.lock_status(bundle_id)
+                lines, problems = status.lines, problems + status.problems
+            if bundle_id is not None and not problems:
+                note = identity_note(read_bag_info(bag))
+                lines += [note] if note else []
+            files = sum(1 for p in bag.rglob("*") if p.is_file())
+    except BundleDamaged as exc:
+        return [], [str(exc)], 0
+    return lines, problems, files
 
 
 def count_values(figures: Any) -> int:
@@ -232,16 +269,29 @@ def count_values(figures: Any) -> int:
 
 def cmd_reproduce(
     target: Annotated[str, typer.Argument(metavar="ID_OR_DIR", help="bundle id or bag directory")],
+    public_key: Annotated[Path | None, typer.Option("--public-key", help="Ed25519 public key (PEM); "
+                                                    "default archive.signing.public_key", dir_okay=False,
+                                                    exists=True)] = None,
     config: ConfigOpt = None,
     workdir: WorkdirOpt = Path("."),
 ) -> None:
-    """Recompute the figures from the bundled extract, configuration, rule sets and calendar.
+    """Verify the bundle (as `bundles verify`), then recompute the figures from the bundled extract,
+    configuration, rule sets and calendar.
 
-    Exit 0 only if they equal the bundled figures exactly; otherwise print the differences (exit 1).
+    A bundle that fails verification is refused (exit 1, first line "integrity failed"). Exit 0 only if
+    the recomputed figures equal the bundled figures exactly; otherwise print the differences (exit 1).
     """
     from tasks.bundle import diff_figures, load_figures
 
     ctx = _Context(config, workdir)
+    with _guard():
+        _, problems, _ = _verify(ctx, target, _public_key(ctx, public_key))
+    if problems:
+        typer.secho(f"error: {target}: integrity failed ({len(problems)} problem(s)); figures not "
+                    "reproduced from a bundle that does not verify", err=True, fg=typer.colors.RED)
+        for problem in problems:
+            typer.secho(f"PROBLEM: {problem}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1)
     with _guard(), _open_bag(ctx, target) as (bag, _):
         bundled = load_figures(bag)
         try:

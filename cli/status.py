@@ -1,6 +1,9 @@
 """``complaints status``: every filing of a year with its due date and state; ``complaints serve``: the
 deployments (filing flows per entity, the daily deadline watcher) served against a Prefect server.
 
+Only bundles whose marker and signed manifest are well-formed and whose signed identity matches their
+id count as filed (``tasks.bundle.list_committed``); damaged ones are named on stderr, never filed.
+
 ``status`` exit status: 0 printed; 2 bad configuration or calendar file; 3 some due date needs a
 calendar year nobody supplied (printed with ``due`` null, then the error on stderr), as
 ``complaints deadlines`` does.
@@ -58,6 +61,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array instead of a table")] = False,
 ) -> None:
     """Every filing of the year for every configured entity: due date, state and committed bundle."""
+    from tasks.bundle import list_committed
     from tasks.calendar_files import load_calendar
     from tasks.stores import StoreError, open_store, parse_bundle_id
 
@@ -71,7 +75,8 @@ def status(
         settings = loaded.settings
         work_calendar = load_calendar(loaded.resolve(settings.calendar_dir), calendar or [])
         store = open_store(settings.archive, workdir.resolve())
-        filed = index_bundles(parse_bundle_id(b) for b in store.list())
+        listing = list_committed(store, settings.archive.signing.public_key)
+        filed = index_bundles(parse_bundle_id(b) for b in listing.committed)
         decisions = decide(day, settings.entities, work_calendar, settings.filings, filed, [year or day.year])
     except (ConfigError, StoreError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -81,6 +86,11 @@ def status(
         typer.echo(json.dumps([d.to_dict() for d in decisions], ensure_ascii=False, indent=2))
     else:
         Console().print(_table(year or day.year, day, decisions))
+    for bundle_id, why in listing.damaged:  # never counted as filed
+        typer.echo(f"damaged bundle (not counted as filed): {bundle_id}: {why}", err=True)
+    if not listing.signatures_checked:
+        typer.echo("note: bundle signatures checked for form only (no archive.signing.public_key "
+                   "configured)", err=True)
     errors = {d.missing_year: d.error for d in decisions if d.error}
     for error in errors.values():
         typer.echo(f"error: {error}", err=True)

@@ -23,6 +23,7 @@ otherwise Completed with the same summary. Both publish a markdown and a table a
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import replace
@@ -46,6 +47,7 @@ from complaints.watch import (
 )
 from flows.filing import FILING_FLOWS, flow_parameters
 from flows.launch import deployment_name, deployments_available, run_deployments
+from tasks.bundle import list_committed
 from tasks.calendar_files import load_calendar
 from tasks.config_files import Loaded, load_settings
 from tasks.notify import channels, deliver, notice_for
@@ -55,9 +57,15 @@ LaunchMode = Literal["auto", "deployment", "subflow"]
 LAUNCH_ENV = "COMPLAINTS_WATCHER_LAUNCH"
 
 
-def read_archive(store: Store) -> dict[tuple[str, str, str], list[tuple[str, dt.date]]]:
-    """The committed bundles by (filing, period, entity) (see :func:`complaints.watch.index_bundles`)."""
-    return index_bundles(parse_bundle_id(b) for b in store.list())
+def read_archive(store: Store, public_key: str | None = None
+                 ) -> dict[tuple[str, str, str], list[tuple[str, dt.date]]]:
+    """The committed bundles by (filing, period, entity) (see :func:`complaints.watch.index_bundles`):
+    only those whose marker and signed manifest are well-formed and whose signed identity matches the
+    id (``tasks.bundle.list_committed``); damaged ones are logged and never count as filed."""
+    listing = list_committed(store, public_key)
+    for bundle_id, why in listing.damaged:
+        logging.getLogger(__name__).warning("damaged bundle (not counted as filed): %s: %s", bundle_id, why)
+    return index_bundles(parse_bundle_id(b) for b in listing.committed)
 
 
 def load_inputs(config: str | None, workdir: str, calendar_files: Sequence[str] = ()
@@ -153,7 +161,8 @@ def deadline_watcher(
     config_path, work = str(loaded.path), str(Path(workdir).resolve())
 
     def current() -> list[Decision]:
-        all_ = decide(day, settings.entities, calendar, settings.filings, read_archive(store),
+        all_ = decide(day, settings.entities, calendar, settings.filings,
+                      read_archive(store, settings.archive.signing.public_key),
                       years_to_watch(day))
         return watched(all_, day, lookback_days)
 

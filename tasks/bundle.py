@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from complaints.errors import InfraError
 from complaints.settings import Signing
-from tasks.stores import Store
+from tasks.stores import Store, StoreError, parse_bundle_id, run_part
 
 ALGORITHM = "sha512"
 MANIFEST = f"manifest-{ALGORITHM}.txt"
@@ -41,7 +41,15 @@ SIGNATURE_FILE = "signature.ed25519"
 FIGURES_FILE = "data/figures/figures.json"
 REQUIRED_INFO = ("Period", "Entity", "Run-Id", "As-Of", "Trigger", "Filing", "Code-Version",
                  "Package-Versions")
+BUNDLE_ID_TAG = "Bundle-Id"  # the id the bundle was committed under, signed with the rest of bag-info
+RUN_FILE = "data/run.json"
 _SIGNED_TAG_FILES = ("bagit.txt", "bag-info.txt", MANIFEST)
+#: run.json key -> bag-info tag that must agree (what the bundle says it is)
+_IDENTITY = (("filing", "Filing"), ("entity", "Entity"), ("period", "Period"), ("run_id", "Run-Id"),
+             ("as_of", "As-Of"), ("started_at", "Started-At"), ("finished_at", "Finished-At"))
+CLOCK_SKEW = dt.timedelta(minutes=5)
+#: an id's time may follow the run's end by this much (a retried upload of an older, unbound bundle)
+LATEST_COMMIT = dt.timedelta(days=1)
 _BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 _BAGIT_LOCK = threading.Lock()  # bagit changes the process's working directory while it works
 
@@ -168,6 +176,10 @@ def make_bag(staging_dir: Path, info: Mapping[str, Any], signing: Signing) -> Pa
         raise BundleError(f"{staging}: already a bag")
     key = load_private_key(signing)
     bag_info = _info(staging, info)
+    if bag_info.get(BUNDLE_ID_TAG):
+        problems = check_identity(bag_info, None, None)
+        if problems:
+            raise BundleError(f"{staging}: " + "; ".join(problems))
     if key is not None:
         if signing.public_key:
             try:
@@ -231,8 +243,15 @@ def _check_files(root: Path, entries: Mapping[str, Mapping[str, str]], kind: str
 
 
 def _check_signature(root: Path, public_key_pem: str | None, info: Mapping[str, Any]) -> list[str]:
-    sig_path = root / SIGNATURE_FILE
-    if not sig_path.is_file():
+    sig_path, tag_path = root / SIGNATURE_FILE, root / TAG_MANIFEST
+    return signature_problems(sig_path.read_bytes() if sig_path.is_file() else None,
+                              tag_path.read_bytes() if tag_path.is_file() else None, public_key_pem, info)
+
+
+def signature_problems(signature_file: bytes | None, tag_manifest: bytes | None, public_key_pem: str | None,
+                       info: Mapping[str, Any]) -> list[str]:
+    """What is wrong with ``signature.ed25519`` over the tag manifest's bytes (empty = valid)."""
+    if signature_file is None:
         return [f"unsigned bundle: no {SIGNATURE_FILE} (it was made without a signing key)"]
     if not public_key_pem:
         return ["signature not checked: no public key (configure archive.signing.public_key or pass "
@@ -242,12 +261,14 @@ def _check_signature(root: Path, public_key_pem: str | None, info: Mapping[str, 
     except ValueError as exc:
         return [f"signature not checked: unusable public key ({exc})"]
     try:
-        signature = base64.b64decode(sig_path.read_text(encoding="ascii").strip(), validate=True)
+        signature = base64.b64decode(signature_file.decode("ascii").strip(), validate=True)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return [f"bad signature: {SIGNATURE_FILE} is not base64"]
     try:
-        key.verify(signature, (root / TAG_MANIFEST).read_bytes())
-    except (InvalidSignature, FileNotFoundError):
+        if tag_manifest is None:
+            raise InvalidSignature
+        key.verify(signature, tag_manifest)
+    except InvalidSignature:
         named = info.get("Signing-Key-Fingerprint")
         hint = f" (bundle names key {named}, given key is {fingerprint(key)})" if named and \
             named != fingerprint(key) else ""
@@ -255,11 +276,12 @@ def _check_signature(root: Path, public_key_pem: str | None, info: Mapping[str, 
     return []
 
 
-def verify_bag(bag_dir: Path, public_key_pem: str | None) -> list[str]:
+def verify_bag(bag_dir: Path, public_key_pem: str | None, bundle_id: str | None = None) -> list[str]:
     """Every problem with a bag (empty = all holds): structure, completeness (missing, unlisted or added
-    files), every SHA-512 checksum, Payload-Oxum, required bag-info fields and the Ed25519 signature.
-    A missing signature or missing public key is a problem, never silently accepted."""
-    return _verify(Path(bag_dir), public_key_pem, signature=True)
+    files), every SHA-512 checksum, Payload-Oxum, required bag-info fields, the Ed25519 signature and
+    the bundle's identity (``check_identity``: against ``bundle_id``, the id it is listed and fetched
+    under, when given). A missing signature or missing public key is a problem, never silently accepted."""
+    return _verify(Path(bag_dir), public_key_pem, signature=True, bundle_id=bundle_id)
 
 
 def check_bag_contents(bag_dir: Path) -> list[str]:
@@ -267,7 +289,92 @@ def check_bag_contents(bag_dir: Path) -> list[str]:
     return _verify(Path(bag_dir), None, signature=False)
 
 
-def _verify(root: Path, public_key_pem: str | None, signature: bool) -> list[str]:
+def _first(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else f"{value!r} (a repeated tag)"
+
+
+def _time(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))  # naive: Shanghai
+
+
+def check_identity(info: Mapping[str, Any], run: Mapping[str, Any] | None,
+                   bundle_id: str | None) -> list[str]:
+    """Whether what the signed content says it is matches the id it is listed and fetched under.
+
+    ``info`` is bag-info.txt (signed through the tag manifest), ``run`` the bundled run.json (signed
+    through the payload manifest; ``None`` if absent). Checked: bag-info's ``Bundle-Id`` (when the bundle
+    has one) equals ``bundle_id``; the id's filing, entity, period and run part equal bag-info's
+    Filing, Entity, Period and Run-Id; the id's time lies between Started-At (less a clock skew) and a day
+    after Finished-At; run.json agrees with bag-info on each identity field. Without ``bundle_id`` (a bag
+    directory) the bag's own Bundle-Id is checked against the rest. Each problem names the mismatch.
+    """
+    problems: list[str] = []
+    signed = _first(info.get(BUNDLE_ID_TAG))
+    if signed is not None and bundle_id is not None and signed != bundle_id:
+        problems.append(f"identity mismatch: listed as {bundle_id} but signed as {BUNDLE_ID_TAG} {signed} "
+                        "(a bundle copied under another id)")
+    want = bundle_id or signed
+    if want is not None:
+        try:
+            parsed = parse_bundle_id(want)
+        except ValueError:
+            return [*problems, f"identity mismatch: {want!r} is not a bundle id"]
+        for tag, part in (("Filing", parsed.filing), ("Entity", parsed.entity), ("Period", parsed.period)):
+            got = _first(info.get(tag))
+            if got != part:
+                problems.append(f"identity mismatch: the id {want} says {tag.lower()} {part} but bag-info "
+                                f"says {tag} {got}")
+        run_id = _first(info.get("Run-Id"))
+        if run_id is None or run_part(run_id) != parsed.run:
+            problems.append(f"identity mismatch: the id {want} says run {parsed.run} but bag-info says "
+                            f"Run-Id {run_id}")
+        started, finished = _time(_first(info.get("Started-At"))), _time(_first(info.get("Finished-At")))
+        stamp = f"{parsed.created:%Y-%m-%dT%H:%M:%SZ}"
+        if started is not None and parsed.created < started - CLOCK_SKEW:
+            problems.append(f"identity mismatch: the id {want} was made at {stamp}, before the run started "
+                            f"(Started-At {info.get('Started-At')})")
+        if finished is not None and parsed.created > finished + LATEST_COMMIT:
+            problems.append(f"identity mismatch: the id {want} was made at {stamp}, long after the run "
+                            f"finished (Finished-At {info.get('Finished-At')}): an older bundle under a "
+                            "newer id")
+    if run is not None:
+        for key, tag in _IDENTITY:
+            if run.get(key) in (None, "") or info.get(tag) is None:
+                continue
+            if _one_line(run[key]) != _first(info.get(tag)):
+                problems.append(f"identity mismatch: run.json says {key} {_one_line(run[key])} but bag-info "
+                                f"says {tag} {_first(info.get(tag))}")
+    return problems
+
+
+def identity_note(info: Mapping[str, Any]) -> str | None:
+    """A line for bundles made before the id was signed (``None`` when bag-info carries Bundle-Id)."""
+    if info.get(BUNDLE_ID_TAG):
+        return None
+    return (f"identity: not signed (the bundle predates identity binding: no {BUNDLE_ID_TAG} in bag-info); "
+            "its id was checked against the signed filing, entity, period, run id and times")
+
+
+def _read_run(data: bytes) -> tuple[dict[str, Any] | None, list[str]]:
+    try:
+        run = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return None, [f"{RUN_FILE} is not JSON ({exc})"]
+    if not isinstance(run, dict):
+        return None, [f"{RUN_FILE} is not a JSON object"]
+    return run, []
+
+
+def _verify(root: Path, public_key_pem: str | None, signature: bool,
+            bundle_id: str | None = None) -> list[str]:
     if not (root / "bagit.txt").is_file():
         return [f"{root}: not a bag (no bagit.txt)"]
     try:
@@ -296,6 +403,12 @@ def _verify(root: Path, public_key_pem: str | None, signature: bool) -> list[str
     elif oxum != actual:
         problems.append(f"Payload-Oxum {oxum} but the payload is {actual} (bytes.files)")
     problems += [f"bag-info.txt lacks {name}" for name in REQUIRED_INFO if not bag.info.get(name)]
+    if not problems:  # what intact content says it is (a changed file is the finding otherwise)
+        run: dict[str, Any] | None = None
+        if (root / RUN_FILE).is_file():
+            run, bad = _read_run((root / RUN_FILE).read_bytes())
+            problems += bad
+        problems += check_identity(bag.info, run, bundle_id)
     if signature:
         problems += _check_signature(root, public_key_pem, bag.info)
     if not problems:  # the standard library must agree
@@ -400,6 +513,138 @@ def diff_bags(a_dir: Path, b_dir: Path) -> list[str]:
 # ----------------------------------------------------------------------------------------- archive
 
 
+def _parse_tags(text: str) -> dict[str, Any]:
+    """A BagIt tag file (``Label: value``, indented continuation lines); repeated labels become lists."""
+    tags: dict[str, Any] = {}
+    label: str | None = None
+    for line in text.splitlines():
+        if line[:1] in (" ", "\t") and label is not None:
+            value = tags[label]
+            if isinstance(value, list):
+                value[-1] += " " + line.strip()
+            else:
+                tags[label] = value + " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"not a tag line: {line[:60]!r}")
+        label, value = name.strip(), value.strip()
+        if label in tags:
+            old = tags[label]
+            tags[label] = [*(old if isinstance(old, list) else [old]), value]
+        else:
+            tags[label] = value
+    return tags
+
+
+def _parse_manifest(text: str) -> dict[str, str]:
+    entries: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        digest, _, rel = line.strip().partition(" ")
+        if not rel.strip():
+            raise ValueError(f"not a manifest line: {line[:60]!r}")
+        entries[rel.strip()] = digest.lower()
+    return entries
+
+
+def check_committed(store: Store, bundle_id: str, public_key_pem: str | None) -> list[str]:
+    """Whether a listed bundle may count as filed, read cheaply from the store (a few small files): its
+    marker is well-formed (S3), its tag files are listed in the signed tag manifest with matching
+    SHA-512, the signature is valid (its form only, without a public key), bag-info has the required
+    fields, and ``check_identity`` holds for the id it is listed under. Empty = it counts.
+    The payload's checksums are ``verify``'s job."""
+
+    def read(rel: str) -> bytes | None:
+        try:
+            return store.read(bundle_id, rel)
+        except StoreError as exc:
+            if "has no file" in str(exc):
+                return None
+            raise
+
+    try:
+        tag_bytes = read(TAG_MANIFEST)
+        if tag_bytes is None:
+            return [f"not a complete bag: no {TAG_MANIFEST} (the signed file)"]
+        try:
+            tags = _parse_manifest(tag_bytes.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            return [f"{TAG_MANIFEST} is not a manifest ({exc})"]
+        files: dict[str, bytes] = {}
+        for rel in _SIGNED_TAG_FILES:
+            data = read(rel)
+            if data is None:
+                return [f"not a complete bag: no {rel}"]
+            if rel not in tags:
+                return [f"{rel} is not covered by {TAG_MANIFEST}"]
+            if hashlib.sha512(data).hexdigest() != tags[rel]:
+                return [f"checksum mismatch ({ALGORITHM}): {rel} was changed"]
+            files[rel] = data
+        if not files["bagit.txt"].startswith(b"BagIt-Version:"):
+            return ["bagit.txt is not a BagIt declaration"]
+        try:
+            info = _parse_tags(files["bag-info.txt"].decode("utf-8"))
+            payload = _parse_manifest(files[MANIFEST].decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            return [f"bag-info.txt or {MANIFEST} is not readable ({exc})"]
+        problems = [f"bag-info.txt lacks {name}" for name in REQUIRED_INFO if not info.get(name)]
+        sig = read(SIGNATURE_FILE)
+        if public_key_pem or sig is None:
+            problems += signature_problems(sig, tag_bytes, public_key_pem, info)
+        elif not _looks_signed(sig):
+            problems.append(f"bad signature: {SIGNATURE_FILE} is not an Ed25519 signature")
+        run: dict[str, Any] | None = None
+        if RUN_FILE in payload:
+            data = read(RUN_FILE)
+            if data is None or hashlib.sha512(data).hexdigest() != payload[RUN_FILE]:
+                problems.append(f"{RUN_FILE} is missing or was changed")
+            else:
+                run, bad = _read_run(data)
+                problems += bad
+        return problems + check_identity(info, run, bundle_id)
+    except StoreError as exc:
+        return [str(exc)]
+    except Exception as exc:  # an object the store lists but cannot serve (S3 client errors)
+        code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
+        if not code:
+            raise
+        return [f"a committed file cannot be read from the store ({code})"]
+
+
+def _looks_signed(signature_file: bytes) -> bool:
+    try:
+        return len(base64.b64decode(signature_file.strip(), validate=True)) == 64
+    except (binascii.Error, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A store's bundles sorted for counting: ``committed`` ids count as filed; ``damaged`` never do."""
+
+    committed: list[str]
+    damaged: list[tuple[str, str]]  # (bundle id, the first problem)
+    signatures_checked: bool
+
+
+def list_committed(store: Store, public_key_pem: str | None, filing: str | None = None,
+                   entity: str | None = None, period: str | None = None) -> Listing:
+    """``store.list`` split into bundles that may count as filed and damaged ones (``check_committed``).
+    Without a public key, signatures are checked for form only (``signatures_checked`` is False)."""
+    committed: list[str] = []
+    damaged: list[tuple[str, str]] = []
+    for bundle_id in store.list(filing=filing, entity=entity, period=period):
+        problems = check_committed(store, bundle_id, public_key_pem)
+        if problems:
+            damaged.append((bundle_id, problems[0] if len(problems) == 1
+                            else f"{problems[0]} (and {len(problems) - 1} more)"))
+        else:
+            committed.append(bundle_id)
+    return Listing(committed, damaged, bool(public_key_pem))
+
+
 @dataclass(frozen=True)
 class BundleRef:
     """A committed bundle: its id, where the store put it, and what it holds."""
@@ -424,10 +669,17 @@ def archive_bundle(staging_dir: Path, bundle_id: str, store: Store, info: Mappin
         if problems:
             raise BundleError(f"{bag_dir}: bagged by an earlier attempt but no longer intact: "
                               + "; ".join(problems))
+        sealed = _first(read_bag_info(bag_dir).get(BUNDLE_ID_TAG))
+        if sealed:  # the earlier attempt signed its id: commit under that one, never another
+            bundle_id = sealed
     else:
-        bag_dir = make_bag(bag_dir, info, signing)
+        bag_dir = make_bag(bag_dir, {**info, BUNDLE_ID_TAG: bundle_id}, signing)
     files = [p for p in bag_dir.rglob("*") if p.is_file()]
-    location = store.put(bundle_id, bag_dir)
+    if store.exists(bundle_id) and not check_committed(store, bundle_id, None) and \
+            store.read(bundle_id, TAG_MANIFEST) == (bag_dir / TAG_MANIFEST).read_bytes():
+        location = f"{store.describe()}: {bundle_id}"  # committed by the earlier attempt
+    else:
+        location = store.put(bundle_id, bag_dir)
     return BundleRef(bundle_id=bundle_id, location=location,
                      signed=(bag_dir / SIGNATURE_FILE).is_file(), files=len(files),
                      bytes=sum(p.stat().st_size for p in files))

@@ -50,6 +50,11 @@ class BundleExists(StoreError):
     """A committed bundle with this id exists already; bundles are write-once."""
 
 
+class BundleDamaged(StoreError):
+    """A listed bundle cannot be trusted as committed: its commit marker or bag is not well-formed (the
+    message names the bundle and what is wrong). Never counted as filed."""
+
+
 class BundleNotFound(StoreError):
     """No committed bundle has this id."""
 
@@ -74,10 +79,14 @@ def new_bundle_id(filing: str, entity: str, period: str, run_id: str, at: dt.dat
     """
     if at.tzinfo is None:
         at = at.replace(tzinfo=SHANGHAI)
-    run8 = re.sub(r"[^A-Za-z0-9]", "", run_id).lower()[:8]
-    bundle_id = f"{filing}/{entity}/{period}/{at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{run8}"
+    bundle_id = f"{filing}/{entity}/{period}/{at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{run_part(run_id)}"
     parse_bundle_id(bundle_id)  # validates every part
     return bundle_id
+
+
+def run_part(run_id: str) -> str:
+    """The run part of a bundle id: the first 8 letters or digits of the run id, lower case."""
+    return re.sub(r"[^A-Za-z0-9]", "", run_id).lower()[:8]
 
 
 def parse_bundle_id(bundle_id: str) -> BundleId:
@@ -269,6 +278,9 @@ class LocalStore:
 
     def get(self, bundle_id: str, dest: Path) -> Path:
         root = self._need(bundle_id)
+        if Path(dest).resolve().is_relative_to(self.root.resolve()):
+            raise StoreError(f"{dest}: inside the store root {self.root}; a copy there could be listed as a "
+                             "committed bundle. Choose a directory outside the store")
         _check_dest(dest)
         for rel in bag_files(root):
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -609,7 +621,32 @@ class S3Store:
             if _client_error_code(exc) in ("NoSuchKey", "404", "NoSuchVersion"):
                 raise BundleNotFound(f"no committed bundle {bundle_id!r} in {self.describe()}") from exc
             raise
-        marker: dict[str, Any] = json.loads(body)
+        return self._check_marker(bundle_id, body)
+
+    def _check_marker(self, bundle_id: str, body: bytes) -> dict[str, Any]:
+        """The marker if it is well-formed: a JSON object naming this bundle whose objects all lie under
+        ``<prefix>data/<id>/`` (a forged marker cannot borrow another bundle's locked objects)."""
+        def damaged(why: str) -> BundleDamaged:
+            return BundleDamaged(f"bundle {bundle_id!r}: the commit marker is not well-formed: {why}")
+
+        try:
+            marker = json.loads(body)
+        except ValueError as exc:
+            raise damaged(f"not JSON ({exc})") from None
+        if not isinstance(marker, dict):
+            raise damaged("not a JSON object")
+        if marker.get("bundle_id") != bundle_id:
+            raise damaged(f"it names bundle {marker.get('bundle_id')!r}")
+        objects = marker.get("objects")
+        if not isinstance(objects, dict) or not objects:
+            raise damaged("it lists no objects")
+        base = self._data_key(bundle_id)
+        for rel, obj in objects.items():
+            if not isinstance(obj, dict) or not isinstance(obj.get("key"), str) \
+                    or not isinstance(obj.get("size"), int):
+                raise damaged(f"object {rel!r} has no key and size")
+            if obj["key"] != base + rel:
+                raise damaged(f"{rel} points at {obj['key']}, outside {base} (another bundle's objects)")
         return marker
 
     def exists(self, bundle_id: str) -> bool:

@@ -36,8 +36,28 @@ def cli() -> typer.Typer:
     return app
 
 
+def signed_bundle(staging: Path, bundle_id: str, store: LocalStore) -> None:
+    """A real signed bundle committed under ``bundle_id`` (its run.json says what the id says)."""
+    from complaints.settings import Signing
+    from tasks.bundle import archive_bundle
+    from tasks.stores import parse_bundle_id
+
+    b = parse_bundle_id(bundle_id)
+    staging.mkdir()
+    (staging / "run.json").write_text(json.dumps({
+        "run_id": f"{b.run}-0000-4000", "filing": b.filing, "entity": b.entity, "period": b.period,
+        "as_of": "2026-10-09T18:00:00+08:00", "trigger": "cli", "code_version": "0.1.0",
+        "package_versions": {"bagit": "1.9.0"}}), encoding="utf-8")
+    archive_bundle(staging, bundle_id, store, {}, Signing())
+
+
 @pytest.fixture
-def workdir(tmp_path: Path) -> Path:
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from tasks.bundle import generate_keypair
+
+    private, public = generate_keypair(tmp_path / "keys")
+    monkeypatch.delenv("COMPLAINTS_SIGNING_KEY", raising=False)
+    monkeypatch.setenv("COMPLAINTS_SIGNING_KEY_FILE", str(private))
     (tmp_path / "cal").mkdir()
     (tmp_path / "complaints.yaml").write_text(
         "company: {name: 测试人寿}\n"
@@ -46,16 +66,13 @@ def workdir(tmp_path: Path) -> Path:
         "  - {code: GD, name: 广东分公司, level: branch}\n"
         "  - {code: JS, name: 江苏分公司, level: branch}\n"
         "calendar_dir: cal\n"
-        "archive: {store: local, local: {root: archive}}\n",
+        "archive: " + json.dumps({"store": "local", "local": {"root": "archive"},
+                                  "signing": {"public_key": public}}) + "\n",
         encoding="utf-8",
     )
     store = LocalStore(tmp_path / "archive")
-    bag = tmp_path / "bag"
-    bag.mkdir()
-    (bag / "bagit.txt").write_text("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
-                                   encoding="utf-8")
-    for bundle_id in (GD_Q3, HO_Q3_LATE):
-        store.put(bundle_id, bag)
+    for n, bundle_id in enumerate((GD_Q3, HO_Q3_LATE)):
+        signed_bundle(tmp_path / f"bag{n}", bundle_id, store)
     return tmp_path
 
 

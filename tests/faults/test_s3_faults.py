@@ -142,7 +142,8 @@ def test_s3_500s_and_timeouts_mid_upload(workdir: Workdir, s3: FaultProxy) -> No
     message = one_clear_error(broken, "object store failed", "Nothing was committed", "run the filing again")
     assert "500" in message or "InternalError" in message
     attempts = {p.split("/data/")[1].split("/")[3] for p in (i.split(" ", 1)[1] for i in s3.injected)}
-    assert len(attempts) == 3  # the archive task tried three bundle ids (two task retries) ...
+    # the archive task tried three times (two task retries) under the one id its sealed bag signs ...
+    assert len(attempts) == 1 and len(s3.injected) >= 3
     assert assert_consistent(workdir, "HO", filed=0) == []  # ... and none of them is listed
     raw = boto3.client("s3", endpoint_url=s3.url, region_name="us-east-1")
     stale = raw.list_objects_v2(Bucket=s3.bucket, Prefix="bundles/data/")["KeyCount"]

@@ -60,7 +60,7 @@ def archived(store: S3Store, tmp_path: Path, public_key: str) -> str:
     (stage / "figures").mkdir(parents=True)
     (stage / "run.json").write_text(json.dumps(RUN), encoding="utf-8")
     (stage / "figures" / "figures.json").write_text(json.dumps({"counts": {"cases": 7}}), encoding="utf-8")
-    bundle = new_bundle_id("quarterly", "HO", "2026Q3", "run1", AT)
+    bundle = new_bundle_id("quarterly", "HO", "2026Q3", RUN["run_id"], AT)
     archive_bundle(stage, bundle, store, {}, Signing(public_key=public_key))
     return bundle
 

@@ -70,7 +70,8 @@ def staging(path: Path, cases: int = 120, big: bool = False) -> Path:
 
 
 def bid(run: str, minutes: int = 0, period: str = "2026Q3") -> str:
-    return new_bundle_id("quarterly", "HO", period, run, AT + dt.timedelta(minutes=minutes))
+    """An id for ``RUN``'s bags (the id's run part must be RUN's run id); ``run`` only names it."""
+    return new_bundle_id("quarterly", "HO", period, str(RUN["run_id"]), AT + dt.timedelta(minutes=minutes))
 
 
 def test_upload_list_get_and_lock(store: S3Store, s3_server: Any, keys: str, tmp_path: Path) -> None:

@@ -276,7 +276,7 @@ def test_cli_verify_directory(bag: Path, keys, tmp_path: Path) -> None:
     assert "PROBLEM: missing payload file: data/figures/figures.csv" in bad.output
 
 
-def test_cli_reproduce_compares_exactly(bag: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_reproduce_compares_exactly(bag: Path, keys, monkeypatch: pytest.MonkeyPatch) -> None:
     """``reproduce`` calls tasks.compute.figures_from_bundle(data_dir) and compares exactly."""
     seen: list[Path] = []
     recomputed = json.loads(json.dumps(FIGURES))
@@ -289,11 +289,14 @@ def test_cli_reproduce_compares_exactly(bag: Path, monkeypatch: pytest.MonkeyPat
     module.figures_from_bundle = figures_from_bundle  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tasks.compute", module)
     runner = CliRunner()
-    ok = runner.invoke(app, ["bundles", "reproduce", str(bag)])
+    key_file = bag.parent / "pub.pem"  # reproduce verifies first
+    key_file.write_text(keys[1])
+    key = ["--public-key", str(key_file)]
+    ok = runner.invoke(app, ["bundles", "reproduce", str(bag), *key])
     assert ok.exit_code == 0, ok.output
     assert "reproduced exactly" in ok.output and seen == [bag / "data"]
     recomputed["timeliness"]["rate"] = 0.9576271187
-    bad = runner.invoke(app, ["bundles", "reproduce", str(bag)])
+    bad = runner.invoke(app, ["bundles", "reproduce", str(bag), *key])
     assert bad.exit_code == 1
     assert "timeliness.rate: 0.9576271186 → 0.9576271187" in bad.output
 

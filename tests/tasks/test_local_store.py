@@ -31,6 +31,7 @@ RUN: dict[str, object] = {
        "entity": "HO", "as_of": "2026-10-09T18:00:00+08:00", "trigger": "cli", "code_version": "0.1.0",
        "package_versions": {"pandas": "3.1.1"}}
 AT = dt.datetime(2026, 11, 21, 21, 4, 5, tzinfo=dt.UTC)
+RUN_ID = str(RUN["run_id"])  # a bundle id's run part must be its bag's Run-Id
 
 
 def staging(path: Path, cases: int = 120) -> Path:
@@ -91,7 +92,7 @@ def test_put_list_read_get_and_protocol(tmp_path: Path, keys: str) -> None:
     store = LocalStore(tmp_path / "archive")
     assert isinstance(store, Store)
     assert store.list() == []
-    bid = new_bundle_id("quarterly", "HO", "2026Q3", str(RUN["run_id"]), AT)
+    bid = new_bundle_id("quarterly", "HO", "2026Q3", RUN_ID, AT)
     location = store.put(bid, bag(tmp_path, "s1"))
     assert Path(location) == tmp_path / "archive" / bid
     assert store.exists(bid) and store.list() == [bid]
@@ -114,7 +115,7 @@ def test_put_list_read_get_and_protocol(tmp_path: Path, keys: str) -> None:
 
 def test_write_once_and_read_only(tmp_path: Path, keys: str) -> None:
     store = LocalStore(tmp_path / "archive")
-    bid = new_bundle_id("quarterly", "HO", "2026Q3", "run1", AT)
+    bid = new_bundle_id("quarterly", "HO", "2026Q3", RUN_ID, AT)
     store.put(bid, bag(tmp_path, "s1"))
     before = store.read(bid, "data/figures/figures.json")
     with pytest.raises(BundleExists, match="write-once"):
@@ -132,10 +133,10 @@ def test_write_once_and_read_only(tmp_path: Path, keys: str) -> None:
 
 def test_rerun_makes_a_new_version_beside_the_old(tmp_path: Path, keys: str) -> None:
     store = LocalStore(tmp_path / "archive")
-    first = archive_bundle(staging(tmp_path / "s1"), new_bundle_id("quarterly", "HO", "2026Q3", "run1", AT),
+    first = archive_bundle(staging(tmp_path / "s1"), new_bundle_id("quarterly", "HO", "2026Q3", RUN_ID, AT),
                            store, {}, Signing(public_key=keys))
     second = archive_bundle(staging(tmp_path / "s2", cases=121),
-                            new_bundle_id("quarterly", "HO", "2026Q3", "run2", AT + dt.timedelta(hours=1)),
+                            new_bundle_id("quarterly", "HO", "2026Q3", RUN_ID, AT + dt.timedelta(hours=1)),
                             store, {}, Signing(public_key=keys))
     assert first.signed and second.signed and first.files == second.files == 8
     assert store.list(period="2026Q3") == [first.bundle_id, second.bundle_id]
@@ -146,7 +147,7 @@ def test_rerun_makes_a_new_version_beside_the_old(tmp_path: Path, keys: str) -> 
 def test_interrupted_copy_leaves_nothing_visible_and_the_rerun_succeeds(
         tmp_path: Path, keys: str, monkeypatch: pytest.MonkeyPatch) -> None:
     store = LocalStore(tmp_path / "archive")
-    bid = new_bundle_id("quarterly", "HO", "2026Q3", "run1", AT)
+    bid = new_bundle_id("quarterly", "HO", "2026Q3", RUN_ID, AT)
     real_copy = shutil.copyfile
     calls = {"n": 0}
 
@@ -164,7 +165,7 @@ def test_interrupted_copy_leaves_nothing_visible_and_the_rerun_succeeds(
     assert any((tmp_path / "archive" / ".incoming").rglob("*"))  # the stale part stays, unlisted
     monkeypatch.setattr("tasks.stores.shutil.copyfile", real_copy)
     store.put(bid, bag(tmp_path, "s2"))  # the same id can still be committed
-    rerun = new_bundle_id("quarterly", "HO", "2026Q3", "run2", AT + dt.timedelta(minutes=5))
+    rerun = new_bundle_id("quarterly", "HO", "2026Q3", RUN_ID, AT + dt.timedelta(minutes=5))
     store.put(rerun, bag(tmp_path, "s3"))
     assert store.list() == [bid, rerun]
     assert verify_bag(store.path(bid), keys) == []
@@ -193,10 +194,10 @@ def test_cli_against_the_local_store(tmp_path: Path, keys: str) -> None:
     config = _config(tmp_path, keys)
     work = tmp_path / "work"
     store = LocalStore(work / "arch")
-    a = archive_bundle(staging(tmp_path / "s1"), new_bundle_id("quarterly", "HO", "2026Q3", "run1", AT),
+    a = archive_bundle(staging(tmp_path / "s1"), new_bundle_id("quarterly", "HO", "2026Q3", RUN_ID, AT),
                        store, {}, Signing(public_key=keys)).bundle_id
     b = archive_bundle(staging(tmp_path / "s2", cases=121),
-                       new_bundle_id("quarterly", "HO", "2026Q3", "run2", AT + dt.timedelta(days=1)),
+                       new_bundle_id("quarterly", "HO", "2026Q3", RUN_ID, AT + dt.timedelta(days=1)),
                        store, {}, Signing(public_key=keys)).bundle_id
     opts = ["--config", str(config), "--workdir", str(work)]
     run = CliRunner().invoke
