@@ -2,7 +2,7 @@
 
 ``archive check`` connects to the store and says, in one screen, whether bundles would be write-once
 there (bucket, versioning, Object Lock, retention) and which integrity features the server honours.
-Store code lives in ``tasks.stores`` (imported lazily)."""
+Store code lives in ``tasks.archive.stores`` (imported lazily)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def cmd_check(
 
     Exit 0 when it is, 1 naming each reason when it is not, 2 when the store cannot be reached.
     """
-    from tasks.stores import LocalStore, S3Store, StoreError, check_s3_archive, open_store
+    from tasks.archive.stores import LocalStore, S3Store, StoreError, check_s3_archive, open_store
 
     try:
         store = open_store(load_settings(config).settings.archive, workdir)

@@ -1,5 +1,5 @@
 """``complaints bundles …``: the auditor's commands for evidence bundles (list, show, get, verify,
-reproduce, diff). Store and bag code lives in ``tasks.stores`` / ``tasks.bundle`` (imported lazily)."""
+reproduce, diff). Store and bag code lives in ``tasks.archive`` (stores, bundle)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from complaints.errors import ConfigError
 from tasks.config_files import Loaded, load_settings
 
 if TYPE_CHECKING:
-    from tasks.stores import Store
+    from tasks.archive.stores import Store
 
 bundles_app = typer.Typer(help="Evidence bundles: list, show, get, verify, reproduce and compare them.",
                           no_args_is_help=True)
@@ -52,7 +52,7 @@ class _Context:
     @property
     def store(self) -> Store:
         if self._store is None:
-            from tasks.stores import open_store
+            from tasks.archive.stores import open_store
 
             self._store = open_store(self.loaded.settings.archive, self.workdir)
         return self._store
@@ -61,8 +61,8 @@ class _Context:
 @contextlib.contextmanager
 def _guard() -> Iterator[None]:
     """User-caused errors become one message and exit code 2 (no traceback)."""
-    from tasks.bundle import BundleError
-    from tasks.stores import StoreError
+    from tasks.archive.bundle import BundleError
+    from tasks.archive.stores import StoreError
 
     try:
         yield
@@ -71,7 +71,7 @@ def _guard() -> Iterator[None]:
 
 
 def _is_bundle_id(text: str) -> bool:
-    from tasks.stores import parse_bundle_id
+    from tasks.archive.stores import parse_bundle_id
 
     try:
         parse_bundle_id(text)
@@ -83,7 +83,7 @@ def _is_bundle_id(text: str) -> bool:
 @contextlib.contextmanager
 def _open_bag(ctx: _Context, target: str) -> Iterator[tuple[Path, str | None]]:
     """A bag directory for ``target`` (a committed bundle id, else a directory) and the id if stored."""
-    from tasks.stores import BundleNotFound, LocalStore
+    from tasks.archive.stores import BundleNotFound, LocalStore
 
     if _is_bundle_id(target):
         store = ctx.store
@@ -103,7 +103,7 @@ def _open_bag(ctx: _Context, target: str) -> Iterator[tuple[Path, str | None]]:
 
 
 def _created_local(bundle_id: str) -> str:
-    from tasks.stores import parse_bundle_id
+    from tasks.archive.stores import parse_bundle_id
 
     return parse_bundle_id(bundle_id).created.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
@@ -119,8 +119,8 @@ def cmd_list(
     """List committed bundles (oldest first); incomplete uploads are never listed. Bundles whose marker or
     signed manifest is damaged, or whose signed identity does not match their id, are listed apart as
     damaged (the payload's checksums are `bundles verify`'s job)."""
-    from tasks.bundle import list_committed
-    from tasks.stores import parse_bundle_id
+    from tasks.archive.bundle import list_committed
+    from tasks.archive.stores import parse_bundle_id
 
     ctx = _Context(config, workdir)
     with _guard():
@@ -239,8 +239,8 @@ def cmd_verify(
 def _verify(ctx: _Context, target: str, key: str | None) -> tuple[list[str], list[str], int]:
     """``verify``'s work: (lines to show, problems, number of files). A stored bundle is checked against
     the id it is listed and fetched under; a damaged commit marker is a problem, not an error."""
-    from tasks.bundle import identity_note, read_bag_info, verify_bag
-    from tasks.stores import BundleDamaged
+    from tasks.archive.bundle import identity_note, read_bag_info, verify_bag
+    from tasks.archive.stores import BundleDamaged
 
     try:
         with _open_bag(ctx, target) as (bag, bundle_id):
@@ -281,7 +281,7 @@ def cmd_reproduce(
     A bundle that fails verification is refused (exit 1, first line "integrity failed"). Exit 0 only if
     the recomputed figures equal the bundled figures exactly; otherwise print the differences (exit 1).
     """
-    from tasks.bundle import diff_figures, load_figures
+    from tasks.archive.bundle import diff_figures, load_figures
 
     ctx = _Context(config, workdir)
     with _guard():
@@ -318,7 +318,7 @@ def cmd_diff(
     workdir: WorkdirOpt = Path("."),
 ) -> None:
     """Files and figures that changed from ID1 to ID2 (exit 1 if anything differs, like diff)."""
-    from tasks.bundle import diff_bags
+    from tasks.archive.bundle import diff_bags
 
     ctx = _Context(config, workdir)
     with _guard(), _open_bag(ctx, first) as (a, _), _open_bag(ctx, second) as (b, _):

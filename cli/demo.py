@@ -18,7 +18,7 @@ from cli.run import print_summary, run_filing
 from complaints.deadlines import latest_served_quarter
 from complaints.periods import Period, last_full_quarter
 from complaints.times import now_local, parse_local
-from tasks.bundle import generate_keypair
+from tasks.archive.bundle import generate_keypair
 from tasks.calendar_files import load_calendar
 from tasks.config_files import DEFAULT_CONFIG, load_settings, read_yaml
 from tasks.demo_data import create_demo_source, default_span

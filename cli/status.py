@@ -2,7 +2,7 @@
 deployments (filing flows per entity, the daily deadline watcher) served against a Prefect server.
 
 Only bundles whose marker and signed manifest are well-formed and whose signed identity matches their
-id count as filed (``tasks.bundle.list_committed``); damaged ones are named on stderr, never filed.
+id count as filed (``tasks.archive.bundle.list_committed``); damaged ones are named on stderr, never filed.
 
 ``status`` exit status: 0 printed; 2 bad configuration or calendar file; 3 some due date needs a
 calendar year nobody supplied (printed with ``due`` null, then the error on stderr), as
@@ -61,9 +61,9 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array instead of a table")] = False,
 ) -> None:
     """Every filing of the year for every configured entity: due date, state and committed bundle."""
-    from tasks.bundle import list_committed
+    from tasks.archive.bundle import list_committed
+    from tasks.archive.stores import StoreError, open_store, parse_bundle_id
     from tasks.calendar_files import load_calendar
-    from tasks.stores import StoreError, open_store, parse_bundle_id
 
     try:
         day = dt.date.fromisoformat(today) if today else now_local().date()

@@ -59,7 +59,7 @@ Filed = Sequence[tuple[str, dt.date]]
 
 
 class BundleRef(Protocol):
-    """What :func:`index_bundles` needs of a parsed bundle id (``tasks.stores.BundleId`` fits)."""
+    """What :func:`index_bundles` needs of a parsed bundle id (``tasks.archive.stores.BundleId`` fits)."""
 
     @property
     def filing(self) -> str: ...
@@ -131,7 +131,7 @@ def commit_date(created_utc: dt.datetime) -> dt.date:
 
 def index_bundles(bundles: Iterable[BundleRef]) -> dict[Key, list[tuple[str, dt.date]]]:
     """The archive as :func:`decide` reads it: (filing, period, entity) → [(bundle id, commit day)],
-    oldest first. ``str(bundle)`` must give the bundle id (true of ``tasks.stores.BundleId``)."""
+    oldest first. ``str(bundle)`` must give the bundle id (true of ``tasks.archive.stores.BundleId``)."""
     out: dict[Key, list[tuple[dt.datetime, str]]] = defaultdict(list)
     for b in bundles:
         out[(b.filing, b.period, b.entity)].append((b.created, str(b)))

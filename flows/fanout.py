@@ -29,8 +29,8 @@ from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from flows.filing import FILING_FLOWS, flow_parameters
 from flows.launch import FLOW_NAMES, deployment_name, deployments_available, run_deployments
+from tasks.archive.stores import open_store
 from tasks.config_files import load_settings
-from tasks.stores import open_store
 
 LAUNCH_MODES = ("auto", "deployment", "threads", "processes", "dask")
 

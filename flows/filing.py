@@ -21,7 +21,7 @@ from complaints.filings import FILING_KINDS, filing_kind
 from complaints.periods import Period
 from complaints.times import now_local, parse_local
 from tasks import stages
-from tasks.bundle import load_private_key
+from tasks.archive.bundle import load_private_key
 from tasks.calendar_files import load_calendar
 from tasks.config_files import load_settings
 from tasks.memory import tune

@@ -47,11 +47,11 @@ from complaints.watch import (
 )
 from flows.filing import FILING_FLOWS, flow_parameters
 from flows.launch import deployment_name, deployments_available, run_deployments
-from tasks.bundle import list_committed
+from tasks.archive.bundle import list_committed
+from tasks.archive.stores import Store, open_store, parse_bundle_id
 from tasks.calendar_files import load_calendar
 from tasks.config_files import Loaded, load_settings
 from tasks.notify import channels, deliver, notice_for
-from tasks.stores import Store, open_store, parse_bundle_id
 
 LaunchMode = Literal["auto", "deployment", "subflow"]
 LAUNCH_ENV = "COMPLAINTS_WATCHER_LAUNCH"
@@ -61,7 +61,7 @@ def read_archive(store: Store, public_key: str | None = None
                  ) -> dict[tuple[str, str, str], list[tuple[str, dt.date]]]:
     """The committed bundles by (filing, period, entity) (see :func:`complaints.watch.index_bundles`):
     only those whose marker and signed manifest are well-formed and whose signed identity matches the
-    id (``tasks.bundle.list_committed``); damaged ones are logged and never count as filed."""
+    id (``tasks.archive.bundle.list_committed``); damaged ones are logged and never count as filed."""
     listing = list_committed(store, public_key)
     for bundle_id, why in listing.damaged:
         logging.getLogger(__name__).warning("damaged bundle (not counted as filed): %s: %s", bundle_id, why)

@@ -1,7 +1,7 @@
 """The stages of one filing run as plain functions of a :class:`RunContext` (no Prefect here).
 
 Each stage writes its part of the evidence bundle into the run's staging directory (layout:
-``tasks/bundle.py`` / FILINGS.md) and returns plain values. ``tasks/stages.py`` wraps them as Prefect
+``tasks/archive/bundle.py`` / FILINGS.md) and returns plain values. ``tasks/stages.py`` wraps them as Prefect
 tasks; ``flows/`` composes them.
 """
 

@@ -33,7 +33,8 @@ from complaints.filings import filing_kind
 from complaints.masking import mask_frame
 from complaints.periods import Period
 from complaints.times import TZ, iso_local, now_local
-from tasks.bundle import BundleRef, archive_bundle, bag_info_from_run
+from tasks.archive.bundle import BundleRef, archive_bundle, bag_info_from_run
+from tasks.archive.stores import new_bundle_id, open_store
 from tasks.memory import release_memory
 from tasks.quality import GateResult, run_quality_gate, run_quality_gate_owned, write_quality_outputs
 from tasks.render import (
@@ -55,7 +56,6 @@ from tasks.runs import (
     write_json,
 )
 from tasks.sources import Extract, extract_period
-from tasks.stores import new_bundle_id, open_store
 
 log = logging.getLogger("complaints.run")
 
@@ -289,7 +289,7 @@ render_task = task(name="render", cache_policy=NONE)(render)
 
 def _transient(task: Any, run: Any, state: Any) -> bool:
     """Retry the archive only for store errors (network, endpoint), not for a missing key or bad bag."""
-    from tasks.bundle import BundleError
+    from tasks.archive.bundle import BundleError
     from tasks.runs import is_disk_full
 
     try:

@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from cli.status import register
-from tasks.stores import LocalStore
+from tasks.archive.stores import LocalStore
 
 KEYS = {"filing", "period", "entity", "level", "due", "state", "bundle"}
 GD_Q3 = "quarterly/GD/2026Q3/20261012T020000Z-ab12cd34"  # 10:00 Shanghai on 12 Oct, before its due day
@@ -39,8 +39,8 @@ def cli() -> typer.Typer:
 def signed_bundle(staging: Path, bundle_id: str, store: LocalStore) -> None:
     """A real signed bundle committed under ``bundle_id`` (its run.json says what the id says)."""
     from complaints.settings import Signing
-    from tasks.bundle import archive_bundle
-    from tasks.stores import parse_bundle_id
+    from tasks.archive.bundle import archive_bundle
+    from tasks.archive.stores import parse_bundle_id
 
     b = parse_bundle_id(bundle_id)
     staging.mkdir()
@@ -53,7 +53,7 @@ def signed_bundle(staging: Path, bundle_id: str, store: LocalStore) -> None:
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from tasks.bundle import generate_keypair
+    from tasks.archive.bundle import generate_keypair
 
     private, public = generate_keypair(tmp_path / "keys")
     monkeypatch.delenv("COMPLAINTS_SIGNING_KEY", raising=False)

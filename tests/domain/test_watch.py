@@ -33,8 +33,8 @@ from complaints.watch import (
     index_bundles,
     watched,
 )
+from tasks.archive.stores import parse_bundle_id
 from tasks.calendar_files import read_year_file
-from tasks.stores import parse_bundle_id
 
 D = dt.date
 RULES = FilingRules()

@@ -140,8 +140,8 @@ class Workdir:
                                 start_new_session=True, **kw)
 
     def store(self) -> Any:
+        from tasks.archive.stores import open_store
         from tasks.config_files import load_settings
-        from tasks.stores import open_store
 
         return open_store(load_settings(self.config).settings.archive, self.path)
 

@@ -41,7 +41,7 @@ def test_watcher_schedule_starts_quarterly_runs_via_deployments(
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from tasks.stores import LocalStore
+    from tasks.archive.stores import LocalStore
 
     wd, config, key_file = demo_workdir
     api = server["api"]

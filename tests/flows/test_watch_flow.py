@@ -62,7 +62,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path
 def test_watcher_flow_states_runs_and_notifications(workdir: tuple[Path, Path], hook: tuple[str, list[Any]],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from flows.watch import deadline_watcher
-    from tasks.stores import LocalStore
+    from tasks.archive.stores import LocalStore
 
     wd, config = workdir
     url, got = hook

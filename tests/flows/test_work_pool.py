@@ -50,7 +50,7 @@ def test_entity_filings_run_on_a_process_work_pool(
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from tasks.stores import LocalStore
+    from tasks.archive.stores import LocalStore
 
     wd, config, key_file = demo_workdir
     home = server["home"] / "cli-home"
@@ -126,7 +126,7 @@ def test_entity_filings_in_parallel_in_this_process(
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.fanout import filings_for_entities
-    from tasks.stores import LocalStore
+    from tasks.archive.stores import LocalStore
 
     wd, config, key_file = demo_workdir
     monkeypatch.setenv("COMPLAINTS_SIGNING_KEY_FILE", key_file)

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 from cli import app
 from complaints.settings import S3Store as S3Config
 from complaints.settings import Signing
-from tasks.bundle import archive_bundle, generate_keypair
-from tasks.stores import S3Store, new_bundle_id
+from tasks.archive.bundle import archive_bundle, generate_keypair
+from tasks.archive.stores import S3Store, new_bundle_id
 
 pytestmark = pytest.mark.s3
 

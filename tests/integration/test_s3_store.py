@@ -26,8 +26,8 @@ from typer.testing import CliRunner
 from cli import app
 from complaints.settings import Archive, Signing
 from complaints.settings import S3Store as S3Config
-from tasks.bundle import archive_bundle, check_bag_contents, generate_keypair, make_bag, verify_bag
-from tasks.stores import BundleExists, S3Store, Store, StoreError, new_bundle_id, open_store
+from tasks.archive.bundle import archive_bundle, check_bag_contents, generate_keypair, make_bag, verify_bag
+from tasks.archive.stores import BundleExists, S3Store, Store, StoreError, new_bundle_id, open_store
 
 pytestmark = pytest.mark.s3
 

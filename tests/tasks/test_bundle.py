@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from complaints.settings import Signing
-from tasks.bundle import (
+from tasks.archive.bundle import (
     SIGNATURE_FILE,
     BundleError,
     bag_info_from_run,
@@ -187,8 +187,8 @@ def test_rewritten_manifests_break_the_signature(bag: Path, keys) -> None:
 
 
 def test_archive_retry_reuses_an_intact_bag_and_refuses_a_damaged_one(tmp_path: Path, keys) -> None:
-    from tasks.bundle import archive_bundle, check_bag_contents
-    from tasks.stores import LocalStore
+    from tasks.archive.bundle import archive_bundle, check_bag_contents
+    from tasks.archive.stores import LocalStore
 
     stage = make_bag(staging(tmp_path / "s"), {}, Signing())  # as left by an interrupted attempt
     assert check_bag_contents(stage) == []

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 from cli import app
 from complaints.settings import S3Store as S3Config
 from complaints.settings import Signing
-from tasks.bundle import archive_bundle, generate_keypair, list_committed
-from tasks.stores import LocalStore, S3Store, new_bundle_id
+from tasks.archive.bundle import archive_bundle, generate_keypair, list_committed
+from tasks.archive.stores import LocalStore, S3Store, new_bundle_id
 
 AT = dt.datetime(2026, 10, 15, 2, 0, 0, tzinfo=dt.UTC)  # 10:00 Shanghai, 15 Oct
 FIGURES = {"counts": {"cases": 120}}

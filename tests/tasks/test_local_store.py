@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from cli import app
 from complaints.settings import Archive, Signing
 from complaints.settings import LocalStore as LocalStoreConfig
-from tasks.bundle import archive_bundle, make_bag, verify_bag
-from tasks.stores import (
+from tasks.archive.bundle import archive_bundle, make_bag, verify_bag
+from tasks.archive.stores import (
     BundleExists,
     BundleNotFound,
     LocalStore,
@@ -45,7 +45,7 @@ def staging(path: Path, cases: int = 120) -> Path:
 
 @pytest.fixture()
 def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    from tasks.bundle import generate_keypair
+    from tasks.archive.bundle import generate_keypair
 
     private, public = generate_keypair(tmp_path / "keys")
     monkeypatch.delenv("COMPLAINTS_SIGNING_KEY", raising=False)
@@ -157,13 +157,13 @@ def test_interrupted_copy_leaves_nothing_visible_and_the_rerun_succeeds(
             raise OSError("disk full (injected)")
         return real_copy(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr("tasks.stores.shutil.copyfile", copy_then_fail)
+    monkeypatch.setattr("tasks.archive.stores.local.shutil.copyfile", copy_then_fail)
     with pytest.raises(OSError, match="injected"):
         store.put(bid, bag(tmp_path, "s1"))
     assert calls["n"] == 4
     assert store.list() == [] and not store.exists(bid)
     assert any((tmp_path / "archive" / ".incoming").rglob("*"))  # the stale part stays, unlisted
-    monkeypatch.setattr("tasks.stores.shutil.copyfile", real_copy)
+    monkeypatch.setattr("tasks.archive.stores.local.shutil.copyfile", real_copy)
     store.put(bid, bag(tmp_path, "s2"))  # the same id can still be committed
     rerun = new_bundle_id("quarterly", "HO", "2026Q3", RUN_ID, AT + dt.timedelta(minutes=5))
     store.put(rerun, bag(tmp_path, "s3"))

@@ -1,4 +1,4 @@
-"""Write-once bundle stores behind one interface: a local directory (the default) and S3 (Object Lock).
+"""The S3 bundle store (AWS, MinIO, Alibaba OSS, Ceph RGW) with Object Lock, and the archive check.
 
 A bundle is a BagIt directory stored under its id (``new_bundle_id``). It becomes visible only once
 complete: the local store copies into a hidden ``.incoming/`` directory and renames it into place
@@ -15,290 +15,31 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
-import shutil
-import socket
-import stat
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any
 
 from complaints import settings as cfg
-from complaints.errors import InfraError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client  # pragma: no cover
 else:
     S3Client = Any
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-_PART = r"[A-Za-z0-9_\-]{1,64}"
-_STAMP = r"\d{8}T\d{6}Z"
-BUNDLE_ID = re.compile(rf"^(?P<filing>{_PART})/(?P<entity>{_PART})/(?P<period>{_PART})/"
-                       rf"(?P<stamp>{_STAMP})-(?P<run>[a-z0-9]{{1,8}})$")
-MiB = 1024 * 1024
-
-
-class StoreError(InfraError):
-    """The store cannot do what was asked (message names the bundle and the reason)."""
-
-
-class BundleExists(StoreError):
-    """A committed bundle with this id exists already; bundles are write-once."""
-
-
-class BundleDamaged(StoreError):
-    """A listed bundle cannot be trusted as committed: its commit marker or bag is not well-formed (the
-    message names the bundle and what is wrong). Never counted as filed."""
-
-
-class BundleNotFound(StoreError):
-    """No committed bundle has this id."""
-
-    exit_code = 2  # a wrong id, not a failing store
-
-
-class BundleId(NamedTuple):
-    filing: str
-    entity: str
-    period: str
-    created: dt.datetime  # UTC
-    run: str
-
-    def __str__(self) -> str:
-        return f"{self.filing}/{self.entity}/{self.period}/{self.created:%Y%m%dT%H%M%SZ}-{self.run}"
-
-
-def new_bundle_id(filing: str, entity: str, period: str, run_id: str, at: dt.datetime) -> str:
-    """``<filing>/<entity>/<period>/<UTC yyyymmddThhmmssZ>-<first 8 of run id>``: sorts by time per period.
-
-    A naive ``at`` is read as Asia/Shanghai (the project's convention for naive times).
-    """
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=SHANGHAI)
-    bundle_id = f"{filing}/{entity}/{period}/{at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{run_part(run_id)}"
-    parse_bundle_id(bundle_id)  # validates every part
-    return bundle_id
-
-
-def run_part(run_id: str) -> str:
-    """The run part of a bundle id: the first 8 letters or digits of the run id, lower case."""
-    return re.sub(r"[^A-Za-z0-9]", "", run_id).lower()[:8]
-
-
-def parse_bundle_id(bundle_id: str) -> BundleId:
-    """Split and validate a bundle id; ``ValueError`` names what is wrong (also guards path traversal)."""
-    m = BUNDLE_ID.match(bundle_id)
-    if not m:
-        raise ValueError(
-            f"{bundle_id!r} is not a bundle id (expected filing/entity/period/YYYYMMDDTHHMMSSZ-run, "
-            "e.g. quarterly/HO/2026Q3/20261121T210405Z-1a2b3c4d)"
-        )
-    created = dt.datetime.strptime(m["stamp"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
-    return BundleId(m["filing"], m["entity"], m["period"], created, m["run"])
-
-
-def _matches(bundle_id: str, filing: str | None, entity: str | None, period: str | None) -> bool:
-    try:
-        b = parse_bundle_id(bundle_id)
-    except ValueError:
-        return False
-    return all(want is None or want == got for want, got in
-               ((filing, b.filing), (entity, b.entity), (period, b.period)))
-
-
-def bag_files(bag_dir: Path) -> list[str]:
-    """Every regular file of a bag, as sorted POSIX paths relative to ``bag_dir``."""
-    if not bag_dir.is_dir():
-        raise StoreError(f"{bag_dir}: not a directory")
-    return sorted(p.relative_to(bag_dir).as_posix() for p in bag_dir.rglob("*") if p.is_file())
-
-
-@dataclass
-class LockStatus:
-    """What the store says about a bundle's protection: ``lines`` to show, ``problems`` that fail verify."""
-
-    reported: bool
-    lines: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
-@runtime_checkable
-class Store(Protocol):
-    """A write-once store of bundles (BagIt directories) keyed by bundle id."""
-
-    def describe(self) -> str:
-        """Where the store is, for messages (no secrets)."""
-        ...
-
-    def put(self, bundle_id: str, bag_dir: Path) -> str:
-        """Store a complete bag; visible only when complete. Raises ``BundleExists``. Returns its location."""
-        ...
-
-    def exists(self, bundle_id: str) -> bool:
-        """Whether a committed bundle has this id."""
-        ...
-
-    def list(self, filing: str | None = None, entity: str | None = None,
-             period: str | None = None) -> list[str]:
-        """Committed bundle ids, sorted; uncommitted objects are never listed."""
-        ...
-
-    def files(self, bundle_id: str) -> dict[str, int]:
-        """The committed bundle's files (relative path -> size in bytes)."""
-        ...
-
-    def read(self, bundle_id: str, relpath: str) -> bytes:
-        """One committed file's bytes."""
-        ...
-
-    def get(self, bundle_id: str, dest: Path) -> Path:
-        """Copy the committed bundle into ``dest`` (absent or empty); returns ``dest``."""
-        ...
-
-    def lock_status(self, bundle_id: str) -> LockStatus:
-        """The store's own report on the bundle's protection (locks, read-only files, tampering)."""
-        ...
-
-
-_HOST = re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname()) or "host"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_tree(path: Path) -> None:
-    """Best-effort removal of an uncommitted copy (its files were made read-only)."""
-    if not path.exists():
-        return
-    for p in [path, *path.rglob("*")]:
-        with contextlib.suppress(OSError):
-            os.chmod(p, 0o755 if p.is_dir() else 0o644)
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def _check_dest(dest: Path) -> None:
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise StoreError(f"{dest}: destination exists and is not an empty directory")
-    dest.mkdir(parents=True, exist_ok=True)
-
-
-# ---------------------------------------------------------------------------------------------- local
-
-
-class LocalStore:
-    """Bundles as read-only directories ``<root>/<bundle id>/`` (the embedded default).
-
-    Write-once by refusal (``put`` never replaces) and read-only permissions; that does not stop the
-    directory's owner or root, so use the S3 store with Object Lock where tamper-proofing matters.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-
-    def describe(self) -> str:
-        return f"local directory {self.root}"
-
-    def path(self, bundle_id: str) -> Path:
-        """The committed bundle's directory (the bag itself)."""
-        parse_bundle_id(bundle_id)
-        return self.root / bundle_id
-
-    def exists(self, bundle_id: str) -> bool:
-        return (self.path(bundle_id) / "bagit.txt").is_file()
-
-    def _need(self, bundle_id: str) -> Path:
-        if not self.exists(bundle_id):
-            raise BundleNotFound(f"no committed bundle {bundle_id!r} in {self.describe()}")
-        return self.path(bundle_id)
-
-    def put(self, bundle_id: str, bag_dir: Path) -> str:
-        target = self.path(bundle_id)
-        if target.exists():
-            raise BundleExists(f"bundle {bundle_id!r} exists already in {self.describe()}; bundles are "
-                               "write-once (a re-run makes a new bundle id)")
-        files = bag_files(Path(bag_dir))
-        self._clean_incoming()
-        incoming = self.root / ".incoming" / f"{_HOST}-{os.getpid()}-{uuid.uuid4().hex}"
-        incoming.mkdir(parents=True)
-        for rel in files:
-            dst = incoming / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(Path(bag_dir) / rel, dst)
-            os.chmod(dst, 0o444)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():  # lost a race with another writer
-            raise BundleExists(f"bundle {bundle_id!r} appeared in {self.describe()} while copying")
-        os.rename(incoming, target)  # the commit: atomic on one file system
-        for d in sorted((p for p in target.rglob("*") if p.is_dir()), reverse=True):
-            os.chmod(d, 0o555)
-        os.chmod(target, 0o555)
-        return str(target)
-
-    def _clean_incoming(self) -> None:
-        """Remove uncommitted copies left by writers on this host that died mid-copy (SIGKILL, power
-        loss): ``.incoming/<host>-<pid>-<uuid>`` whose process is gone. Never listed in any case."""
-        incoming = self.root / ".incoming"
-        if not incoming.is_dir():
-            return
-        for entry in incoming.iterdir():
-            host, _, rest = entry.name.rpartition("-")[0].rpartition("-")
-            if host != _HOST or not rest.isdigit() or _alive(int(rest)):
-                continue
-            _remove_tree(entry)
-
-    def list(self, filing: str | None = None, entity: str | None = None,
-             period: str | None = None) -> list[str]:
-        if not self.root.is_dir():
-            return []
-        pattern = "/".join([filing or "*", entity or "*", period or "*", "*", "bagit.txt"])
-        ids = (p.parent.relative_to(self.root).as_posix() for p in self.root.glob(pattern))
-        return sorted(i for i in ids if _matches(i, filing, entity, period))
-
-    def files(self, bundle_id: str) -> dict[str, int]:
-        root = self._need(bundle_id)
-        return {rel: (root / rel).stat().st_size for rel in bag_files(root)}
-
-    def read(self, bundle_id: str, relpath: str) -> bytes:
-        root = self._need(bundle_id)
-        p = (root / relpath).resolve()
-        if not p.is_relative_to(root.resolve()) or not p.is_file():
-            raise StoreError(f"bundle {bundle_id!r} has no file {relpath!r}")
-        return p.read_bytes()
-
-    def get(self, bundle_id: str, dest: Path) -> Path:
-        root = self._need(bundle_id)
-        if Path(dest).resolve().is_relative_to(self.root.resolve()):
-            raise StoreError(f"{dest}: inside the store root {self.root}; a copy there could be listed as a "
-                             "committed bundle. Choose a directory outside the store")
-        _check_dest(dest)
-        for rel in bag_files(root):
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(root / rel, dest / rel)
-        return dest
-
-    def lock_status(self, bundle_id: str) -> LockStatus:
-        root = self._need(bundle_id)
-        writable = [p.relative_to(root).as_posix() or "." for p in [root, *root.rglob("*")]
-                    if p.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)]
-        status = LockStatus(reported=True, lines=[
-            "local store: files and directories read-only (protects against mistakes, not against the "
-            "owner or root)"])
-        status.problems += [f"store: {rel} is writable (local bundles must be read-only)" for rel in writable]
-        return status
-
-
-# ------------------------------------------------------------------------------------------------- S3
+from tasks.archive.stores.base import (
+    BundleDamaged,
+    BundleExists,
+    BundleNotFound,
+    LockStatus,
+    MiB,
+    StoreError,
+    _check_dest,
+    _matches,
+    bag_files,
+    parse_bundle_id,
+)
 
 
 def _env_seconds(name: str, default: float) -> float:
@@ -844,14 +585,6 @@ def _integrity_lines(marker: dict[str, Any], n: int, etags: int, sha_checked: in
                  + (f"; server {f['server']}" if f.get("server") else "")
                  + (f"; probed {f['probed_at']}" if f.get("probed_at") else ""))
     return lines
-
-
-def open_store(archive: cfg.Archive, workdir: Path) -> Store:
-    """The configured store; a relative local root is resolved against ``workdir``."""
-    if archive.store == "s3":
-        return S3Store(archive.s3)
-    root = Path(archive.local.root)
-    return LocalStore(root if root.is_absolute() else Path(workdir) / root)
 
 
 # ------------------------------------------------------------------------------------- archive check

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from complaints.errors import InfraError
 from complaints.settings import Signing
-from tasks.stores import Store, StoreError, parse_bundle_id, run_part
+from tasks.archive.stores import Store, StoreError, parse_bundle_id, run_part
 
 ALGORITHM = "sha512"
 MANIFEST = f"manifest-{ALGORITHM}.txt"
@@ -192,7 +192,7 @@ def make_bag(staging_dir: Path, info: Mapping[str, Any], signing: Signing) -> Pa
         bag_info["Signature-Algorithm"] = f"Ed25519 over {TAG_MANIFEST}, base64 in {SIGNATURE_FILE}"
         bag_info["Signing-Key-Fingerprint"] = fingerprint(key.public_key())
     bag_info.setdefault("Bagging-Date", dt.date.today().isoformat())
-    bag_info["Bag-Software-Agent"] = f"complaints tasks.bundle (bagit.py {bagit.VERSION})"
+    bag_info["Bag-Software-Agent"] = f"complaints tasks.archive.bundle (bagit.py {bagit.VERSION})"
     with _BAGIT_LOCK:
         old_cwd = os.getcwd()
         try:
