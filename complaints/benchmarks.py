@@ -255,3 +255,70 @@ def compare(value: float | None, median: Median) -> dict[str, Any]:
         "deviation_pct": (value - m) / m * 100 if known else None,  # type: ignore[operator]
         "above_median": value > m if value is not None else None,
     }
+
+
+# -- the comparison as tables (the `complaints benchmark` command and the quarterly report) ------------
+def comparison(figures: Mapping[str, Any]) -> dict[str, Any]:
+    """The regulator-basis figures and their benchmark from a figures dict, as rows for tables.
+
+    ``lines``: per business line, ``rates`` (one row per rate: label, unit, value, median, median period,
+    ratio, deviation, above, binding), ``issues`` and ``products`` (code, term, count, share of the line's
+    forwarded records) and ``bulletin`` (which bulletin each median comes from). ``covered``: whether any
+    line has a median to compare with. Values are the figures' own (no rounding here).
+    """
+    basis = figures.get("regulator_basis") or {}
+    bench = figures.get("benchmark") or {}
+    notes = figures.get("notes") or {}
+    lines = []
+    for line in SEGMENTS:
+        ours = basis.get(line) or {}
+        block = bench.get(line) or {}
+        forwarded = ours.get("forwarded") or 0
+        rates = []
+        for rate in SEGMENT_RATES[line]:
+            b = block.get(rate) or {}
+            rates.append(
+                {
+                    "rate": rate,
+                    "label": RATES[rate],
+                    "unit": RATE_UNITS[rate],
+                    "value": ours.get(rate),
+                    "median": b.get("median"),
+                    "median_period": b.get("median_period"),
+                    "ratio": b.get("ratio"),
+                    "deviation_pct": b.get("deviation_pct"),
+                    "above_median": b.get("above_median"),
+                    "binding": block.get("binding") == rate,
+                    "why": notes.get(f"regulator_basis.{line}.{rate}")
+                    or notes.get(f"benchmark.{line}.{rate}"),
+                }
+            )
+
+        lines.append(
+            {
+                "line": line,
+                "segment": SEGMENTS_ZH[line],
+                "forwarded": ours.get("forwarded"),
+                "rates": rates,
+                "binding": block.get("binding"),
+                "bulletin": block.get("bulletin"),
+                "covered": bool(block),
+                "why": notes.get(f"benchmark.{line}") or notes.get("benchmark"),
+                "issues": _shares(ours.get("by_issue"), BULLETIN_ISSUES, forwarded),
+                "products": _shares(ours.get("by_product"), BULLETIN_PRODUCTS, forwarded),
+            }
+        )
+    return {
+        "period": figures.get("period"),
+        "entity": figures.get("entity"),
+        "lines": lines,
+        "covered": any(x["covered"] for x in lines),
+    }
+
+
+def _shares(table: Mapping[str, int] | None, names: Mapping[str, str], total: int) -> list[dict[str, Any]]:
+    """(code, term, count, share of ``total``) per code of a by_issue / by_product table."""
+    return [
+        {"code": c, "term": names.get(c, c), "count": n, "share": n / total if total else None}
+        for c, n in (table or {}).items()
+    ]

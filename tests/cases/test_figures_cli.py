@@ -127,3 +127,21 @@ def test_cli_bad_bulletins_file_names_the_entry(tmp_path: Path) -> None:
     )
     res = runner.invoke(app, [*base, "--bulletins", str(bad)])
     assert res.exit_code == 2 and "bulletins[0] (2023Q2 life): source is missing" in res.output
+
+
+def test_benchmark_command_shows_the_figures_numbers() -> None:
+    from test_golden_cases import run_case
+
+    folder = CASES / "regulator_basis_quarter"
+    base = ["--ledger", str(folder / "ledger.csv"), "--exposure", str(folder / "exposure.csv")]
+    base += ["--period", "2026Q2", "--as-of", "2026-07-20T09:00:00"]
+    res = runner.invoke(app, ["benchmark", *base, "--json"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.output)
+    expected, _ = run_case("regulator_basis_quarter")
+    want = json.loads(json.dumps(expected.figures))
+    assert got["regulator_basis"] == want["regulator_basis"] and got["benchmark"] == want["benchmark"]
+    text = runner.invoke(app, ["benchmark", *base]).output
+    assert "人身保险公司" in text and "2023Q1" in text and "退保纠纷 2 件（50.0%）" in text
+    none = runner.invoke(app, ["benchmark", *base, "--period", "2020Q1", "--as-of", "2026-07-20T09:00:00"])
+    assert none.exit_code == 0 and "没有覆盖本期的监管通报参考数据" in none.output
