@@ -44,8 +44,10 @@ def run_figures(
     as_of: str | None = None,
     calendar_files: list[Path] | None = None,
     config: Path | None = None,
+    bulletins: Path | None = None,
 ) -> FiguresResult:
     """The work behind the command (importable for tests): read, normalise, compute."""
+    from tasks.benchmarks import reference_for
     from tasks.calendar_files import load_calendar
     from tasks.rulebooks import load_rulebooks
 
@@ -60,6 +62,7 @@ def run_figures(
     frame = _read(ledger, "ledger")
     exp = _read(exposure, "exposure") if exposure is not None else None
     ev = _read(events, "events") if events is not None else None
+    reference = reference_for(loaded, bulletins)
     return compute_figures(
         frame,
         period=p,
@@ -72,6 +75,7 @@ def run_figures(
         head_office=settings.head_office.code,
         major=settings.major,
         department_targets=settings.department_targets,
+        reference=reference,
     )
 
 
@@ -127,6 +131,9 @@ def register(app: typer.Typer) -> None:
             list[Path] | None, typer.Option("--calendar", help="extra calendar year file")
         ] = None,
         config: Annotated[Path | None, typer.Option("--config", help="configuration file")] = None,
+        bulletins: Annotated[
+            Path | None, typer.Option("--bulletins", help="bulletin reference data (default: configured)")
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
         lineage: Annotated[
             str | None, typer.Option("--lineage", help="print the complaint ids behind KEY")
@@ -145,6 +152,7 @@ def register(app: typer.Typer) -> None:
                 as_of=as_of,
                 calendar_files=calendar,
                 config=config,
+                bulletins=bulletins,
             )
         except UnknownCalendarYear as exc:
             err.print(f"error: {exc}", markup=False)

@@ -135,6 +135,13 @@ class Rule(_Model):
     source: str = ""
 
 
+class Benchmarks(_Model):
+    """Reference data for the bulletin benchmark (FIGURES.md 监管口径): the bulletin medians and the
+    crosswalk to the bulletin's terms, one YAML file relative to the config directory."""
+
+    bulletins: str = "benchmarks/bulletins.yaml"
+
+
 class Settings(_Model):
     company: Company
     entities: list[Entity]
@@ -150,6 +157,7 @@ class Settings(_Model):
     targets: dict[str, float] = {}
     department_targets: dict[str, float] = {}  # "timeliness.rate" / "satisfaction.rate" per department
     rules_in_force: list[Rule] = []  # internal rules listed in the annual self-inspection
+    benchmarks: Benchmarks = Benchmarks()
 
     @field_validator("entities")
     @classmethod

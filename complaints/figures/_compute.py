@@ -14,8 +14,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from complaints.benchmarks import ReferenceData
 from complaints.calendar import WorkCalendar
 from complaints.figures._rates import denominators, ratio
+from complaints.figures._regulator import benchmark, regulator_basis
 from complaints.figures._result import Collector, FiguresResult
 from complaints.figures.catalogue import lower_is_better
 from complaints.periods import Period
@@ -176,6 +178,7 @@ class _Figures:
         head_office: str | None,
         major: MajorCriteria,
         department_targets: Mapping[str, float] | None,
+        reference: ReferenceData | None = None,
     ) -> None:
         self.L = _Ledger.of(ledger)
         self.period = period
@@ -189,6 +192,7 @@ class _Figures:
         self.entity_filter = None if entity is None or entity == head_office else entity
         self.major_criteria = major
         self.department_targets = dict(department_targets or {})
+        self.reference = reference
         n = len(ledger)
         self.scope: Mask = (
             np.ones(n, dtype=bool)
@@ -340,6 +344,11 @@ class _Figures:
         self.put("rates_by_business_line", {})
         for line in [x for x in LINES if x in lines] + sorted(lines - set(LINES)):
             self._rates_for(f"rates_by_business_line.{line}", self.period, self.cases, line)
+
+    def regulator(self) -> None:
+        """监管口径: regulator_basis.<line>.* and the bulletin benchmark (complaints.figures._regulator)."""
+        values = regulator_basis(self, self.reference)
+        benchmark(self, self.reference, values)
 
     def timeliness(self) -> None:
         L = self.L
@@ -567,12 +576,15 @@ def compute_figures(
     major: MajorCriteria | None = None,
     department_targets: Mapping[str, float] | None = None,
     rows: Mapping[str, int] | None = None,
+    reference: ReferenceData | None = None,
 ) -> FiguresResult:
     """Every figure of FIGURES.md for ``period`` (a quarter or a year) over normalised frames.
 
     ``as_of`` is tz-naive Asia/Shanghai local time (an aware datetime is converted). ``entity`` equal to
     ``head_office`` (or ``None``) means all rows; another code means the rows with that ``entity_code``.
-    Raises :class:`~complaints.calendar.UnknownCalendarYear` when a working-day limit needs an unknown year.
+    ``reference``: the bulletin medians and the crosswalk (``None``: no benchmark, no by_issue/by_product,
+    each with a note). Raises :class:`~complaints.calendar.UnknownCalendarYear` when a working-day limit
+    needs an unknown year.
     """
     period = Period.parse(period) if isinstance(period, str) else period
     if period.kind not in ("quarter", "year"):
@@ -590,10 +602,12 @@ def compute_figures(
         head_office=head_office,
         major=major if major is not None else MajorCriteria(),
         department_targets=department_targets,
+        reference=reference,
     )
     comp.counts()
     comp.breakdowns()
     comp.rates()
+    comp.regulator()
     comp.timeliness()
     comp.internal()
     comp.satisfaction_outcomes_reviews()

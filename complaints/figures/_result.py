@@ -72,6 +72,10 @@ class Collector:
         if rows is not None:
             self.trace(key, rows)
 
+    def note(self, key: str, why: str) -> None:
+        """Say why ``key`` is absent (a figure or block left out rather than set to null)."""
+        self.notes[key] = why
+
     def trace(self, key: str, rows: npt.NDArray[Any]) -> None:
         arr = np.asarray(rows)
         positions = np.flatnonzero(arr) if arr.dtype == bool else arr.astype(np.int64)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from complaints.benchmarks import BULLETIN_ISSUES, BULLETIN_PRODUCTS, RATES
 from complaints.ledger import BUSINESS_LINES, CATEGORIES, CHANNELS, DEPARTMENTS, PRODUCT_LINES, SEVERITIES
 
 Unit = Literal["ratio", "pct", "count", "number", "days", "money"]
@@ -35,6 +36,9 @@ PLACEHOLDERS: dict[str, Mapping[str, str]] = {
     "channel": CHANNELS,
     "product_line": PRODUCT_LINES,
     "severity": SEVERITIES,
+    "rate": RATES,
+    "bulletin_issue": BULLETIN_ISSUES,
+    "bulletin_product": BULLETIN_PRODUCTS,
     "branch": {},
     "province": {},
 }
@@ -142,6 +146,33 @@ _CORE: tuple[FigureSpec, ...] = (
     FigureSpec("rates_by_business_line.<line>.per_10k_policies", "{line}万张保单投诉量", "number", True),
     FigureSpec("rates_by_business_line.<line>.complaint_rate_pct", "{line}投诉率", "pct", True),
     FigureSpec("rates_by_business_line.<line>.per_10k_insured", "{line}万人次投诉量", "number", True),
+    # regulator basis (监管口径): what the regulator forwarded, by forwarded date, repeats included
+    FigureSpec("regulator_basis.<line>.forwarded", "{line}监管转送投诉量（监管口径）", "count", True),
+    FigureSpec("regulator_basis.<line>.per_100m_premium", "{line}亿元保费投诉量（监管口径）", "number", True),
+    FigureSpec("regulator_basis.<line>.per_10k_policies", "{line}万张保单投诉量（监管口径）", "number", True),
+    FigureSpec("regulator_basis.<line>.per_10k_insured", "{line}万人次投诉量（监管口径）", "number", True),
+    FigureSpec(
+        "regulator_basis.<line>.by_issue.<bulletin_issue>",
+        "{line}监管转送{bulletin_issue}件数",
+        "count",
+        False,
+    ),
+    FigureSpec(
+        "regulator_basis.<line>.by_product.<bulletin_product>",
+        "{line}监管转送{bulletin_product}件数",
+        "count",
+        False,
+    ),
+    FigureSpec("regulator_basis.crosswalk", "通报事由险种对照表版本", "number", False),
+    # the bulletin benchmark: our regulator-basis rate against the segment median
+    FigureSpec("benchmark.<line>.<rate>.value", "{line}{rate}（监管口径）", "number", True),
+    FigureSpec("benchmark.<line>.<rate>.median", "{line}{rate}行业中位数", "number", False),
+    FigureSpec("benchmark.<line>.<rate>.median_period", "{line}{rate}中位数所属通报期", "number", False),
+    FigureSpec("benchmark.<line>.<rate>.ratio", "{line}{rate}与行业中位数之比", "number", True),
+    FigureSpec("benchmark.<line>.<rate>.deviation_pct", "{line}{rate}偏离行业中位数幅度", "pct", True),
+    FigureSpec("benchmark.<line>.<rate>.above_median", "{line}{rate}是否高于行业中位数", "number", False),
+    FigureSpec("benchmark.<line>.binding", "{line}排名最不利的指标", "number", False),
+    FigureSpec("benchmark.<line>.bulletin", "{line}对标所用通报", "number", False),
     # timeliness of decisions
     *_clock("timeliness", "投诉处理时效", "投诉处理及时率", on_time="on_time"),
     FigureSpec("timeliness.median_days", "投诉处理时长中位数", "days", True),

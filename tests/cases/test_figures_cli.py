@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from tasks.config_files import CONFIG_DIR
 
 CASES = Path(__file__).resolve().parent
 
@@ -16,11 +18,18 @@ CASES = Path(__file__).resolve().parent
 runner = CliRunner()
 
 
-def test_cli_json_equals_compute_figures() -> None:
+@pytest.mark.parametrize("name", ["quarter_basic", "regulator_basis_quarter"])
+def test_cli_json_equals_compute_figures(name: str) -> None:
     from test_golden_cases import run_case
 
-    folder = CASES / "quarter_basic"
+    folder = CASES / name
     args = json.loads((folder / "args.json").read_text(encoding="utf-8"))
+    bulletins = (
+        CONFIG_DIR / "benchmarks" / "bulletins.yaml"
+        if args["bulletins"] == "config"
+        else folder / args["bulletins"]
+    )
+    events = ["--events", str(folder / "events.csv")] if (folder / "events.csv").is_file() else []
     res = runner.invoke(
         app,
         [
@@ -31,17 +40,18 @@ def test_cli_json_equals_compute_figures() -> None:
             args["period"],
             "--exposure",
             str(folder / "exposure.csv"),
-            "--events",
-            str(folder / "events.csv"),
+            *events,
             "--entity",
             args["entity"],
             "--as-of",
             args["as_of"],
+            "--bulletins",
+            str(bulletins),
             "--json",
         ],
     )
     assert res.exit_code == 0, res.output
-    expected, _ = run_case("quarter_basic")
+    expected, _ = run_case(name)
     assert json.loads(res.output) == json.loads(json.dumps(expected.figures))
 
 
@@ -98,3 +108,40 @@ def test_cli_errors_are_one_message() -> None:
         ],
     )
     assert res.exit_code != 0 and "not a figure key" in res.output
+
+
+def test_cli_bad_bulletins_file_names_the_entry(tmp_path: Path) -> None:
+    folder = CASES / "regulator_basis_quarter"
+    bad = tmp_path / "bulletins.yaml"
+    bad.write_text(
+        "bulletins:\n  - {period: 2023Q1, segment: life, per_100m_premium: -1.0, source: x}\n"
+        "  - {period: 2023Q2, segment: life, per_100m_premium: 1.0}\n",
+        encoding="utf-8",
+    )
+    base = ["figures", "--ledger", str(folder / "ledger.csv"), "--period", "2026Q2", "--as-of", "2026-07-20"]
+    res = runner.invoke(app, [*base, "--bulletins", str(bad)])
+    assert res.exit_code == 2
+    assert "bulletins[0] (2023Q1 life)" in res.output and "negative" in res.output
+    bad.write_text(
+        "bulletins:\n  - {period: 2023Q2, segment: life, per_100m_premium: 1.0}\n", encoding="utf-8"
+    )
+    res = runner.invoke(app, [*base, "--bulletins", str(bad)])
+    assert res.exit_code == 2 and "bulletins[0] (2023Q2 life): source is missing" in res.output
+
+
+def test_benchmark_command_shows_the_figures_numbers() -> None:
+    from test_golden_cases import run_case
+
+    folder = CASES / "regulator_basis_quarter"
+    base = ["--ledger", str(folder / "ledger.csv"), "--exposure", str(folder / "exposure.csv")]
+    base += ["--period", "2026Q2", "--as-of", "2026-07-20T09:00:00"]
+    res = runner.invoke(app, ["benchmark", *base, "--json"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.output)
+    expected, _ = run_case("regulator_basis_quarter")
+    want = json.loads(json.dumps(expected.figures))
+    assert got["regulator_basis"] == want["regulator_basis"] and got["benchmark"] == want["benchmark"]
+    text = runner.invoke(app, ["benchmark", *base]).output
+    assert "人身保险公司" in text and "2023Q1" in text and "退保纠纷 2 件（50.0%）" in text
+    none = runner.invoke(app, ["benchmark", *base, "--period", "2020Q1", "--as-of", "2026-07-20T09:00:00"])
+    assert none.exit_code == 0 and "没有覆盖本期的监管通报参考数据" in none.output

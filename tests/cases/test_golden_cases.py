@@ -4,7 +4,8 @@
 floats with a tight tolerance) plus optional checks: ``_lineage`` {figure key: [complaint ids]},
 ``_rule_set_ids`` [ids], ``_notes_keys`` [figure keys that must carry a note], ``_absent`` [dotted keys
 that must not exist]. ``args.json``: period, as_of, entity, head_office (default HO), calendar (extra
-year files in the case folder), department_targets, major, rows.
+year files in the case folder), department_targets, major, rows, bulletins (the bulletin reference data:
+a file in the case folder, or ``"config"`` for the shipped ``config/benchmarks/bulletins.yaml``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from cli.options import parse_as_of
 from complaints.figures import FiguresResult, compute_figures, flatten
 from complaints.ledger import normalize
 from complaints.settings import MajorCriteria
+from tasks.benchmarks import load_reference
 from tasks.calendar_files import load_calendar
+from tasks.config_files import CONFIG_DIR
 from tasks.rulebooks import load_rulebooks
 from tasks.sources import read_table
 
@@ -92,6 +95,17 @@ FIGURES_KEYS = {
         for k in ("cases", "valid_cases", "timeliness.rate", "satisfaction.rate")
     ),
     "by_department",
+    *(
+        f"regulator_basis.{line}.{k}"
+        for line in ("property", "life")
+        for k in ("forwarded", "per_100m_premium", "per_10k_policies", "by_issue", "by_product")
+    ),
+    "regulator_basis.life.per_10k_insured",
+    *(f"benchmark.{line}.{k}" for line in ("property", "life") for k in ("binding", "bulletin")),
+    *(
+        f"benchmark.life.per_10k_insured.{k}"
+        for k in ("value", "median", "median_period", "ratio", "deviation_pct", "above_median")
+    ),
     "period",
     "entity",
     "as_of",
@@ -110,6 +124,14 @@ def load_case(name: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]
         path = folder / f"{table}.csv"
         inputs[table] = normalize(read_table(path, table), table) if path.is_file() else None
     inputs["calendar"] = load_calendar(extra_files=[folder / f for f in args.get("calendar", [])])
+    bulletins = args.get("bulletins")
+    inputs["reference"] = (
+        None
+        if bulletins is None
+        else load_reference(
+            CONFIG_DIR / "benchmarks" / "bulletins.yaml" if bulletins == "config" else folder / bulletins
+        )
+    )
     return args, expected, inputs
 
 
@@ -128,6 +150,7 @@ def run_case(name: str) -> tuple[FiguresResult, dict[str, Any]]:
         major=MajorCriteria(**args.get("major", {})),
         department_targets=args.get("department_targets"),
         rows=args.get("rows"),
+        reference=inputs["reference"],
     )
     return result, expected
 
