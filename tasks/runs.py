@@ -132,6 +132,11 @@ def stage_inputs(ctx: RunContext, rulebook_files: list[Path]) -> None:
     staging = ctx.staging
     (staging / "config" / "sources").mkdir(parents=True, exist_ok=True)
     raw = read_yaml(ctx.loaded.path)
+    bulletins = ctx.loaded.resolve(ctx.loaded.settings.benchmarks.bulletins)
+    if bulletins.is_file():  # the reference data the benchmark used, where the bundled settings find it
+        (staging / "config" / "benchmarks").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(bulletins, staging / "config" / "benchmarks" / "bulletins.yaml")
+        raw.setdefault("benchmarks", {})["bulletins"] = "benchmarks/bulletins.yaml"
     (staging / "config" / "complaints.yaml").write_text(
         yaml.safe_dump(redact(raw), allow_unicode=True, sort_keys=False), encoding="utf-8")
     for rel in ctx.loaded.settings.sources:

@@ -35,6 +35,7 @@ from complaints.periods import Period
 from complaints.times import TZ, iso_local, now_local
 from tasks.archive.bundle import BundleRef, archive_bundle, bag_info_from_run
 from tasks.archive.stores import new_bundle_id, open_store
+from tasks.benchmarks import reference_for
 from tasks.memory import release_memory
 from tasks.quality import GateResult, run_quality_gate, run_quality_gate_owned, write_quality_outputs
 from tasks.render import (
@@ -182,7 +183,7 @@ def figures_for(ctx: RunContext, gate: GateResult, period: Period, rulebooks: An
         gate.ledger, period=period, as_of=ctx.as_of, calendar=ctx.calendar, rulebooks=rulebooks,
         exposure=gate.exposure, events=gate.events, entity=ctx.entity.code,
         head_office=settings.head_office.code, major=settings.major,
-        department_targets=settings.department_targets, rows=rows)
+        department_targets=settings.department_targets, rows=rows, reference=reference_for(ctx.loaded))
 
 
 def trend_quarters(period: Period) -> list[Period]:
