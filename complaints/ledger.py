@@ -9,6 +9,7 @@ strings with an explicit offset are converted to Asia/Shanghai first.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 import numpy as np
@@ -181,6 +182,16 @@ def to_local_naive(values: pd.Series) -> pd.Series:
     return out
 
 
+# A ledger time before this is a typing error (1900: an Excel date 0; 1026 for 2026), not a complaint:
+# it does not parse, so it is quarantined (L000/X000/E000) instead of vanishing from a period's window.
+EARLIEST_TIME = pd.Timestamp("1990-01-01")
+
+
+def _plausible(values: pd.Series) -> pd.Series:
+    early = (values < EARLIEST_TIME).to_numpy()
+    return values.mask(early) if early.any() else values
+
+
 def _to_bool(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("boolean")
@@ -274,20 +285,73 @@ def normalize(frame: pd.DataFrame, table: str = "ledger") -> pd.DataFrame:
 
 def _coerce(s: pd.Series, col: Column) -> pd.Series:
     if col.kind == "datetime":
-        return to_local_naive(s)
+        return _plausible(to_local_naive(s))
     if col.kind == "bool":
         return _to_bool(s)
     if col.kind == "int":
-        if pd.api.types.is_integer_dtype(s.dtype):
-            return s.astype("Int64")
-        return pd.to_numeric(s, errors="coerce").astype("Float64").round().astype("Int64")
+        return _to_int(s)
     if col.kind == "decimal":
-        if pd.api.types.is_float_dtype(s.dtype):
-            return s.astype("float64")
-        return pd.to_numeric(s, errors="coerce").astype("float64")
+        return _to_decimal(s)
     if col.kind == "code":
         return _to_text(s, lower=True)
     return _to_text(s)
+
+
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+
+
+def _exact_int(value: object) -> int | None:
+    """``value`` as an int when it is exactly a whole number within int64 ("20", "20.0", 20.0);
+    ``None`` for anything else (19.6 is not 20, 1e20 does not fit, inf/NaN/booleans are not counts)."""
+    if value is None or isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, int | np.integer):
+        v = int(value)
+    else:
+        try:
+            d = Decimal(str(value).strip())
+        except (InvalidOperation, ValueError):
+            return None
+        if not d.is_finite() or d != d.to_integral_value():
+            return None
+        v = int(d)
+    return v if _INT_MIN <= v <= _INT_MAX else None
+
+
+def _to_int(s: pd.Series) -> pd.Series:
+    """Whole numbers exactly; anything else (a fraction, an overflow, inf) becomes missing, which
+    :func:`coercion_failures` reports, instead of being rounded or wrapped."""
+    dtype = s.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return pd.Series(pd.NA, index=s.index, dtype="Int64")
+    if pd.api.types.is_integer_dtype(dtype):
+        if pd.api.types.is_unsigned_integer_dtype(dtype):
+            big = s.to_numpy(dtype="float64", na_value=np.nan) > _INT_MAX
+            if big.any():
+                s = s.astype(object).where(~big, None)
+        return s.astype("Int64")
+    if pd.api.types.is_float_dtype(dtype):
+        f = s.to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(f) & (f == np.floor(f)) & (np.abs(f) < 2.0**63)
+        f = np.where(ok, f, np.nan)
+        return pd.Series(pd.array(f, dtype="Float64"), index=s.index).astype("Int64")
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    parsed = pd.array([_exact_int(u) for u in np.asarray(uniques, dtype=object)], dtype="Int64")
+    return pd.Series(parsed.take(codes, allow_fill=True), index=s.index)
+
+
+def _to_decimal(s: pd.Series) -> pd.Series:
+    """Finite numbers; inf, NaN and overflowing text (``1e400``) become missing (reported, not kept)."""
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return pd.Series(np.nan, index=s.index, dtype="float64")
+    if pd.api.types.is_float_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype):
+        f = s.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        f = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    if not np.isfinite(f[~np.isnan(f)]).all():
+        f = np.where(np.isfinite(f), f, np.nan)
+    return pd.Series(f, index=s.index, dtype="float64")
 
 
 def coercion_failures(raw: pd.DataFrame, normalized: pd.DataFrame, table: str = "ledger") -> pd.DataFrame:

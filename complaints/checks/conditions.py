@@ -242,9 +242,8 @@ def required_columns_missing(frame: pd.DataFrame, table: str) -> list[str]:
 
 def parse_failures(raw: pd.DataFrame, normalized: pd.DataFrame, table: str) -> pd.DataFrame:
     """Boolean frame (row × column): a non-blank raw value that could not be parsed (date, number, bool)."""
-    # Typed columns (datetime, numeric, bool from SQL or Parquet) cannot hold unparseable text.
-    texty = [c for c in raw.columns if raw[c].dtype == object or pd.api.types.is_string_dtype(raw[c].dtype)]
-    flags = L.coercion_failures(raw[texty].reset_index(drop=True), normalized, table)
+    # Typed columns count too: a float 19.6 or inf in an integer column, an integer in a date column.
+    flags = L.coercion_failures(raw.reset_index(drop=True), normalized, table)
     flags.index = normalized.index
     return flags
 

@@ -10,7 +10,6 @@ errors too, with their values as filled in, so the quality gate quarantines them
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,16 +23,18 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import field_validator
 
 from complaints.errors import UserError
-from complaints.ledger import CODE_LISTS, LEDGER_COLUMNS, coercion_failures, label_to_name, normalize
+from complaints.ledger import CODE_LISTS, LEDGER_COLUMNS, coercion_failures, normalize
 from tasks.sources.base import ExtractError, Part, Scope
 from tasks.sources.file_sources import (
     _check_path,
     _file_error,
     _FileSourceBase,
-    _ledger_mask,
     _read_bytes,
     _stable,
 )
+from tasks.sources.files import InputError, _header_map, read_sheet_rows
+from tasks.sources.files import _canonical as _canonical_header
+from tasks.sources.ledger_files import _take
 from tasks.sources.mapping import _canonical
 
 if TYPE_CHECKING:  # type only: the registry imports every kind module, which imports this one
@@ -160,39 +161,55 @@ def _label_to_code(values: pd.Series, codes: dict[str, str]) -> pd.Series:
     return mapped.astype(object).where(mapped.notna(), None)
 
 
-def _read_sheet(path: Path, data: bytes | None) -> pd.DataFrame:
-    src: Path | io.BytesIO = io.BytesIO(data) if data is not None else path
+def _read_sheet(path: Path, data: bytes | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """The data sheet's rows (canonical column names where the header is known, values as read) and
+    each row's number in the workbook. The sheet is 投诉台账 when the workbook has it visible, else its
+    one visible sheet with data (see :func:`tasks.sources.files.read_sheet_rows`)."""
     try:
-        try:
-            return pd.read_excel(src, sheet_name=DATA_SHEET, dtype=object)
-        except ValueError as exc:
-            if "not found" not in str(exc):
-                raise
-            if isinstance(src, io.BytesIO):
-                src.seek(0)
-            sheets = pd.read_excel(src, sheet_name=None, dtype=object)
-    except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors all mean "cannot be read"
-        raise BranchFileError(
-            f"{path}: is not a readable .xlsx workbook ({type(exc).__name__}: {str(exc)[:200]}). It may be "
-            "damaged, password-protected or an old .xls file renamed; the branch should open it in Excel "
-            "or WPS, save it as .xlsx (Excel 工作簿) and send it again."
-        ) from exc
-    if ERRORS_SHEET in sheets:
+        sheet = read_sheet_rows(path, data, designated=DATA_SHEET, companions=(CODES_SHEET, HELP_SHEET))
+    except InputError as exc:
+        raise BranchFileError(str(exc)) from exc
+    if sheet.title == ERRORS_SHEET:
         raise BranchFileError(
             f"{path}: is an error list written for a branch file that is no longer in the folder, not a "
             "filled template; delete it (the corrected branch file gets a new one when needed)."
         )
-    return next(iter(sheets.values()))
+    if not sheet.rows:
+        return pd.DataFrame(), np.zeros(0, dtype=int)
+    _, header_cells = sheet.rows[0]
+    width = max(header_cells)
+    mapping = _header_map("ledger")
+    names: list[str] = []
+    for c in range(1, width + 1):
+        raw_name = header_cells.get(c)
+        name = _canonical_header(str(raw_name), mapping) if raw_name is not None else f"Unnamed: {c - 1}"
+        if name in names:
+            name = f"{name}.{names.count(name)}"
+        names.append(name)
+    records, numbers = [], []
+    for idx, vals in sheet.rows[1:]:
+        for c in vals:
+            if c > width:
+                raise BranchFileError(
+                    f"{path}, sheet {sheet.title!r}: cell {get_column_letter(c)}{idx} has a value but its "
+                    "column has no header; the branch should give the column a name or clear the cell and "
+                    "send the file again."
+                )
+        records.append([_as_read(vals.get(c)) for c in range(1, width + 1)])
+        numbers.append(idx)
+    return pd.DataFrame(records, columns=names, dtype=object), np.asarray(numbers, dtype=int)
+
+
+def _as_read(value: Any) -> Any:
+    """A cell value as ``pandas.read_excel`` gives it: whole floats as ints (Excel stores 2 as 2.0)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def read_branch_rows(path: Path, data: bytes | None = None, *, write_errors: bool = True) -> BranchRows:
     """One filled template → every row as read plus its row-level errors (also written next to the file
     as ``<name>_errors.xlsx`` unless ``write_errors`` is false). ``data``: the file's bytes, when the
     caller has read (and hashed) them already. Raises :class:`BranchFileError` for an unreadable file."""
-    raw = _read_sheet(path, data)
-    raw = raw.rename(columns=label_to_name("ledger"))
-    raw = raw.dropna(how="all").reset_index()
-    excel_row = (raw.pop("index") + 2).to_numpy()
+    raw, excel_row = _read_sheet(path, data)
     unknown_headers = [c for c in raw.columns if c not in {col.name for col in LEDGER_COLUMNS}]
     raw = raw.drop(columns=unknown_headers)
     for col in LEDGER_COLUMNS:
@@ -389,7 +406,7 @@ class BranchSpreadsheetsReader:
         rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["complaint_id"])
         which = np.concatenate(origin) if origin else np.zeros(0, dtype=int)
         norm = normalize(rows, "ledger")
-        take = _ledger_mask(norm, sc)
+        take = _take(norm, sc)
         led, bad = _canonical(
             rows[take].reset_index(drop=True), "ledger", m.name, norm[take].reset_index(drop=True)
         )

@@ -17,7 +17,7 @@ import pandas as pd
 from pydantic import field_validator, model_validator
 
 from complaints.ledger import TABLES, normalize
-from tasks.sources.base import ExtractError, Part, Scope
+from tasks.sources.base import ExtractError, Part, Scope, _local
 from tasks.sources.file_sources import (
     _check_path,
     _file_error,
@@ -34,6 +34,19 @@ if TYPE_CHECKING:  # type only: the registry imports every kind module, which im
 
 
 LEDGER_FILE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet")
+
+
+def _take(norm: pd.DataFrame, sc: Scope) -> np.ndarray:
+    """The rows of the extraction's windows (:func:`_ledger_mask`), plus every row received after as-of
+    in the entity's scope: a year typed wrong (2062 for 2026) is quarantined by the quality gate (L035)
+    instead of vanishing from the filing run. (Times before 1990 do not parse and are kept as such.)"""
+    take = _ledger_mask(norm, sc)
+    as_of = pd.Timestamp(_local(sc.as_of).replace(tzinfo=None))
+    late = (norm["received_at"] > as_of).to_numpy()
+    if sc.entity is not None:
+        ent = norm["entity_code"]
+        late &= ((ent == sc.entity) | ent.isna()).to_numpy()
+    return take | late
 
 
 class LedgerFilesSource(_FileSourceBase):
@@ -135,7 +148,7 @@ class LedgerFilesReader:
         bad = []
         raw_led = stacked("ledger")
         norm = normalize(raw_led.drop(columns="_file"), "ledger")
-        take = _ledger_mask(norm, sc)
+        take = _take(norm, sc)
         led, b = finish("ledger", raw_led, take, ["complaint_id"])
         bad.append(b)
         rows = {"ledger": len(led)}

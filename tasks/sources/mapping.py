@@ -218,9 +218,8 @@ def _canonical(
     :func:`_keep_unparsed_as_read`), plus those values (source, table, key, column, value)."""
     out = normalize(frame, table) if norm is None else norm.copy()
     out["source"] = _source_tag(source, len(out))
-    # typed columns (datetimes, numbers, bools) hold nothing unparseable: test only text/object columns
-    texty = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
-    fails = coercion_failures(frame[texty].reset_index(drop=True), out, table)
+    # typed columns too: a float 19.6 or inf in an integer column, an integer in a date column
+    fails = coercion_failures(frame.reset_index(drop=True), out, table)
     unparsed = []
     key = "complaint_id" if "complaint_id" in out else "entity_code"
     for col in fails.columns:

@@ -11,6 +11,7 @@ checks that fail (``fails``), the CLI exit code, and the number of quarantined r
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -299,6 +300,22 @@ def _xlsx(
     wb.close()
 
 
+def _patch_part(path: Path, part: str, edit: Callable[[bytes], bytes]) -> None:
+    """Rewrite one part of a saved workbook (what a damaged or hand-made file holds)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    parts[part] = edit(parts[part])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+
+
+def _patch_sheet(path: Path, edit: Callable[[bytes], bytes]) -> None:
+    _patch_part(path, "xl/worksheets/sheet1.xml", edit)
+
+
 def build() -> None:
     L, X, E = "ledger", "exposure", "events"
     # ---- inputs that cannot be read at all (exit 2) ----
@@ -500,6 +517,146 @@ def build() -> None:
         "blocked": False,
         "rows": len(LEDGER),
     }
+
+    # ---- values that do not parse exactly: quarantined, never rounded, wrapped or lost (issue 22.9) ----
+    row("fractional_group_size.csv", L, 0, ["L000"], group_size="19.6")
+    row("overflow_group_size.csv", L, 0, ["L000"], group_size="99999999999999999999")
+    row("infinite_amount.csv", L, 0, ["L000"], amount_involved="inf")
+    row("overflow_amount.csv", L, 0, ["L000"], amount_involved="1e400")
+    row("exposure_infinite_premium.csv", X, 2, ["X000", "X004"], premium="1e400")
+    row("exposure_fractional_policies.csv", X, 2, ["X000", "X005"], policies="30000.5")
+    row("year_typo_future.csv", L, 2, ["L035"], received_at="2062-07-05T09:00:00")
+    row("year_typo_1900.csv", L, 2, ["L000", "L005"], received_at="1900-07-05T09:00:00")
+
+    def quoted_header_break(p: Path) -> None:
+        text = _csv_text(L, _edit(L, 0, summary='客户说""太慢""\r\n第二行'))
+        p.write_text(text.replace("summary", '"sum\nmary"', 1), encoding="utf-8")
+
+    rows_case("header_quoted_line_break.csv", L, LEDGER, [], 0)
+    CASES["header_quoted_line_break.csv"]["write"] = quoted_header_break
+
+    def invisible_headers(p: Path) -> None:
+        text = _csv_text(L, LEDGER)
+        head, rest = text.split("\n", 1)
+        head = head.replace("complaint_id", "\ufeffcomplaint_id\u200b", 1).replace("province", "\u00a0province ", 1)
+        p.write_text(head + "\n" + rest, encoding="utf-8")
+
+    rows_case("header_invisible_characters.csv", L, LEDGER, [], 0)
+    CASES["header_invisible_characters.csv"]["write"] = invisible_headers
+
+    def parquet(p: Path, frame: pd.DataFrame) -> None:
+        frame.to_parquet(p, index=False)
+
+    def parquet_case(name: str, write: Callable[[Path], None], fails: list[str], quarantined: int) -> None:
+        CASES[name] = {"table": L, "write": write, "fails": sorted(fails), "exit": 1 if quarantined else 0,
+                       "quarantined": quarantined, "blocked": False, "rows": len(LEDGER)}
+
+    def epoch_dates(p: Path) -> None:
+        f = _frame(L, LEDGER)
+        f["acknowledged_at"] = [1782871200, None, None, None, None]
+        f["acknowledged_at"] = f["acknowledged_at"].astype("Int64")
+        parquet(p, f)
+
+    parquet_case("parquet_epoch_dates.parquet", epoch_dates, ["L000"], 1)
+
+    def typed_numbers(p: Path) -> None:
+        f = _frame(L, LEDGER)
+        f["group_size"] = [19.6, None, None, None, None]
+        f["amount_involved"] = [float("inf"), 30000.0, None, None, None]
+        parquet(p, f)
+
+    parquet_case("parquet_typed_inf_fraction.parquet", typed_numbers, ["L000"], 1)
+
+    def far_timestamps(p: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        t = pa.Table.from_pandas(_frame(L, LEDGER).drop(columns=["revisited_at"]), preserve_index=False)
+        secs = pa.array([10**13, None, None, None, None], type=pa.int64()).cast(pa.timestamp("s"))
+        pq.write_table(t.append_column("revisited_at", secs), p)
+
+    parquet_case("parquet_out_of_range_timestamp.parquet", far_timestamps, ["L000"], 1)
+
+    def bad_utf8(p: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        t = pa.Table.from_pandas(_frame(L, LEDGER).drop(columns=["summary"]), preserve_index=False)
+        raw = pa.array([b"ok", b"\xff\xfe bad", None, None, None], type=pa.binary())
+        text = pa.Array.from_buffers(pa.string(), len(raw), raw.buffers(), raw.null_count)  # not validated
+        pq.write_table(t.append_column("summary", text), p)
+
+    read_error("parquet_invalid_utf8.parquet", L, ["not valid UTF-8", "summary", "row 2"], bad_utf8)
+
+    # ---- workbooks: the designated sheet, formulas, hostile XML, real content (issue 22.10, 22.11) ----
+    def two_sheets(p: Path) -> None:
+        _xlsx(p, LEDGER[:3])
+        wb = openpyxl.load_workbook(p)
+        ws = wb.create_sheet("续表")
+        for rec in _frame(L, LEDGER[3:]).itertuples(index=False):
+            ws.append([v if v != "" else None for v in rec])
+        wb.save(p)
+
+    read_error("xlsx_continued_on_second_sheet.xlsx", L, ["续表", "台账", "sheets"], two_sheets)
+
+    def hidden_stale(p: Path) -> None:
+        _xlsx(p, _edit(L, 0, severity="urgent"))
+        wb = openpyxl.load_workbook(p)
+        stale = wb.active
+        stale.title = "旧台账"
+        fresh = wb.create_sheet("台账")
+        fresh.append(LEDGER_COLUMNS)
+        for rec in _frame(L, LEDGER).itertuples(index=False):
+            fresh.append([v if v != "" else None for v in rec])
+        stale.sheet_state = "hidden"
+        wb.active = 1
+        wb.save(p)
+
+    CASES["xlsx_hidden_stale_sheet.xlsx"] = {"table": L, "write": hidden_stale, "fails": [], "exit": 0,
+                                            "quarantined": 0, "blocked": False, "rows": len(LEDGER)}
+
+    def cached_formula(p: Path) -> None:
+        _xlsx(p, LEDGER)
+        _patch_sheet(p, lambda xml: re.sub(rb'<c r="L3"[^>]*>.*?</c>',
+                                           b'<c r="L3" t="str"><f>L2*6</f><v>30000</v></c>', xml))
+
+    CASES["xlsx_formula_with_saved_value.xlsx"] = {"table": L, "write": cached_formula, "fails": [], "exit": 0,
+                                                  "quarantined": 0, "blocked": False, "rows": len(LEDGER)}
+
+    def truncated(p: Path) -> None:
+        _xlsx(p, LEDGER)
+        _patch_sheet(p, lambda xml: xml[: len(xml) // 2])
+
+    read_error("xlsx_truncated_sheet.xlsx", L, ["sheet", "cannot be read"], truncated)
+
+    xxe = b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;'
+            b'&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>')
+
+    def entity(prolog: bytes) -> Callable[[Path], None]:
+        def write(p: Path) -> None:
+            _xlsx(p, LEDGER)
+            _patch_part(p, "xl/workbook.xml", lambda xml: prolog + (xml.split(b"?>", 1)[1] if b"?>" in xml else xml))
+        return write
+
+    read_error("xlsx_external_entity.xlsx", L, ["DOCTYPE", "entit", "xl/workbook.xml"], entity(xxe))
+    read_error("xlsx_entity_expansion.xlsx", L, ["DOCTYPE", "entit"], entity(bomb))
+
+    far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+
+    def far_cell(p: Path) -> None:
+        _xlsx(p, LEDGER)
+        _patch_sheet(p, lambda xml: re.sub(
+            rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', xml.replace(b"</sheetData>", far)
+        ))
+
+    read_error("xlsx_cell_at_xfd1048576.xlsx", L, ["XFD1048576", "no header"], far_cell)
+
+    def text_cells(p: Path) -> None:
+        _xlsx(p, _edit(L, 0, summary='客户说"太慢"\n第二行'))
+
+    CASES["xlsx_text_with_line_break.xlsx"] = {"table": L, "write": text_cells, "fails": [], "exit": 0,
+                                              "quarantined": 0, "blocked": False, "rows": len(LEDGER)}
 
     # ---- warnings only: never stop the run (exit 0) ----
     def warn(name: str, table: str, idx: int, fails: list[str], **changes: str) -> None:
