@@ -538,7 +538,7 @@ def build() -> None:
     def invisible_headers(p: Path) -> None:
         text = _csv_text(L, LEDGER)
         head, rest = text.split("\n", 1)
-        head = head.replace("complaint_id", "\ufeffcomplaint_id\u200b", 1).replace("province", "\u00a0province ", 1)
+        head = head.replace("complaint_id", "\ufeffcomplaint_id\u200b", 1).replace("province", "\u00a0province ", 1)  # noqa: E501
         p.write_text(head + "\n" + rest, encoding="utf-8")
 
     rows_case("header_invisible_characters.csv", L, LEDGER, [], 0)
@@ -620,7 +620,7 @@ def build() -> None:
         _patch_sheet(p, lambda xml: re.sub(rb'<c r="L3"[^>]*>.*?</c>',
                                            b'<c r="L3" t="str"><f>L2*6</f><v>30000</v></c>', xml))
 
-    CASES["xlsx_formula_with_saved_value.xlsx"] = {"table": L, "write": cached_formula, "fails": [], "exit": 0,
+    CASES["xlsx_formula_with_saved_value.xlsx"] = {"table": L, "write": cached_formula, "fails": [], "exit": 0,  # noqa: E501
                                                   "quarantined": 0, "blocked": False, "rows": len(LEDGER)}
 
     def truncated(p: Path) -> None:
@@ -631,12 +631,12 @@ def build() -> None:
 
     xxe = b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
     bomb = (b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;'
-            b'&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>')
+            b'&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>')  # noqa: E501
 
     def entity(prolog: bytes) -> Callable[[Path], None]:
         def write(p: Path) -> None:
             _xlsx(p, LEDGER)
-            _patch_part(p, "xl/workbook.xml", lambda xml: prolog + (xml.split(b"?>", 1)[1] if b"?>" in xml else xml))
+            _patch_part(p, "xl/workbook.xml", lambda xml: prolog + (xml.split(b"?>", 1)[1] if b"?>" in xml else xml))  # noqa: E501
         return write
 
     read_error("xlsx_external_entity.xlsx", L, ["DOCTYPE", "entit", "xl/workbook.xml"], entity(xxe))
@@ -647,7 +647,7 @@ def build() -> None:
     def far_cell(p: Path) -> None:
         _xlsx(p, LEDGER)
         _patch_sheet(p, lambda xml: re.sub(
-            rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', xml.replace(b"</sheetData>", far)
+            rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', xml.replace(b"</sheetData>", far)  # noqa: E501
         ))
 
     read_error("xlsx_cell_at_xfd1048576.xlsx", L, ["XFD1048576", "no header"], far_cell)
