@@ -45,7 +45,7 @@ def _take(norm: pd.DataFrame, sc: Scope) -> np.ndarray:
     late = (norm["received_at"] > as_of).to_numpy()
     if sc.entity is not None:
         ent = norm["entity_code"]
-        late &= ((ent == sc.entity) | ent.isna()).to_numpy()
+        late = late & ((ent == sc.entity) | ent.isna()).to_numpy()  # to_numpy() may be read-only
     return take | late
 
 
