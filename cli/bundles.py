@@ -322,6 +322,10 @@ def cmd_diff(
 
     ctx = _Context(config, workdir)
     with _guard(), _open_bag(ctx, first) as (a, _), _open_bag(ctx, second) as (b, _):
+        for target, bag in ((first, a), (second, b)):
+            if not (bag / "bagit.txt").is_file():
+                raise _fail(f"error: {target}: not an evidence bundle (no bagit.txt); give a bundle id or a "
+                            "bag directory (`complaints bundles get ID --to DIR`)")
         lines = diff_bags(a, b)
     if not lines:
         typer.echo("no differences in files or figures")

@@ -22,6 +22,7 @@ from complaints.deadlines import (
 )
 from complaints.errors import ConfigError
 from complaints.filings import FILING_KINDS
+from complaints.periods import FIRST_YEAR, LAST_YEAR
 from tasks.config_files import load_settings
 
 EXIT_CONFIG = 2
@@ -49,13 +50,13 @@ def _table(year: int, entries: list[FilingDue]) -> Table:
 
 
 def deadlines(
-    year: Annotated[int, typer.Option("--year", help="the year whose reporting periods to list", min=1900,
-                                      max=2199)],
+    year: Annotated[int, typer.Option("--year", help=f"the year whose reporting periods to list "
+                                      f"({FIRST_YEAR}-{LAST_YEAR})")],
     level: Annotated[LevelChoice | None, typer.Option(
         "--level", help="only this entity level (default: both; monthly tables: head_office)")] = None,
     calendar: Annotated[list[Path] | None, typer.Option(
         "--calendar", help="a calendar year file (YAML) to add; overrides config/calendar for its year",
-        dir_okay=False)] = None,
+    )] = None,
     config: Annotated[Path | None, typer.Option("--config", help="configuration file (default "
                                                 "config/complaints.yaml or $COMPLAINTS_CONFIG)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array instead of a table")] = False,
@@ -63,6 +64,15 @@ def deadlines(
     """Due dates of the quarterly, annual and monthly filings whose period lies in YEAR."""
     from tasks.calendar_files import load_calendar  # the edge that reads year files
 
+    problem = None
+    if not FIRST_YEAR <= year <= LAST_YEAR:  # the years a period code may name (complaints.periods)
+        problem = f"--year {year}: give a year between {FIRST_YEAR} and {LAST_YEAR}"
+    for path in calendar or []:
+        if problem is None and path.is_dir():  # a missing file is the loader's "file not found"
+            problem = f"--calendar {path}: is a directory; give a calendar year file (YAML)"
+    if problem is not None:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(EXIT_CONFIG)
     try:
         loaded = load_settings(config)
         work_calendar = load_calendar(loaded.resolve(loaded.settings.calendar_dir), calendar or [])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -13,25 +13,27 @@ from rich.table import Table
 
 from cli.options import parse_as_of
 from complaints.calendar import UnknownCalendarYear
-from complaints.errors import ConfigError
+from complaints.errors import ConfigError, Refused
 from complaints.figures import FiguresResult, compute_figures, flatten
-from complaints.ledger import normalize
 from complaints.periods import Period
 from complaints.rules import RulebookError
 from tasks.config_files import load_settings
 from tasks.memory import tune
 
+if TYPE_CHECKING:
+    from tasks.quality import GateResult
+
 
 def _read(path: Path, table: str) -> pd.DataFrame:
+    """The table as read (the quality gate parses and normalises it)."""
     from tasks.sources import read_table
 
     try:
-        raw = read_table(path, table)
+        return read_table(path, table)
     except FileNotFoundError as exc:
         raise ValueError(f"{path}: file not found") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: cannot be read as a {table} table: {exc}") from exc
-    return normalize(raw, table)
 
 
 def run_figures(
@@ -45,10 +47,33 @@ def run_figures(
     calendar_files: list[Path] | None = None,
     config: Path | None = None,
     bulletins: Path | None = None,
+    accept_risk: str | None = None,
 ) -> FiguresResult:
-    """The work behind the command (importable for tests): read, normalise, compute."""
+    """The work behind the command (importable for tests): read, run the quality gate as the filing run
+    does, compute over the accepted rows. ``result.figures["rows"]`` says rows read / accepted /
+    quarantined; a table-level blocking failure (unless ``accept_risk``) is :class:`Refused`."""
+    return gated_figures(ledger=ledger, period=period, exposure=exposure, events=events, entity=entity,
+                         as_of=as_of, calendar_files=calendar_files, config=config, bulletins=bulletins,
+                         accept_risk=accept_risk)[0]
+
+
+def gated_figures(
+    *,
+    ledger: Path,
+    period: str,
+    exposure: Path | None = None,
+    events: Path | None = None,
+    entity: str | None = None,
+    as_of: str | None = None,
+    calendar_files: list[Path] | None = None,
+    config: Path | None = None,
+    bulletins: Path | None = None,
+    accept_risk: str | None = None,
+) -> tuple[FiguresResult, GateResult]:
+    """:func:`run_figures` and the gate's result (its quarantine and reconciliation)."""
     from tasks.benchmarks import reference_for
     from tasks.calendar_files import load_calendar
+    from tasks.quality import run_quality_gate
     from tasks.rulebooks import load_rulebooks
 
     loaded = load_settings(config)
@@ -59,24 +84,51 @@ def run_figures(
     moment = parse_as_of(as_of)
     calendar = load_calendar(loaded.resolve(settings.calendar_dir), calendar_files or [])
     rulebooks = load_rulebooks(loaded.resolve(settings.rulebooks_dir))
-    frame = _read(ledger, "ledger")
-    exp = _read(exposure, "exposure") if exposure is not None else None
-    ev = _read(events, "events") if events is not None else None
-    reference = reference_for(loaded, bulletins)
-    return compute_figures(
-        frame,
+    gate = run_quality_gate(
+        _read(ledger, "ledger"),
+        _read(exposure, "exposure") if exposure is not None else None,
+        _read(events, "events") if events is not None else None,
+        period=p,
+        as_of=moment,
+        accept_risk=accept_risk,
+    )
+    if gate.blocked:
+        failures = "; ".join(f"{r.id} {r.description_en}" for r in gate.blocking_failures)
+        raise Refused(
+            f"the quality gate refuses the figures of {p.code}: {failures}. `complaints validate` lists "
+            f"the failing rows; fix the data, or pass --accept-risk \"reason\" as the filing run would."
+        )
+    rec = gate.reconciliation["ledger"]
+    supplied = {t: gate.reconciliation[t].get("supplied", True) for t in ("exposure", "events")}
+    result = compute_figures(
+        gate.ledger,
         period=p,
         as_of=moment,
         calendar=calendar,
         rulebooks=rulebooks,
-        exposure=exp,
-        events=ev,
+        exposure=gate.exposure if supplied["exposure"] else None,
+        events=gate.events if supplied["events"] else None,
         entity=entity,
         head_office=settings.head_office.code,
         major=settings.major,
         department_targets=settings.department_targets,
-        reference=reference,
+        rows={"read": rec["read"], "accepted": rec["accepted"], "quarantined": rec["quarantined"]},
+        reference=reference_for(loaded, bulletins),
     )
+    return result, gate
+
+
+def quarantine_note(gate: GateResult) -> str | None:
+    """One line per table with quarantined rows: how many, by which checks (None when none)."""
+    parts = []
+    for table, rec in gate.reconciliation.items():
+        if rec["quarantined"]:
+            checks = ", ".join(f"{cid} ×{n}" for cid, n in rec.get("by_check", {}).items())
+            parts.append(f"{table}: {rec['quarantined']} of {rec['read']} rows quarantined ({checks})")
+    if not parts:
+        return None
+    return ("left out of the figures, as the filing run leaves them out — " + "; ".join(parts)
+            + ". `complaints validate` lists them.")
 
 
 def _fmt(value: Any) -> str:
@@ -92,6 +144,10 @@ def _print_tables(result: FiguresResult, console: Console) -> None:
     console.print(
         f"[bold]Figures {figs['period']}[/bold]  entity: {figs['entity'] or 'all'}  as of {figs['as_of']}"
     )
+    rows = figs.get("rows") or {}
+    if rows:
+        console.print(f"ledger rows read / accepted / quarantined: {rows['read']} / {rows['accepted']} / "
+                      f"{rows['quarantined']}")
     console.print("rule sets: " + ", ".join(f"{r['id']} ({r['version']})" for r in figs["rule_sets"]))
     sections: dict[str, Table] = {}
     for key, value in flatten(
@@ -138,12 +194,21 @@ def register(app: typer.Typer) -> None:
         lineage: Annotated[
             str | None, typer.Option("--lineage", help="print the complaint ids behind KEY")
         ] = None,
+        accept_risk: Annotated[
+            str | None,
+            typer.Option("--accept-risk", help="go on despite table-level blocking failures of the "
+                         "quality gate (as `complaints run` does)"),
+        ] = None,
     ) -> None:
-        """Compute every figure of a period from a ledger file (FIGURES.md), with lineage."""
+        """Compute every figure of a period from a ledger file (FIGURES.md), with lineage.
+
+        The quality gate runs first, as in the filing run: rows failing a blocking row-level check are
+        quarantined, left out and counted (rows read / accepted / quarantined); a table-level blocking
+        failure refuses (exit 1) unless --accept-risk is given."""
         tune()
         err = Console(stderr=True)
         try:
-            result = run_figures(
+            result, gate = gated_figures(
                 ledger=ledger,
                 period=period,
                 exposure=exposure,
@@ -153,6 +218,7 @@ def register(app: typer.Typer) -> None:
                 calendar_files=calendar,
                 config=config,
                 bulletins=bulletins,
+                accept_risk=accept_risk,
             )
         except UnknownCalendarYear as exc:
             err.print(f"error: {exc}", markup=False)
@@ -160,6 +226,9 @@ def register(app: typer.Typer) -> None:
         except (ConfigError, RulebookError, ValueError, KeyError, OSError) as exc:
             err.print(f"error: {exc}", markup=False)
             raise typer.Exit(2) from None
+        note = quarantine_note(gate)
+        if note is not None:
+            err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
         if lineage is not None:
             known = set(result.lineage["figure"].astype(str).unique())
             ids = result.ids(lineage)

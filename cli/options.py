@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from complaints.errors import UserError
-from complaints.times import now_local, parse_local
+from complaints.times import TimeOutOfRange, now_local, parse_local
 
 ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", help="configuration file (default: $COMPLAINTS_CONFIG or config/complaints.yaml)")]
@@ -27,6 +27,8 @@ def parse_as_of(text: str | None) -> dt.datetime:
         return now_local()
     try:
         return parse_local(text.strip().replace("z", "Z"))
+    except TimeOutOfRange as exc:  # parses, but its local time is out of range (or overflows)
+        raise UserError(f"--as-of {exc}") from exc
     except ValueError as exc:
         raise UserError(f"--as-of {text!r} is not an ISO date or time such as 2026-10-08 or "
                         f"2026-10-15T09:00+08:00") from exc

@@ -47,8 +47,12 @@ def _when(text: str | None) -> dt.datetime:
 
     if text is None:
         return now_local()
+    from complaints.times import TimeOutOfRange
+
     try:
         return parse_local(text)
+    except TimeOutOfRange as exc:
+        raise UserError(f"--generated-at {exc}") from exc
     except ValueError as exc:
         raise UserError(f"--generated-at {text!r} is not an ISO date-time (e.g. 2026-10-10T09:30)") from exc
 

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.errors import fail, one_line_errors
-from cli.options import AsOfOpt, CalendarOpt, ConfigOpt, JsonOpt, WorkdirOpt
+from cli.options import AsOfOpt, CalendarOpt, ConfigOpt, JsonOpt, WorkdirOpt, parse_as_of
+from complaints.errors import UserError
 from tasks.memory import tune
 
 run_app = typer.Typer(help="Run a filing flow: extract → validate → compute → render → archive.",
@@ -29,6 +30,9 @@ MaxParallel = Annotated[int, typer.Option("--max-parallel", min=1,
                                           help="with several entities: children run at once (local)")]
 AcceptRisk = Annotated[str | None, typer.Option("--accept-risk", help="go on despite blocking table-level "
                                                 "failures; the reason is recorded in the filing")]
+AcceptEmpty = Annotated[str | None, typer.Option(
+    "--accept-empty", help="file even though the sources yield no complaint for the period (a filing of 0 "
+    "cases); the reason is recorded in the bundle's run.json and the document's data-quality annex")]
 
 
 def run_filing(filing: str, period: str, **kwargs: Any) -> dict[str, Any]:
@@ -67,6 +71,29 @@ def print_entities(result: dict[str, Any], console: Console | None = None) -> No
     console.print(table)
 
 
+def check_arguments(filing: str, period: str, as_of: str | None, entity: str | None = None,
+                    config: Path | None = None, calendar: list[Path] | None = None) -> None:
+    """The period (its form, its years, its kind for ``filing``), ``--as-of``, ``--calendar`` files and a
+    single ``--entity`` as the flow will take them, refused here in one line (exit 2) before a flow run
+    starts."""
+    from complaints.filings import filing_kind
+    from complaints.periods import Period
+    from tasks.config_files import load_settings
+
+    with one_line_errors():
+        p = Period.parse(period)
+        expected = filing_kind(filing).period_kind
+        if p.kind != expected:
+            raise UserError(f"the {filing} filing takes a {expected} period, not {period!r}")
+        parse_as_of(as_of)
+        for path in calendar or []:
+            if not path.is_file():
+                why = "is a directory" if path.is_dir() else "file not found"
+                raise UserError(f"--calendar {path}: {why}; give a calendar year file (YAML)")
+        if entity is not None and entity.strip().lower() != "all" and "," not in entity:
+            load_settings(config).settings.entity(entity)  # an unknown code names the known ones
+
+
 def _pct(value: Any) -> str:
     return "—" if value is None else f"{value * 100:.2f}%"
 
@@ -91,6 +118,8 @@ def print_summary(summary: dict[str, Any], console: Console | None = None) -> No
     table.add_row("due (报送截止日)", summary["due"] or f"unknown: {summary['due_error']}")
     if summary["accept_risk"]:
         table.add_row("accepted risk", summary["accept_risk"])
+    if summary.get("accept_empty"):
+        table.add_row("accepted empty period", summary["accept_empty"])
     table.add_row("status",
                   "[yellow]INCOMPLETE[/yellow] (see below)" if summary["incomplete"] else "complete")
     console.print(table)
@@ -112,12 +141,17 @@ def _command(filing: str) -> Any:
         workdir: WorkdirOpt = Path("."),
         accept_risk: AcceptRisk = None, calendar: CalendarOpt = None, as_json: JsonOpt = False,
         all_entities: AllEntities = False, launch: Launch = "auto", max_parallel: MaxParallel = 2,
+        accept_empty: AcceptEmpty = None,
     ) -> None:
+        check_arguments(filing, period, as_of, entity, config, calendar)  # one line, exit 2, before a flow
         tune()
         common: dict[str, Any] = {"as_of": as_of, "config": str(config) if config else None,
                                   "workdir": str(workdir), "trigger": "cli", "accept_risk": accept_risk,
                                   "calendar_files": [str(c) for c in calendar or []]}
         if all_entities or (entity is not None and (entity.strip().lower() == "all" or "," in entity)):
+            if accept_empty:
+                raise fail("--accept-empty acknowledges one entity's empty period: run that entity alone "
+                           "(--entity CODE) with it")
             result = run_entities(filing, period, "all" if all_entities else str(entity), launch=launch,
                                   max_parallel=max_parallel, **common)
             if as_json:
@@ -127,7 +161,7 @@ def _command(filing: str) -> Any:
             if not result["ok"]:
                 raise fail(result["message"], 1)
             return
-        summary = run_filing(filing, period, entity=entity, **common)
+        summary = run_filing(filing, period, entity=entity, accept_empty=accept_empty, **common)
         if as_json:
             print(json.dumps(summary, ensure_ascii=False, indent=2))
         else:

@@ -17,7 +17,7 @@ from tasks.memory import tune
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(message, err=True)
+    typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
 
@@ -90,6 +90,8 @@ def validate(
     from tasks.sources import InputError, read_table
 
     tune()
+    if out is not None and out.exists() and not out.is_dir():
+        _fail(f"--out {out}: is a file; give a directory (it is created if missing)")
     try:
         p = Period.parse(period) if period else None
     except ValueError as exc:

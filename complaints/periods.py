@@ -7,6 +7,12 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from complaints.errors import UserError
+
+#: the years a period code may name: the working-day calendars, the windows a filing reaches back over
+#: (a year and eight quarters earlier) and pandas' timestamps all stay well inside them
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
 _PATTERNS = {
     "quarter": re.compile(r"^(\d{4})Q([1-4])$"),
     "year": re.compile(r"^(\d{4})$"),
@@ -24,13 +30,19 @@ class Period:
 
     @classmethod
     def parse(cls, code: str) -> Period:
+        """``2026Q3``, ``2026`` or ``2026-07``; anything else, or a year outside
+        :data:`FIRST_YEAR`..:data:`LAST_YEAR`, is a :class:`~complaints.errors.UserError`."""
         code = code.strip().upper()
         for kind, pattern in _PATTERNS.items():
             m = pattern.match(code)
             if m:
+                year = int(m.group(1))
+                if not FIRST_YEAR <= year <= LAST_YEAR:
+                    raise UserError(f"period {code!r}: the year must lie between {FIRST_YEAR} and "
+                                    f"{LAST_YEAR}")
                 index = int(m.group(2)) if m.lastindex and m.lastindex > 1 else 1
-                return cls(kind, int(m.group(1)), index)  # type: ignore[arg-type]
-        raise ValueError(f"period {code!r} is not a quarter (2026Q3), a year (2026) or a month (2026-07)")
+                return cls(kind, year, index)  # type: ignore[arg-type]
+        raise UserError(f"period {code!r} is not a quarter (2026Q3), a year (2026) or a month (2026-07)")
 
     @property
     def code(self) -> str:

@@ -65,6 +65,7 @@ class FilingSummary(TypedDict):
     signed: bool
     quarantine_xlsx: str
     accept_risk: str | None
+    accept_empty: str | None  # the officer's acknowledgement of a period without complaints
 
 
 def make_context(
@@ -101,15 +102,18 @@ def make_context(
     )
 
 
-def run_stages(ctx: RunContext) -> FilingSummary:
-    """The five stages under the run lock (a concurrent run of the same filing/entity/period is refused)."""
+def run_stages(ctx: RunContext, accept_empty: str | None = None) -> FilingSummary:
+    """The five stages under the run lock (a concurrent run of the same filing/entity/period is refused).
+
+    A period without a single accepted complaint stops the run at the gate unless ``accept_empty`` (the
+    officer's reason) is given; it is then recorded in run.json and the document's data-quality annex."""
     tune()  # Arrow's allocator, before the first frame: every run (CLI, deployment, worker) starts here
     with run_lock(ctx):
         handler = attach_run_log(ctx)
         try:
             data = stages.extract_task(ctx)
-            gate = stages.validate_task(ctx, data)
-            computed = stages.compute_task(ctx, gate)
+            gate = stages.validate_task(ctx, data, accept_empty)
+            computed = stages.compute_task(ctx, gate, accept_empty)
             rendered = stages.render_task(ctx, gate, computed)
         finally:
             detach_run_log(handler)  # the log is sealed before bagging: a retried archive finds it intact
@@ -147,6 +151,7 @@ def summarize(ctx: RunContext, gate: Any, computed: Any, rendered: Any, ref: Any
         "signed": ref.signed,
         "quarantine_xlsx": str(ctx.output_dir / f"quarantine-{ctx.period.code}-{ctx.entity.code}.xlsx"),
         "accept_risk": gate.accept_risk,
+        "accept_empty": computed.accept_empty,
     }
 
 
@@ -182,12 +187,13 @@ def quarterly_filing(
     trigger: str = "cli",
     accept_risk: str | None = None,
     calendar_files: list[str] | None = None,
+    accept_empty: str | None = None,
 ) -> FilingSummary:
     """季度投诉处理工作情况报告: one quarter, one entity, one bundle."""
     ctx = make_context(
         "quarterly", period, entity, as_of, config, workdir, trigger, accept_risk, calendar_files
     )
-    return run_stages(ctx)
+    return run_stages(ctx, accept_empty)
 
 
 @flow(name="annual-self-inspection", log_prints=True)
@@ -200,10 +206,11 @@ def annual_self_inspection(
     trigger: str = "cli",
     accept_risk: str | None = None,
     calendar_files: list[str] | None = None,
+    accept_empty: str | None = None,
 ) -> FilingSummary:
     """年度投诉处理工作自查报告: one year, one entity, one bundle."""
     ctx = make_context("annual", year, entity, as_of, config, workdir, trigger, accept_risk, calendar_files)
-    return run_stages(ctx)
+    return run_stages(ctx, accept_empty)
 
 
 @flow(name="monthly-publication", log_prints=True)
@@ -216,11 +223,12 @@ def monthly_publication(
     trigger: str = "cli",
     accept_risk: str | None = None,
     calendar_files: list[str] | None = None,
+    accept_empty: str | None = None,
 ) -> FilingSummary:
     """月度投诉通报 (投诉处理汇总表, 各地投诉案件分类汇总表, 案件处理明细表): one month (``YYYY-MM``), the
     head office's publication over every entity by default, one bundle."""
     ctx = make_context("monthly", month, entity, as_of, config, workdir, trigger, accept_risk, calendar_files)
-    return run_stages(ctx)
+    return run_stages(ctx, accept_empty)
 
 
 _FLOWS = {"quarterly": quarterly_filing, "annual": annual_self_inspection, "monthly": monthly_publication}

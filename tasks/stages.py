@@ -94,8 +94,9 @@ def extract(ctx: RunContext) -> Extract:
 
 
 # -- 2. validate -------------------------------------------------------------------------------------
-def validate(ctx: RunContext, data: Extract) -> GateResult:
-    """Run the quality gate; quarantine failing rows; stop on a blocking table-level failure.
+def validate(ctx: RunContext, data: Extract, accept_empty: str | None = None) -> GateResult:
+    """Run the quality gate; quarantine failing rows; stop on a blocking table-level failure, and on a
+    period without a single accepted complaint unless ``accept_empty`` (the officer's reason) is given.
 
     The gate takes over the extract's frames (``data.ledger``, ``.exposure``, ``.events`` are left
     empty; the extract was written out by :func:`extract`): the rows as read are freed as soon as their
@@ -122,7 +123,36 @@ def validate(ctx: RunContext, data: Extract) -> GateResult:
             f"{failures}. Details: {ctx.staging / 'quality'}. Fix the source data, or, if the officer "
             f"accepts the risk, re-run with --accept-risk \"reason\" (recorded in the filing)."
         )
+    if not accept_empty_reason(accept_empty) and period_complaints(gate, ctx.period) == 0:
+        raise RunBlocked(empty_message(ctx, data, gate))
     return gate
+
+
+def accept_empty_reason(text: str | None) -> str | None:
+    """The officer's acknowledgement of an empty period, stripped (blank: none given)."""
+    return text.strip() if text and text.strip() else None
+
+
+def period_complaints(gate: GateResult, period: Period) -> int:
+    """Accepted ledger rows received in ``period``: 0 means the filing would report 0 cases."""
+    received = gate.ledger["received_at"]
+    return int(((received >= pd.Timestamp(period.start)) & (received < pd.Timestamp(period.end))).sum())
+
+
+def empty_message(ctx: RunContext, data: Extract, gate: GateResult) -> str:
+    """Why an empty period stops the run: the period, each source and what it yielded, what to do."""
+    sources = "; ".join(
+        f"source {s.get('name')} ({s.get('kind')}) yielded {int((s.get('rows') or {}).get('ledger', 0))} "
+        f"ledger row(s)" for s in data.sources) or "no source yielded any ledger row"
+    rec = gate.reconciliation["ledger"]
+    quarantined = f", {rec['quarantined']} of them quarantined" if rec["quarantined"] else ""
+    return (
+        f"no complaint received in {ctx.period.code} for {ctx.entity.code}: {sources} "
+        f"(read {rec['read']} in all the periods read{quarantined}). A {ctx.filing} filing of 0 cases with "
+        f"rates of 0.00 is not made on an empty source: check the source (files, query, export window), or, "
+        f"if there really were no complaints, re-run with --accept-empty \"reason\" (recorded in the filing "
+        f"and its bundle)."
+    )
 
 
 def empty_like(frame: pd.DataFrame) -> pd.DataFrame:
@@ -144,15 +174,17 @@ class Computed:
     trend: list[dict[str, Any]]
     due: dt.date | None
     due_error: str | None
+    # the officer's acknowledgement that the period has no complaint (set only when it has none)
+    accept_empty: str | None = None
 
     @property
     def figures(self) -> dict[str, Any]:
         return self.result.figures
 
 
-def compute(ctx: RunContext, gate: GateResult) -> Computed:
+def compute(ctx: RunContext, gate: GateResult, accept_empty: str | None = None) -> Computed:
     """Figures and lineage for the period (FIGURES.md; for the monthly tables the counts behind them),
-    the trend of earlier quarters, the due date."""
+    the trend of earlier quarters, the due date; ``accept_empty`` is kept when the period is empty."""
     settings = ctx.loaded.settings
     result = figures_for(ctx, gate, ctx.period, load_rulebooks(rulebooks_dir(ctx)))
     trend = [] if ctx.filing == "monthly" else quarter_trend(
@@ -168,7 +200,11 @@ def compute(ctx: RunContext, gate: GateResult) -> Computed:
         due = due_date(cast(Any, ctx.filing), ctx.period, ctx.entity.level, ctx.calendar, settings.filings)
     except ValueError as exc:  # UnknownCalendarYear: said plainly, never guessed
         error = str(exc)
-    return Computed(result, trend, due, error)
+    reason = accept_empty_reason(accept_empty)
+    empty = reason if reason and period_complaints(gate, ctx.period) == 0 else None
+    if empty:
+        log.warning("no complaint in %s; filed on the officer's acknowledgement: %s", ctx.period.code, empty)
+    return Computed(result, trend, due, error, empty)
 
 
 def figures_for(ctx: RunContext, gate: GateResult, period: Period, rulebooks: Any) -> FiguresResult:
@@ -203,7 +239,8 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
     rec = gate.reconciliation["ledger"]
     quality = QualitySummary(rows_read=rec["read"], rows_accepted=rec["accepted"],
                              rows_quarantined=rec["quarantined"], checks_run=len(gate.results),
-                             failed_checks=failed, accept_risk=gate.accept_risk)
+                             failed_checks=failed, accept_risk=gate.accept_risk,
+                             accept_empty=computed.accept_empty)
     major_ids = set(computed.result.ids("counts.major_cases"))
     major = gate.ledger[gate.ledger["complaint_id"].isin(major_ids)]
     major = major.sort_values(["amount_involved", "received_at"], ascending=[False, True], na_position="last")
@@ -269,6 +306,7 @@ def archive(ctx: RunContext, gate: GateResult, computed: Computed, rendered: Ren
         "incomplete": [*ctx.incomplete, *rendered.incomplete],
         "due": computed.due.isoformat() if computed.due else None,
         "due_error": computed.due_error,
+        "accept_empty": computed.accept_empty,
         "timezone": TZ,
     }
     write_json(ctx.staging / "run.json", run)

@@ -40,6 +40,8 @@ class QualitySummary:
     checks_run: int
     failed_checks: Sequence[tuple[str, int]] = ()  # (check id/name, failing rows)
     accept_risk: str | None = None  # the officer's statement when failures were accepted
+    # the officer's statement when the sources yielded no complaint for the period (--accept-empty)
+    accept_empty: str | None = None
 
 
 @dataclass(frozen=True)

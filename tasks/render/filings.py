@@ -314,6 +314,10 @@ def _quality(ctx: RenderContext) -> tuple[dict[str, Any], list[str]]:
     if q is None:
         return {"has_quality": False, "quality": {}}, ["数据质量说明：未提供质量校验结果"]
     failed = [{"check": str(c), "count": format_value(n, "count")} for c, n in q.failed_checks]
+    # the templates print one statement of accepted risk; an acknowledged empty period is one
+    statements = [q.accept_risk or ""]
+    if q.accept_empty:
+        statements.append(f"本期数据源未提供任何投诉记录（0件），经确认报送：{q.accept_empty}")
     return {
         "has_quality": True,
         "quality": {
@@ -323,7 +327,7 @@ def _quality(ctx: RenderContext) -> tuple[dict[str, Any], list[str]]:
             "checks_run": format_value(q.checks_run, "count"),
             "checks_failed": format_value(len(failed), "count"),
             "failed_rows": failed,
-            "accept_risk": q.accept_risk or "",
+            "accept_risk": "；".join(s for s in statements if s),
         },
     }, []
 
