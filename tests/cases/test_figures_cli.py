@@ -143,5 +143,8 @@ def test_benchmark_command_shows_the_figures_numbers() -> None:
     assert got["regulator_basis"] == want["regulator_basis"] and got["benchmark"] == want["benchmark"]
     text = runner.invoke(app, ["benchmark", *base]).output
     assert "人身保险公司" in text and "2023Q1" in text and "退保纠纷 2 件（50.0%）" in text
-    none = runner.invoke(app, ["benchmark", *base, "--period", "2020Q1", "--as-of", "2026-07-20T09:00:00"])
+    # a period no bulletin covers (without the exposure file, whose rows are for 2026Q2 only: the quality
+    # gate would refuse a period with no exposure rows, X012)
+    earlier = ["--ledger", str(folder / "ledger.csv"), "--period", "2020Q1", "--as-of", "2026-07-20T09:00:00"]
+    none = runner.invoke(app, ["benchmark", *earlier])
     assert none.exit_code == 0 and "没有覆盖本期的监管通报参考数据" in none.output
