@@ -314,7 +314,7 @@ class Registry:
             "name": table,
             # The committed suites (expectations/*.json) carry this string; changing it means
             # regenerating them (python -m tasks.validate).
-            "meta": {"generated_from": "complaints/checks.py", "table": table},
+            "meta": {"generated_from": "complaints/checks/", "table": table},
             "expectations": [
                 {"type": c.gx_type, "kwargs": c.gx_kwargs, "meta": c.meta()}
                 for c in self.checks_for(table)

@@ -59,7 +59,7 @@ def load_suite(table: str, directory: Path = EXPECTATIONS_DIR) -> ExpectationSui
         if cid not in C.BY_ID or C.BY_ID[cid].table != table:
             raise SuiteError(
                 f"{path}: expectation {exp.expectation_type} has meta.check_id {cid!r}, "
-                f"which is not a {table} check of complaints/checks.py."
+                f"which is not a {table} check of complaints/checks/."
             )
     return suite
 
