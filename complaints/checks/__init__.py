@@ -58,7 +58,7 @@ from complaints.checks.model import (
 REGISTRY = Registry((_ledger.TABLE, _exposure.TABLE, _events.TABLE))
 
 # The lookups are FrozenDicts, typed here as the dicts they are: mypy narrows ``cid in BY_ID``
-# (``str | None`` -> ``str``, as tasks/validate.py relies on) for ``dict`` only, not for a subclass.
+# (``str | None`` -> ``str``, as tasks/quality/ relies on) for ``dict`` only, not for a subclass.
 CATALOGUE: tuple[Check, ...] = REGISTRY.catalogue
 BY_ID: dict[str, Check] = REGISTRY.by_id
 # check id -> its condition (frame -> boolean "row fails" array), for the custom GX expectation

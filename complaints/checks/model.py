@@ -313,7 +313,7 @@ class Registry:
         return {
             "name": table,
             # The committed suites (expectations/*.json) carry this string; changing it means
-            # regenerating them (python -m tasks.validate).
+            # regenerating them (python -m tasks.quality.suites).
             "meta": {"generated_from": "complaints/checks/", "table": table},
             "expectations": [
                 {"type": c.gx_type, "kwargs": c.gx_kwargs, "meta": c.meta()}
