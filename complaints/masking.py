@@ -62,7 +62,8 @@ _ID_GROUPED = re.compile(
     r"(?<![0-9A-Za-z])(?:\d{6}([ .\-])\d{8}\1\d{3}[0-9Xx]|\d{4}([ .\-])\d{4}\2\d{4}\2\d{4}\2\d[0-9Xx])"
     r"(?![0-9A-Za-z])"
 )
-_MOBILE = re.compile(r"(?<!\d)((?:\+?86[-. ]?)?1[3-9]\d)[-. ]?\d{4}[-. ]?(\d{4})(?!\d)")  # 3-4-4, - . or space
+# 3-4-4 with hyphens, dots or spaces
+_MOBILE = re.compile(r"(?<!\d)((?:\+?86[-. ]?)?1[3-9]\d)[-. ]?\d{4}[-. ]?(\d{4})(?!\d)")
 # bank cards in groups of four (the last group 1-4 digits), 13-19 digits in all
 _CARD_GROUPED = re.compile(
     r"(?<![\d.])\d{4}(?:([ \-])\d{4}(?:\1\d{4}){1,2}\1\d{1,4}|([ \-])\d{4}\2\d{4}\2\d{4})(?![\d.])"

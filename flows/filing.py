@@ -17,10 +17,10 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import FlowRunContext
 
 from complaints.figures import flatten
-from complaints.masking import mask_value
-from complaints.settings import redact_text
 from complaints.filings import FILING_KINDS, filing_kind
+from complaints.masking import mask_value
 from complaints.periods import Period
+from complaints.settings import redact_text
 from complaints.times import now_local, parse_local
 from tasks import stages
 from tasks.bundle import load_private_key
@@ -165,7 +165,9 @@ def publish(summary: FilingSummary, figures: dict[str, Any]) -> None:
         key=f"figures-{key}",
         description=f"Figures {summary['entity']} {summary['period']}",
         table=[
-            {"figure": safe(k), "value": safe(v)} for k, v in flatten(figures) if not isinstance(v, (dict, list))
+            {"figure": safe(k), "value": safe(v)}
+            for k, v in flatten(figures)
+            if not isinstance(v, (dict, list))
         ],
     )
     h = summary["headline"]

@@ -30,8 +30,8 @@ import yaml
 
 from complaints.calendar import WorkCalendar
 from complaints.errors import Refused
-from complaints.periods import Period
 from complaints.masking import mask_value
+from complaints.periods import Period
 from complaints.settings import Entity, redact, redact_text
 from complaints.times import iso_local, now_local
 from tasks.config_files import PROJECT_ROOT, Loaded, read_yaml

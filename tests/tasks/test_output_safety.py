@@ -19,7 +19,8 @@ import pytest
 
 from complaints.periods import Period
 
-HOSTILE = ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\t=1", "\r=1"]
+HOSTILE = ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\t=1",
+           "\r=1"]
 XSS = "<img src=x onerror=alert(1)>"
 
 
