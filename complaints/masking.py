@@ -3,16 +3,28 @@
 Confidentiality (DOMAIN.md; seed 001 第四条; GB/T 43568-2023): filings must not expose names, identity
 numbers, phone numbers or policy numbers unless a role needs them (``Rendering.unmask_roles``).
 
-What is masked by :func:`mask_text`:
+What is masked by :func:`mask_text` (every exit: documents, workbooks, the bundle, logs and Prefect
+artifacts goes through :func:`mask_value` / :func:`mask_text`; the corpus is
+``tests/domain/test_masking_corpus.py``):
 
-- 18-digit resident identity numbers (last character may be X): ``110***********123X``;
-- 11-digit mainland mobile numbers (also +86, and 3-4-4 with spaces or hyphens): ``138****5678``;
+- 18-character resident identity numbers (last character may be X), also written in groups 6-8-4 or
+  4-4-4-4-2 separated by spaces, hyphens or dots: ``110***********123X`` (separators dropped);
+- 11-digit mainland mobile numbers (also +86), also 3-4-4 with spaces, hyphens or dots: ``138****5678``;
   landlines ``010-********``;
-- any other run of 13 or more digits (bank cards, policy numbers in free text): ``6222*****1234``;
+- bank card numbers written in groups of four (13-19 digits, spaces or hyphens) and any other run of 13
+  or more digits (bank cards, policy numbers in free text): ``6222*****1234``;
 - policy numbers after a label (保单号/保险单号/合同号…): ``保单号：P2******89``;
 - e-mail addresses: ``z***@example.com``;
-- personal names after a label (投诉人/客户/被保险人/姓名…) or before 先生/女士/小姐, when they start with
-  a common Chinese surname: the surname stays, the given name becomes ``**``.
+- personal names (the given name becomes ``**``, a common Chinese surname stays) where a cue says a
+  person is named: after a label (投诉人/客户/被保险人/姓名…, optionally followed by 为/是/叫/名叫/系),
+  before a title (先生/女士/小姐/老师/同志), or as the subject of a report at the start of a text or
+  clause (``张伟来电``, ``，李娜表示``: surname + 1-2 characters + 来电/致电/来访/来函/反映/投诉/称/表示/
+  诉称/反馈/要求/认为). A bare name with no such cue is not recognisable as a name by rule (the ledger has no
+  name column: ``complainant_ref`` is a pseudonymous reference) and is left as written.
+
+Kept as written: dates and times (``2026-07-01 09:30``), amounts (``12,345.67``, ``-500``), complaint ids
+and unlabelled policy numbers in free text with fewer than 13 consecutive digits (longer runs are masked
+as possible card numbers), and pseudonyms such as ``王某``. The ``complaint_id`` column is never masked.
 
 Masking is idempotent (masking masked text changes nothing) and errs on the side of hiding too much.
 """
@@ -21,6 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -44,7 +57,17 @@ _HAN = r"[\u4e00-\u9fa5]"
 MASK_CHAR = "*"
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{11}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)((?:\+?86[- ]?)?1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")  # 3-4-4 with - or space
+# the same written in groups (6-8-4 or 4-4-4-4-2) with one kind of separator
+_ID_GROUPED = re.compile(
+    r"(?<![0-9A-Za-z])(?:\d{6}([ .\-])\d{8}\1\d{3}[0-9Xx]|\d{4}([ .\-])\d{4}\2\d{4}\2\d{4}\2\d[0-9Xx])"
+    r"(?![0-9A-Za-z])"
+)
+# 3-4-4 with hyphens, dots or spaces
+_MOBILE = re.compile(r"(?<!\d)((?:\+?86[-. ]?)?1[3-9]\d)[-. ]?\d{4}[-. ]?(\d{4})(?!\d)")
+# bank cards in groups of four (the last group 1-4 digits), 13-19 digits in all
+_CARD_GROUPED = re.compile(
+    r"(?<![\d.])\d{4}(?:([ \-])\d{4}(?:\1\d{4}){1,2}\1\d{1,4}|([ \-])\d{4}\2\d{4}\2\d{4})(?![\d.])"
+)
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-\d{7,8}(?!\d)")
 _LONG_DIGITS = re.compile(r"(?<!\d)(\d{4})\d{5,}(\d{4})(?!\d)")
 _POLICY_LABELLED = re.compile(
@@ -54,12 +77,34 @@ _POLICY_LABELLED = re.compile(
 _EMAIL = re.compile(r"([A-Za-z0-9])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
 # label + optional colon + surname + 1-2 given-name characters (may over-mask a following verb: safe side)
 _GIVEN = f"(?:(?!先生|女士|小姐){_HAN}){{1,2}}"
-_NAME_AFTER_LABEL = re.compile(f"((?:{_NAME_LABELS})\\s*[:：]?\\s*)({_SURNAME})(?!某)({_GIVEN})")
+_NAME_AFTER_LABEL = re.compile(
+    f"((?:{_NAME_LABELS})\\s*[:：]?\\s*(?:为(?!何)|是|叫|名叫|系)?\\s*)({_SURNAME})(?!某)({_GIVEN})"
+)
 _NAME_BEFORE_TITLE = re.compile(f"({_SURNAME})({_HAN}{{1,2}})(?=先生|女士|小姐|老师|同志)")
+_REPORT_VERBS = "来电|致电|来访|来函|反映|投诉|称|表示|诉称|反馈|要求|认为"
+# the subject of a report at the start of a text or clause: "张伟来电…", "…，李娜表示…" (surnames that are
+# also common function words starting a clause - 于当日来电, 向客户表示, 曾多次投诉 - are left out)
+_SUBJECT_SURNAMES = "".join(c for c in SURNAMES if c not in "于向和应时全明成常曾车单司")
+_NAME_AS_SUBJECT = re.compile(
+    f"((?:^|(?<=[，。；、,;.!?！？\\s（(]))(?:{_COMPOUND_SURNAMES}|[{_SUBJECT_SURNAMES}]))"
+    f"(?!某)({_HAN}{{1,2}})(?=(?:{_REPORT_VERBS}))"
+)
 
 
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+def _grouped_id(m: re.Match[str]) -> str:
+    digits = re.sub(r"[ .\-]", "", m.group(0))
+    return digits[:3] + MASK_CHAR * 11 + digits[-4:]
+
+
+def _grouped_card(m: re.Match[str]) -> str:
+    digits = re.sub(r"[ \-]", "", m.group(0))
+    return digits[:4] + MASK_CHAR * 5 + digits[-4:]
+
+
+_RULES: tuple[tuple[re.Pattern[str], Any], ...] = (
     (_ID_NUMBER, r"\1" + MASK_CHAR * 11 + r"\2"),
+    (_ID_GROUPED, _grouped_id),
+    (_CARD_GROUPED, _grouped_card),
     (_MOBILE, r"\1" + MASK_CHAR * 4 + r"\2"),
     (_LANDLINE, r"\1-" + MASK_CHAR * 8),
     (_POLICY_LABELLED, r"\1\2" + MASK_CHAR * 6 + r"\3"),
@@ -67,17 +112,21 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_EMAIL, r"\1***@\2"),
     (_NAME_AFTER_LABEL, r"\1\2" + MASK_CHAR * 2),
     (_NAME_BEFORE_TITLE, r"\1" + MASK_CHAR * 2),
+    (_NAME_AS_SUBJECT, r"\1" + MASK_CHAR * 2),
 )
 # A superset of what the rules match, in RE2 syntax (Arrow's vectorised regex: no look-around; \d and \s
 # are ASCII there, so Unicode classes are spelt out): text it does not match has nothing to mask.
 _CANDIDATE = "|".join((
     r"\p{Nd}{13}",  # ID numbers, long digit runs
-    r"1[3-9]\p{Nd}[- ]?\p{Nd}{4}[- ]?\p{Nd}{4}",  # mobile numbers
+    r"1[3-9]\p{Nd}[-. ]?\p{Nd}{4}[-. ]?\p{Nd}{4}",  # mobile numbers
+    r"\p{Nd}{4}[-. ]\p{Nd}{4}[-. ]\p{Nd}{4}",  # grouped ID and card numbers
+    r"\p{Nd}{6}[-. ]\p{Nd}{8}",  # grouped ID numbers
     r"0\p{Nd}{2,3}-\p{Nd}{7}",  # landlines
     r"@",  # e-mail
     r"(?:保单|保险单|保险合同|合同|投保单|批单)(?:号码|号|编号)",
-    f"(?:{_NAME_LABELS})[^\\p{{Han}}]*{_SURNAME}",  # between label and name: only spaces and a colon
+    f"(?:{_NAME_LABELS})[^\\p{{Han}}]*(?:为|是|叫|名叫|系)?[^\\p{{Han}}]*{_SURNAME}",  # label [colon] [为…]
     f"{_SURNAME}\\p{{Han}}{{1,2}}(?:先生|女士|小姐|老师|同志)",
+    f"{_SURNAME}\\p{{Han}}{{1,2}}(?:{_REPORT_VERBS})",
 ))
 
 
@@ -140,8 +189,9 @@ def mask_frame(
 
 
 def contains_identifier(text: str) -> list[str]:
-    """The raw identifiers (ID numbers, mobile numbers, long digit runs) still present in ``text``."""
+    """The raw identifiers (ID numbers, mobile numbers, card numbers, long digit runs, also written in
+    groups) still present in ``text``."""
     found = []
-    for pattern in (_ID_NUMBER, _MOBILE, re.compile(r"(?<!\d)\d{13,}(?!\d)")):
+    for pattern in (_ID_NUMBER, _ID_GROUPED, _CARD_GROUPED, _MOBILE, re.compile(r"(?<!\d)\d{13,}(?!\d)")):
         found += [m.group(0) for m in pattern.finditer(text)]
     return found

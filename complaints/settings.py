@@ -192,17 +192,35 @@ def format_validation_error(path: Path, exc: ValidationError) -> str:
 
 
 _SECRET_KEY = re.compile(r"(password|secret|token|private|credential|access_key)", re.I)
+REMOVED = "<removed>"
+# scheme://user:password@host - the password up to the *last* @ of the URL (an unencoded @ in it
+# must not leave its tail behind as "host")
+_URL_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@?#]*:)(?P<secret>[^\s]*)@(?=[^\s@]*(?:\s|$))")
+# ?password=… / &pwd=… / ;token=… (query or DSN parameters naming a secret)
+_SECRET_PARAM = re.compile(
+    r"(?P<head>(?:[?&;]|\b)(?:[A-Za-z_]*(?:password|passwd|pwd|secret|token|credential|access_key|api_key"
+    r"|private_key)[A-Za-z_]*)=)(?P<secret>[^&;\s#'\"]*)",
+    re.I,
+)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with credentials in any URL form removed: ``scheme://user:<removed>@host`` (also when the
+    password holds an unencoded ``@``), and ``?password=<removed>`` (any parameter naming a password,
+    secret, token, credential or key). Idempotent; applied before anything is printed, logged or stored."""
+    text = _URL_USERINFO.sub(lambda m: m.group("head") + REMOVED + "@", text)
+    return _SECRET_PARAM.sub(lambda m: m.group("head") + REMOVED, text)
 
 
 def redact(data: Any) -> Any:
     """A copy of a config mapping with values of secret-looking keys removed (for bundles)."""
     if isinstance(data, dict):
         return {
-            k: ("<removed>" if _SECRET_KEY.search(str(k)) and not str(k).endswith("_env") else redact(v))
+            k: (REMOVED if _SECRET_KEY.search(str(k)) and not str(k).endswith("_env") else redact(v))
             for k, v in data.items()
         }
     if isinstance(data, list):
         return [redact(v) for v in data]
     if isinstance(data, str):
-        return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1<removed>@", data)
+        return redact_text(data)
     return data

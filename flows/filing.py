@@ -18,7 +18,9 @@ from prefect.context import FlowRunContext
 
 from complaints.figures import flatten
 from complaints.filings import FILING_KINDS, filing_kind
+from complaints.masking import mask_value
 from complaints.periods import Period
+from complaints.settings import redact_text
 from complaints.times import now_local, parse_local
 from tasks import stages
 from tasks.archive.bundle import load_private_key
@@ -156,12 +158,22 @@ def summarize(ctx: RunContext, gate: Any, computed: Any, rendered: Any, ref: Any
 
 
 def publish(summary: FilingSummary, figures: dict[str, Any]) -> None:
-    """Prefect artifacts: the figures table and a markdown summary of the run."""
+    """Prefect artifacts: the figures table and a markdown summary of the run. Figure keys can carry
+    source values (an unknown channel in a breakdown) and the summary file names: both are masked and
+    redacted like every other exit."""
+
+    def safe(value: Any) -> Any:
+        return mask_value(redact_text(value)) if isinstance(value, str) else value
+
     key = f"{summary['filing']}-{summary['entity']}-{summary['period']}".lower().replace("_", "-")
     create_table_artifact(
         key=f"figures-{key}",
         description=f"Figures {summary['entity']} {summary['period']}",
-        table=[{"figure": k, "value": v} for k, v in flatten(figures) if not isinstance(v, (dict, list))],
+        table=[
+            {"figure": safe(k), "value": safe(v)}
+            for k, v in flatten(figures)
+            if not isinstance(v, (dict, list))
+        ],
     )
     h = summary["headline"]
     lines = [
@@ -174,7 +186,7 @@ def publish(summary: FilingSummary, figures: dict[str, Any]) -> None:
         f"- bundle `{summary['bundle']}`",
         f"- incomplete: {', '.join(summary['incomplete']) or 'no'}",
     ]
-    create_markdown_artifact(key=f"summary-{key}", markdown="\n".join(lines))
+    create_markdown_artifact(key=f"summary-{key}", markdown=safe("\n".join(lines)))
 
 
 @flow(name="quarterly-filing", log_prints=True)

@@ -30,8 +30,9 @@ import yaml
 
 from complaints.calendar import WorkCalendar
 from complaints.errors import Refused
+from complaints.masking import mask_value
 from complaints.periods import Period
-from complaints.settings import Entity, redact
+from complaints.settings import Entity, redact, redact_text
 from complaints.times import iso_local, now_local
 from tasks.config_files import PROJECT_ROOT, Loaded, read_yaml
 
@@ -257,6 +258,40 @@ class _ThisRun(logging.Filter):
         return _CURRENT_RUN.get() == self.run_id
 
 
+def safe_log_text(text: str) -> str:
+    """A log line as it may be stored: credentials in URLs removed, personal identifiers masked."""
+    return mask_value(redact_text(text))
+
+
+def _redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a broken format string is logging's to report, as before
+        return record
+    safe = safe_log_text(message)
+    if safe != message:
+        record.msg, record.args = safe, None
+    return record
+
+
+_RECORD_FACTORY: list[Any] = []
+
+
+def install_log_redaction() -> None:
+    """Redact every log record as it is created, so no handler sees a password or a raw identifier:
+    ``logs/run.log``, the console and Prefect's API log handler alike (Prefect attaches its handlers to
+    loggers we do not own, so a filter on our handler would not cover them). Installed once per process."""
+    if _RECORD_FACTORY:
+        return
+    previous = logging.getLogRecordFactory()
+    _RECORD_FACTORY.append(previous)
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return _redact_record(previous(*args, **kwargs))
+
+    logging.setLogRecordFactory(factory)
+
+
 def attach_run_log(ctx: RunContext) -> logging.Handler:
     """Send this run's log records (ours and Prefect's) to ``logs/run.log`` in the staging directory.
 
@@ -269,6 +304,7 @@ def attach_run_log(ctx: RunContext) -> logging.Handler:
     handler.setLevel(logging.INFO)
     handler.addFilter(_ThisRun(ctx.run_id))
     handler._complaints_token = _CURRENT_RUN.set(ctx.run_id)  # type: ignore[attr-defined]
+    install_log_redaction()
     for name in ("complaints", "prefect.flow_runs", "prefect.task_runs"):
         lg = logging.getLogger(name)
         lg.addHandler(handler)

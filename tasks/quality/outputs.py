@@ -3,7 +3,9 @@ with one sheet per check) and GX Data Docs."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -17,10 +19,11 @@ from great_expectations.data_context.types.resource_identifiers import (
 
 from complaints import checks as C
 from complaints import ledger as L
-from complaints.masking import mask_frame, mask_text
+from complaints.masking import mask_frame, mask_text, mask_value
 from tasks.quality.results import GateResult
 from tasks.quality.runner import _gx_context
 from tasks.quality.suites import TABLES
+from tasks.xlsx_safe import neutralise
 
 
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,8 +89,8 @@ def write_quarantine_xlsx(result: GateResult, path: Path) -> Path:
                 "failing_rows": r.failing_rows,
                 "description_zh": r.description_zh,
                 "description_en": r.description_en,
-                "error": r.error or "",
-                "failing_ids": ", ".join(r.failing_ids),
+                "error": mask_value(r.error or ""),
+                "failing_ids": mask_value(", ".join(r.failing_ids)),
             }
             for r in result.results
         ]
@@ -108,7 +111,41 @@ def write_quarantine_xlsx(result: GateResult, path: Path) -> Path:
             rows = _sheet_rows(result, check)
             if not rows.empty:
                 rows.to_excel(writer, sheet_name=r.id, index=False)
+        neutralise(writer.book)  # source values starting with = + - @ stay text, never formulas
     return path
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return html.escape(value, quote=True)
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_escaped(v) for v in value)
+    return value
+
+
+def _html_safe(run: Any) -> Any:
+    """A copy of a GX run whose every result value and exception text is HTML-escaped: GX's Data Docs
+    renderers write them into the page as they are (a channel ``<img src=x onerror=…>`` would run when
+    an auditor opens the bundle's docs). The expectations themselves come from the catalogue."""
+    run = copy.deepcopy(run)
+    for r in run.results:
+        if r.result:
+            r.result = _escaped(r.result)
+        if r.exception_info:
+            r.exception_info = _escaped(r.exception_info)
+    return run
+
+
+def _safe_result(record: dict[str, Any]) -> dict[str, Any]:
+    """A check's record for validation.json: failing ids and error texts masked (they quote source values)."""
+    out = dict(record)
+    if isinstance(out.get("error"), str):
+        out["error"] = mask_value(out["error"])
+    if "failing_ids" in out:
+        out["failing_ids"] = [mask_value(str(i)) for i in out["failing_ids"]]
+    return out
 
 
 def build_data_docs(result: GateResult, out_dir: Path) -> Path:
@@ -129,7 +166,7 @@ def build_data_docs(result: GateResult, out_dir: Path) -> Path:
             run_id=run.meta["run_id"],
             batch_identifier=table,
         )
-        context.validation_results_store.set(key, run)
+        context.validation_results_store.set(key, _html_safe(run))
     context.build_data_docs(site_names=["bundle"])
     return out_dir / "index.html"
 
@@ -152,7 +189,7 @@ def write_quality_outputs(result: GateResult, out_dir: Path) -> dict[str, Path]:
         "quarantine_parquet": out_dir / "quarantine.parquet",
         "quarantine_xlsx": out_dir / "quarantine.xlsx",
     }
-    validation = {**result.summary(), "results": [r.to_dict() for r in result.results]}
+    validation = {**result.summary(), "results": [_safe_result(r.to_dict()) for r in result.results]}
     paths["validation"].write_text(
         json.dumps(validation, ensure_ascii=False, indent=2, default=_json_default) + "\n", encoding="utf-8"
     )

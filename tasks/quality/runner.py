@@ -175,25 +175,36 @@ def _forget_batches(source: Any) -> None:
     release_memory(collect=True)  # GX's other copies of this table (held in reference cycles)
 
 
-def _mask_value(value: Any) -> Any:
+def _mask_value(value: Any, numbers: bool = False) -> Any:
+    """Identifiers masked in texts; with ``numbers``, also in numbers (samples of values: a mobile or ID
+    number read into a numeric column is still one; statistics such as percentages are left alone)."""
     if isinstance(value, str):
         return mask_value(value)
+    if (
+        numbers
+        and isinstance(value, int | float | np.integer | np.floating)
+        and not isinstance(value, bool | np.bool_)
+    ):
+        text = str(value)
+        masked = mask_value(text)
+        return masked if masked != text else value
     if isinstance(value, dict):
-        return {k: _mask_value(v) for k, v in value.items()}
+        return {k: (v if k == "count" else _mask_value(v, numbers)) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(_mask_value(v) for v in value)
+        return type(value)(_mask_value(v, numbers) for v in value)
     return value
 
 
 def _masked_for_docs(run: Any) -> Any:
-    """Drop the full unexpected lists (kept as positions elsewhere) and mask identifiers in samples."""
+    """Drop the full unexpected lists (kept as positions elsewhere) and mask identifiers in everything the
+    docs show of a result (samples, counts of values, observed values, exception messages)."""
     for r in run.results:
         res = r.result or {}
         for key in ("unexpected_list", "unexpected_index_list", "unexpected_index_query"):
             res.pop(key, None)
-        for key in ("partial_unexpected_list", "partial_unexpected_counts"):
-            if key in res:
-                res[key] = _mask_value(res[key])
+        for key in list(res):
+            if key != "partial_unexpected_index_list":  # row positions, not values
+                res[key] = _mask_value(res[key], numbers=key.startswith("partial_unexpected"))
         if r.exception_info:
             for info in (
                 r.exception_info.values()
@@ -202,4 +213,8 @@ def _masked_for_docs(run: Any) -> Any:
             ):
                 if isinstance(info, dict) and info.get("exception_traceback"):
                     info["exception_traceback"] = str(info["exception_traceback"]).strip().splitlines()[-1]
+                if isinstance(info, dict):
+                    for key in ("exception_traceback", "exception_message"):
+                        if isinstance(info.get(key), str):
+                            info[key] = mask_value(info[key])
     return run

@@ -23,6 +23,7 @@ from complaints.ledger import (
 )
 from complaints.masking import mask_policy_no, mask_text, may_unmask
 from complaints.periods import Period
+from tasks.xlsx_safe import neutralise
 
 from .context import RenderContext
 from .docx_utils import normalize_zip, write_atomic
@@ -143,6 +144,7 @@ def write_monthly_workbook(ledger_month: pd.DataFrame, month: str, ctx: RenderCo
     wb.properties.title = f"{head}投诉处理情况月度通报"
     wb.properties.created = stamp
     wb.properties.modified = stamp
+    neutralise(wb)  # source text starting with = + - @ is stored as text, never a formula
     buffer = io.BytesIO()
     wb.save(buffer)
     out = Path(out)

@@ -36,6 +36,7 @@ from tasks.sources.files import InputError, _header_map, read_sheet_rows
 from tasks.sources.files import _canonical as _canonical_header
 from tasks.sources.ledger_files import _take
 from tasks.sources.mapping import _canonical
+from tasks.xlsx_safe import neutralise, write_frames_xlsx
 
 if TYPE_CHECKING:  # type only: the registry imports every kind module, which imports this one
     from tasks.sources.registry import Source
@@ -131,6 +132,7 @@ def write_template(out: Path, rows: int = 2000) -> Path:
     wb.move_sheet(HELP_SHEET, offset=-2)
     wb.active = 1
     out.parent.mkdir(parents=True, exist_ok=True)
+    neutralise(wb)
     wb.save(out)
     return out
 
@@ -277,7 +279,7 @@ def write_errors_file(path: Path, errors: pd.DataFrame) -> Path | None:
     """``<name>_errors.xlsx`` next to the branch file (removed when there are no errors any more)."""
     target = errors_path(path)
     if len(errors):
-        errors.to_excel(target, index=False, sheet_name=ERRORS_SHEET)
+        write_frames_xlsx(target, {ERRORS_SHEET: errors})  # values and file names as text, never formulas
         return target
     target.unlink(missing_ok=True)
     return None

@@ -42,6 +42,7 @@ from tqdm import tqdm
 
 from complaints.ledger import CODE_LISTS, TABLES
 from complaints.periods import Period
+from complaints.settings import redact_text
 from tasks.memory import release_memory
 from tasks.sources.base import (
     ExtractError,
@@ -228,8 +229,11 @@ def quoted_table(name: str, columns: list[str], types: dict[str, Any] | None = N
 
 
 def redact_url(url: str) -> str:
+    """The URL safe to print or store: no password in the user info (even with an unencoded ``@``) nor
+    in a query parameter (``?password=``)."""
+    url = redact_text(url)  # first: SQLAlchemy would split an unencoded @ and print the password's tail
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        return redact_text(sa.make_url(url).render_as_string(hide_password=True))
     except Exception:  # noqa: BLE001 - an unparseable URL is shown without its credentials
         return _PASSWORD_IN_URL.sub("://***@", url)
 
