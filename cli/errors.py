@@ -15,8 +15,11 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from complaints.errors import ComplaintsError, UserError
+from complaints.masking import mask_value
+from complaints.settings import redact_text
 from tasks.runs import disk_full_error, disk_full_message, is_disk_full
 
 err = Console(stderr=True)
@@ -59,8 +62,9 @@ def user_message(exc: BaseException, workdir: str | None = None) -> str:
 
 
 def fail(message: str, code: int = UserError.exit_code) -> typer.Exit:
-    """Print ``error: message`` and return the Exit to raise (for checks a command makes itself)."""
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    """Print ``error: message`` (credentials redacted, personal data masked) and return the Exit to raise."""
+    err.print(f"[red]error:[/red] {escape(mask_value(redact_text(message)))}", highlight=False,
+              soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -123,8 +123,9 @@ def package_versions() -> dict[str, str]:
 
 def write_json(path: Path, data: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n",
-                    encoding="utf-8")
+    # allow_nan=False: a NaN or infinity is not JSON; an evidence file must never carry one
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True, default=str,
+                               allow_nan=False) + "\n", encoding="utf-8")
     return path
 
 

@@ -57,6 +57,7 @@ from tasks.runs import (
     write_json,
 )
 from tasks.sources import Extract, extract_period
+from tasks.xlsx_safe import write_frames_xlsx
 
 log = logging.getLogger("complaints.run")
 
@@ -79,8 +80,8 @@ def extract(ctx: RunContext) -> Extract:
     if not result.branch_errors.empty:
         frames["branch_errors"] = mask_frame(result.branch_errors)
         ctx.output_dir.mkdir(parents=True, exist_ok=True)
-        frames["branch_errors"].to_excel(
-            ctx.output_dir / f"branch-errors-{ctx.period.code}-{ctx.entity.code}.xlsx", index=False)
+        write_frames_xlsx(ctx.output_dir / f"branch-errors-{ctx.period.code}-{ctx.entity.code}.xlsx",
+                          {"Sheet1": frames["branch_errors"]})
     write_frames(ctx.staging / "extract", frames)
     del frames, ledger
     release_memory()  # the masked copy and Parquet's buffers
