@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from complaints.errors import ConfigError
+from tasks.archive.stores import LocalStore, S3Store, StoreError, check_s3_archive, open_store
 from tasks.config_files import load_settings
 
 archive_app = typer.Typer(help="The archive store: check it is write-once.", no_args_is_help=True)
@@ -27,7 +28,6 @@ def cmd_check(
 
     Exit 0 when it is, 1 naming each reason when it is not, 2 when the store cannot be reached.
     """
-    from tasks.archive.stores import LocalStore, S3Store, StoreError, check_s3_archive, open_store
 
     try:
         store = open_store(load_settings(config).settings.archive, workdir)

@@ -14,6 +14,24 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from complaints.errors import ConfigError
+from tasks.archive.bundle import (
+    BundleError,
+    diff_bags,
+    diff_figures,
+    identity_note,
+    list_committed,
+    load_figures,
+    read_bag_info,
+    verify_bag,
+)
+from tasks.archive.stores import (
+    BundleDamaged,
+    BundleNotFound,
+    LocalStore,
+    StoreError,
+    open_store,
+    parse_bundle_id,
+)
 from tasks.config_files import Loaded, load_settings
 
 if TYPE_CHECKING:
@@ -52,7 +70,6 @@ class _Context:
     @property
     def store(self) -> Store:
         if self._store is None:
-            from tasks.archive.stores import open_store
 
             self._store = open_store(self.loaded.settings.archive, self.workdir)
         return self._store
@@ -61,8 +78,6 @@ class _Context:
 @contextlib.contextmanager
 def _guard() -> Iterator[None]:
     """User-caused errors become one message and exit code 2 (no traceback)."""
-    from tasks.archive.bundle import BundleError
-    from tasks.archive.stores import StoreError
 
     try:
         yield
@@ -71,7 +86,6 @@ def _guard() -> Iterator[None]:
 
 
 def _is_bundle_id(text: str) -> bool:
-    from tasks.archive.stores import parse_bundle_id
 
     try:
         parse_bundle_id(text)
@@ -83,7 +97,6 @@ def _is_bundle_id(text: str) -> bool:
 @contextlib.contextmanager
 def _open_bag(ctx: _Context, target: str) -> Iterator[tuple[Path, str | None]]:
     """A bag directory for ``target`` (a committed bundle id, else a directory) and the id if stored."""
-    from tasks.archive.stores import BundleNotFound, LocalStore
 
     if _is_bundle_id(target):
         store = ctx.store
@@ -103,7 +116,6 @@ def _open_bag(ctx: _Context, target: str) -> Iterator[tuple[Path, str | None]]:
 
 
 def _created_local(bundle_id: str) -> str:
-    from tasks.archive.stores import parse_bundle_id
 
     return parse_bundle_id(bundle_id).created.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
@@ -119,8 +131,6 @@ def cmd_list(
     """List committed bundles (oldest first); incomplete uploads are never listed. Bundles whose marker or
     signed manifest is damaged, or whose signed identity does not match their id, are listed apart as
     damaged (the payload's checksums are `bundles verify`'s job)."""
-    from tasks.archive.bundle import list_committed
-    from tasks.archive.stores import parse_bundle_id
 
     ctx = _Context(config, workdir)
     with _guard():
@@ -239,8 +249,6 @@ def cmd_verify(
 def _verify(ctx: _Context, target: str, key: str | None) -> tuple[list[str], list[str], int]:
     """``verify``'s work: (lines to show, problems, number of files). A stored bundle is checked against
     the id it is listed and fetched under; a damaged commit marker is a problem, not an error."""
-    from tasks.archive.bundle import identity_note, read_bag_info, verify_bag
-    from tasks.archive.stores import BundleDamaged
 
     try:
         with _open_bag(ctx, target) as (bag, bundle_id):
@@ -281,7 +289,6 @@ def cmd_reproduce(
     A bundle that fails verification is refused (exit 1, first line "integrity failed"). Exit 0 only if
     the recomputed figures equal the bundled figures exactly; otherwise print the differences (exit 1).
     """
-    from tasks.archive.bundle import diff_figures, load_figures
 
     ctx = _Context(config, workdir)
     with _guard():
@@ -295,6 +302,7 @@ def cmd_reproduce(
     with _guard(), _open_bag(ctx, target) as (bag, _):
         bundled = load_figures(bag)
         try:
+            # deferred: would import Great Expectations and the renderer (seconds) at every start-up
             from tasks.compute import figures_from_bundle
         except ImportError as exc:
             raise _fail(f"error: cannot recompute figures: {exc}") from exc
@@ -318,7 +326,6 @@ def cmd_diff(
     workdir: WorkdirOpt = Path("."),
 ) -> None:
     """Files and figures that changed from ID1 to ID2 (exit 1 if anything differs, like diff)."""
-    from tasks.archive.bundle import diff_bags
 
     ctx = _Context(config, workdir)
     with _guard(), _open_bag(ctx, first) as (a, _), _open_bag(ctx, second) as (b, _):

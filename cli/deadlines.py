@@ -23,6 +23,7 @@ from complaints.deadlines import (
 from complaints.errors import ConfigError
 from complaints.filings import FILING_KINDS
 from complaints.periods import FIRST_YEAR, LAST_YEAR
+from tasks.calendar_files import load_calendar  # the edge that reads year files
 from tasks.config_files import load_settings
 
 EXIT_CONFIG = 2
@@ -62,7 +63,6 @@ def deadlines(
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array instead of a table")] = False,
 ) -> None:
     """Due dates of the quarterly, annual and monthly filings whose period lies in YEAR."""
-    from tasks.calendar_files import load_calendar  # the edge that reads year files
 
     problem = None
     if not FIRST_YEAR <= year <= LAST_YEAR:  # the years a period code may name (complaints.periods)

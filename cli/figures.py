@@ -17,8 +17,12 @@ from complaints.errors import ConfigError, Refused
 from complaints.figures import FiguresResult, compute_figures, flatten
 from complaints.periods import Period
 from complaints.rules import RulebookError
+from tasks.benchmarks import reference_for
+from tasks.calendar_files import load_calendar
 from tasks.config_files import load_settings
 from tasks.memory import tune
+from tasks.rulebooks import load_rulebooks
+from tasks.sources import read_table
 
 if TYPE_CHECKING:
     from tasks.quality import GateResult
@@ -26,7 +30,6 @@ if TYPE_CHECKING:
 
 def _read(path: Path, table: str) -> pd.DataFrame:
     """The table as read (the quality gate parses and normalises it)."""
-    from tasks.sources import read_table
 
     try:
         return read_table(path, table)
@@ -71,10 +74,8 @@ def gated_figures(
     accept_risk: str | None = None,
 ) -> tuple[FiguresResult, GateResult]:
     """:func:`run_figures` and the gate's result (its quarantine and reconciliation)."""
-    from tasks.benchmarks import reference_for
-    from tasks.calendar_files import load_calendar
+    # deferred: would import Great Expectations (seconds) at every start-up
     from tasks.quality import run_quality_gate
-    from tasks.rulebooks import load_rulebooks
 
     loaded = load_settings(config)
     settings = loaded.settings

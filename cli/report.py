@@ -15,10 +15,15 @@ import pandas as pd
 import typer
 
 from complaints.errors import ConfigError
+from complaints.figures import month_rows
 from complaints.ledger import normalize
 from complaints.periods import Period
 from complaints.settings import Settings
+from complaints.times import TimeOutOfRange, now_local, parse_local
+from tasks.calendar_files import load_calendar
 from tasks.config_files import load_settings
+from tasks.rulebooks import load_rulebooks
+from tasks.sources import ExtractError, InputError, extract_period, read_table
 
 report_app = typer.Typer(help="按需报告：转办投诉书面报告、整改情况报告、月度通报表。", no_args_is_help=True)
 
@@ -43,11 +48,9 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _when(text: str | None) -> dt.datetime:
-    from complaints.times import now_local, parse_local
 
     if text is None:
         return now_local()
-    from complaints.times import TimeOutOfRange
 
     try:
         return parse_local(text)
@@ -59,7 +62,6 @@ def _when(text: str | None) -> dt.datetime:
 
 def load_ledger(path: Path, table: str = "ledger") -> pd.DataFrame:
     """The loading step: read a CSV/XLSX/Parquet file and normalise it to the canonical schema."""
-    from tasks.sources import InputError, read_table
 
     try:
         return normalize(read_table(path, table), table)
@@ -72,8 +74,6 @@ def load_ledger(path: Path, table: str = "ledger") -> pd.DataFrame:
 def load_from_source(config: Path | None, period: Period, workdir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The loading step without --ledger: ledger and events of ``period`` (and the four periods before it,
     plus cases still open) from the configured operational sources, normalised."""
-    from complaints.times import now_local
-    from tasks.sources import ExtractError, extract_period
 
     try:
         data = extract_period(load_settings(config), period, now_local(), workdir=workdir, progress=False)
@@ -97,6 +97,7 @@ def find_case(ledger: pd.DataFrame, case_id: str) -> pd.Series:
 def _context(
     settings: Settings, period: str, run_id: str | None, when: dt.datetime, role: str | None, **extra: Any
 ) -> Any:
+    # deferred: would import python-docx, docxtpl and matplotlib at every start-up
     from tasks.render import context_from_settings
 
     return context_from_settings(
@@ -114,6 +115,7 @@ def _settings(config: Path | None) -> Settings:
 
 
 def _run(action: Any) -> None:
+    # deferred: would import python-docx, docxtpl and matplotlib at every start-up
     from tasks.render import FiguresError, NarrativeError, RequirementError
 
     try:
@@ -143,10 +145,8 @@ def forwarded(
     """转办投诉书面报告: one DOCX for a regulator-forwarded complaint."""
 
     def action() -> None:
-        from complaints.times import now_local
-        from tasks.calendar_files import load_calendar
+        # deferred: would import python-docx, docxtpl and matplotlib at every start-up
         from tasks.render import render_forwarded_report
-        from tasks.rulebooks import load_rulebooks
 
         loaded = load_settings(config)
         settings = loaded.settings
@@ -192,6 +192,7 @@ def rectification(
     """整改情况报告: due 30 days after the requirement was received."""
 
     def action() -> None:
+        # deferred: would import python-docx, docxtpl and matplotlib at every start-up
         from tasks.render import load_requirement, render_rectification_report
 
         settings = _settings(config)
@@ -229,7 +230,7 @@ def monthly(
     """月度通报表 (XLSX): 投诉处理汇总表, 各地投诉案件分类汇总表, 案件处理明细表."""
 
     def action() -> None:
-        from complaints.figures import month_rows
+        # deferred: would import python-docx, docxtpl and matplotlib at every start-up
         from tasks.render import write_monthly_workbook
 
         try:

@@ -13,6 +13,9 @@ from rich.table import Table
 from cli.errors import fail, one_line_errors
 from cli.options import AsOfOpt, CalendarOpt, ConfigOpt, JsonOpt, WorkdirOpt, parse_as_of
 from complaints.errors import UserError
+from complaints.filings import filing_kind
+from complaints.periods import Period
+from tasks.config_files import load_settings
 from tasks.memory import tune
 
 run_app = typer.Typer(help="Run a filing flow: extract → validate → compute → render → archive.",
@@ -37,6 +40,7 @@ AcceptEmpty = Annotated[str | None, typer.Option(
 
 def run_filing(filing: str, period: str, **kwargs: Any) -> dict[str, Any]:
     """Run the filing flow and return its summary; user errors exit with one message (cli.errors)."""
+    # deferred: would import Prefect (seconds) at every start-up
     from flows.filing import FILING_FLOWS
 
     fn, key = FILING_FLOWS[filing]
@@ -47,6 +51,7 @@ def run_filing(filing: str, period: str, **kwargs: Any) -> dict[str, Any]:
 
 def run_entities(filing: str, period: str, entities: str, **kwargs: Any) -> dict[str, Any]:
     """``filings_for_entities``: every entity a child flow run; returns ``{"ok", "message", "runs"...}``."""
+    # deferred: would import Prefect (seconds) at every start-up
     from flows.fanout import filings_for_entities
 
     with one_line_errors(kwargs.get("workdir")):
@@ -76,9 +81,6 @@ def check_arguments(filing: str, period: str, as_of: str | None, entity: str | N
     """The period (its form, its years, its kind for ``filing``), ``--as-of``, ``--calendar`` files and a
     single ``--entity`` as the flow will take them, refused here in one line (exit 2) before a flow run
     starts."""
-    from complaints.filings import filing_kind
-    from complaints.periods import Period
-    from tasks.config_files import load_settings
 
     with one_line_errors():
         p = Period.parse(period)

@@ -10,6 +10,8 @@ import typer
 
 from complaints.errors import ConfigError
 from tasks.config_files import load_settings
+from tasks.demo_data import create_demo_source
+from tasks.sources import SpreadsheetSource, branch_files, load_sources, redact_url, write_template
 
 
 def _fail(message: str) -> None:
@@ -44,8 +46,6 @@ def demo_data(
     end: Annotated[str | None, typer.Option("--end", help="last received date (default: yesterday)")] = None,
 ) -> None:
     """Create the demo call-centre database (drops and recreates its own tables)."""
-    from tasks.demo_data import create_demo_source
-    from tasks.sources import redact_url
 
     target = url or f"sqlite:///{Path.cwd().resolve() / 'demo_source.sqlite'}"
     try:
@@ -65,7 +65,6 @@ def template_spreadsheet(
     out: Annotated[Path, typer.Option("--out", help="where to write the XLSX intake template")],
 ) -> None:
     """Write the branch intake template (Chinese headers, code lists, instructions)."""
-    from tasks.sources import write_template
 
     write_template(out)
     typer.echo(f"template written to {out}")
@@ -81,7 +80,6 @@ def sources_check(
     ] = None,
 ) -> None:
     """Load and validate every source mapping and print what would be read."""
-    from tasks.sources import load_sources, redact_url
 
     try:
         loaded = load_settings(config)
@@ -120,7 +118,6 @@ def sources_check(
 def _describe_files(src: Any, workdir: Path) -> None:
     """A file source: where its files are (relative paths against the current directory) and whether
     they are there now."""
-    from tasks.sources import SpreadsheetSource, branch_files
 
     m = src.mapping
     typer.echo(f"source {m.name} ({src.path})")

@@ -24,6 +24,9 @@ from rich.table import Table
 from complaints.errors import ConfigError
 from complaints.times import now_local
 from complaints.watch import Decision, decide, index_bundles
+from tasks.archive.bundle import list_committed
+from tasks.archive.stores import StoreError, open_store, parse_bundle_id
+from tasks.calendar_files import load_calendar
 from tasks.config_files import load_settings
 
 EXIT_CONFIG = 2
@@ -61,9 +64,6 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON array instead of a table")] = False,
 ) -> None:
     """Every filing of the year for every configured entity: due date, state and committed bundle."""
-    from tasks.archive.bundle import list_committed
-    from tasks.archive.stores import StoreError, open_store, parse_bundle_id
-    from tasks.calendar_files import load_calendar
 
     try:
         day = dt.date.fromisoformat(today) if today else now_local().date()
@@ -106,6 +106,7 @@ def serve(
     """Serve the deployments (quarterly and annual filing per entity, the daily deadline watcher at
     schedules.watcher_time Asia/Shanghai) against the Prefect server at PREFECT_API_URL; Ctrl-C stops."""
     if not os.environ.get("PREFECT_API_URL"):
+        # deferred: would import Prefect (seconds) at every start-up
         from prefect.settings import PREFECT_API_URL
 
         if not PREFECT_API_URL.value():
@@ -114,6 +115,7 @@ def serve(
                        "  prefect server start --host 127.0.0.1 --port 4200\n"
                        "and run\n  PREFECT_API_URL=http://127.0.0.1:4200/api complaints serve", err=True)
             raise typer.Exit(EXIT_CONFIG)
+    # deferred: would import Prefect (seconds) at every start-up
     from flows.deployments import build_deployments
 
     try:
@@ -122,6 +124,7 @@ def serve(
     except (ConfigError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_CONFIG) from None
+    # deferred: would import Prefect (seconds) at every start-up
     from prefect import serve as prefect_serve
 
     prefect_serve(*deployments, limit=limit)

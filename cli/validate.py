@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from cli.options import parse_as_of
+from complaints.periods import Period
 from tasks.memory import tune
+from tasks.sources import InputError, read_table
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -22,8 +26,6 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _print_human(result: Any, out_paths: dict[str, Path] | None) -> None:
-    from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     if not console.is_terminal:
@@ -86,8 +88,6 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="print the results as JSON")] = False,
 ) -> None:
     """Run the quality gate (质量检查) and list every failed check with its failing rows."""
-    from complaints.periods import Period
-    from tasks.sources import InputError, read_table
 
     tune()
     if out is not None and out.exists() and not out.is_dir():
@@ -106,6 +106,7 @@ def validate(
         _fail(str(exc))
         raise
 
+    # deferred: would import Great Expectations (seconds) at every start-up
     from tasks.quality import SuiteError, run_quality_gate, write_quality_outputs
 
     try:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from complaints.calendar import WorkCalendar, YearSchedule
 from complaints.periods import Period
@@ -30,7 +31,6 @@ def bundled_calendar(data_dir: Path) -> WorkCalendar:
 
 def bundled_context(data_dir: Path) -> RunContext:
     """A run context rebuilt from ``run.json`` and the bundled configuration."""
-    import yaml
 
     run = json.loads((data_dir / "run.json").read_text(encoding="utf-8"))
     config_path = data_dir / "config" / "complaints.yaml"

@@ -23,7 +23,9 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from complaints.calendar import UnknownCalendarYear
 from complaints.periods import Period, last_full_quarter
+from tasks.calendar_files import load_calendar
 
 # -- the source system's vocabulary -------------------------------------------------------------
 BRANCHES = [  # jg_dm, jg_mc, sf, sj_jg_dm
@@ -233,8 +235,6 @@ def _secs(rng: np.random.Generator, n: int, lo_h: float, hi_h: float) -> np.ndar
 def _add_workdays(days: np.ndarray, k: np.ndarray) -> np.ndarray:
     """k-th working day after each day (k=0: the day itself) with the Chinese calendar; beyond the
     years the calendar knows (only possible for dates after the demo's end), weekdays only."""
-    from complaints.calendar import UnknownCalendarYear
-    from tasks.calendar_files import load_calendar
 
     cal = load_calendar()
     out = days.copy()
@@ -269,7 +269,6 @@ def generate(
     doy = (days - days.astype("datetime64[Y]")).astype(int)
     weekday = (days.astype("int64") + 3) % 7
     weight = (1.0 + 0.25 * np.cos(2 * np.pi * (doy - 60) / 365.25)) * np.where(weekday >= 5, 0.45, 1.0)
-    from tasks.calendar_files import load_calendar
 
     cal = load_calendar()
     known = np.isin(days.astype("datetime64[Y]").astype(int) + 1970, cal.years)

@@ -33,7 +33,7 @@ from complaints.filings import filing_kind
 from complaints.masking import mask_frame
 from complaints.periods import Period
 from complaints.times import TZ, iso_local, now_local
-from tasks.archive.bundle import BundleRef, archive_bundle, bag_info_from_run
+from tasks.archive.bundle import BundleError, BundleRef, archive_bundle, bag_info_from_run
 from tasks.archive.stores import new_bundle_id, open_store
 from tasks.benchmarks import reference_for
 from tasks.memory import release_memory
@@ -51,6 +51,7 @@ from tasks.runs import (
     RunBlocked,
     RunContext,
     code_version,
+    is_disk_full,
     package_versions,
     stage_inputs,
     write_frames,
@@ -329,8 +330,6 @@ render_task = task(name="render", cache_policy=NONE)(render)
 
 def _transient(task: Any, run: Any, state: Any) -> bool:
     """Retry the archive only for store errors (network, endpoint), not for a missing key or bad bag."""
-    from tasks.archive.bundle import BundleError
-    from tasks.runs import is_disk_full
 
     try:
         state.result()

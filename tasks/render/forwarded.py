@@ -23,6 +23,8 @@ from complaints.ledger import (
 )
 from complaints.masking import mask_policy_no, mask_text, may_unmask
 from complaints.rules import DECISION, Rulebooks, decision_due_dates
+from tasks.calendar_files import load_calendar
+from tasks.rulebooks import load_rulebooks
 
 from .common import DASH, base_context, code_label, date_zh, period_label, render_template, safe_filename
 from .context import RenderContext
@@ -226,11 +228,9 @@ def render_forwarded_report(
     }
     values.update(_texts(case))
     if calendar is None:
-        from tasks.calendar_files import load_calendar
 
         calendar = load_calendar()
     if rulebooks is None:
-        from tasks.rulebooks import load_rulebooks
 
         rulebooks = load_rulebooks()
     values["t"] = _timing(case, ctx, calendar, rulebooks)

@@ -21,6 +21,10 @@ from typing import Any
 
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.cell_range import CellRange
 
 from complaints.errors import UserError
@@ -263,8 +267,6 @@ Rows = list[tuple[int, dict[int, Any]]]
 def _sheet_cells(wb: Any, ws: Any, data_only: bool) -> tuple[Rows, list[str], dict[str, str]]:
     """Non-empty rows of a read-only sheet as parsed (only real cells: a lone cell at XFD1048576 is one
     cell, not 17 billion), the merged ranges, and the formula cells (coordinate -> formula)."""
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet._reader import WorkSheetParser
 
     rows: list[tuple[int, dict[int, Any]]] = []
     formulas: dict[str, str] = {}
@@ -458,8 +460,6 @@ def _cell_text(value: object) -> str:
 
 
 def _read_parquet(path: Path, table: str) -> pd.DataFrame:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     try:
         data = pq.read_table(path)
@@ -499,7 +499,6 @@ def _read_parquet(path: Path, table: str) -> pd.DataFrame:
 
 def _as_text_column(col: Any) -> pd.Series:
     """A time column pandas cannot hold, as ISO text (``10000-01-01 00:00:00``), value by value."""
-    import pyarrow as pa
 
     out = []
     for chunk in col.chunks:
@@ -511,7 +510,6 @@ def _as_text_column(col: Any) -> pd.Series:
 
 
 def _first_invalid_utf8(col: Any) -> int:
-    import pyarrow as pa
 
     base = 0
     for chunk in col.chunks:

@@ -59,6 +59,7 @@ def _client_config(settings: cfg.S3Store) -> Any:
     ``connect_timeout_s`` or ``$COMPLAINTS_S3_CONNECT_TIMEOUT``) and 5xx / throttling / timeouts are
     retried with backoff (botocore's "standard" mode; ``$AWS_MAX_ATTEMPTS`` / ``$AWS_RETRY_MODE``
     override as usual)."""
+    # deferred: would import botocore (only the S3 store needs it) at every start-up
     from botocore.config import Config
 
     retries: dict[str, Any] = {"mode": os.environ.get("AWS_RETRY_MODE") or "standard"}
@@ -87,7 +88,10 @@ class S3Store:
     """
 
     def __init__(self, settings: cfg.S3Store, client: S3Client | None = None) -> None:
+        # deferred: would import boto3 (only the S3 store needs it) at every start-up
         import boto3
+
+        # deferred: would import boto3 (only the S3 store needs it) at every start-up
         from boto3.s3.transfer import TransferConfig
 
         self.settings = settings
@@ -224,7 +228,10 @@ class S3Store:
             if not self._own_client:
                 self._probe = self.client
             else:
+                # deferred: would import boto3 (only the S3 store needs it) at every start-up
                 import boto3
+
+                # deferred: would import botocore (only the S3 store needs it) at every start-up
                 from botocore.config import Config
 
                 self._probe = boto3.client(
