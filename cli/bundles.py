@@ -4,7 +4,6 @@ reproduce, diff). Store and bag code lives in ``tasks.archive`` (stores, bundle)
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import tempfile
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from complaints.errors import ConfigError
+from complaints.times import SHANGHAI
 from tasks.archive.bundle import (
     BundleError,
     diff_bags,
@@ -44,7 +44,8 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="configuration 
                                                 "$COMPLAINTS_CONFIG or config/complaints.yaml)")]
 WorkdirOpt = Annotated[Path, typer.Option("--workdir", help="where the local store's root is resolved",
                                           file_okay=False)]
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+PublicKeyOpt = Annotated[Path | None, typer.Option("--public-key", help="Ed25519 public key (PEM); default "
+                                                   "archive.signing.public_key", dir_okay=False, exists=True)]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -220,9 +221,7 @@ def _status_line(line: str) -> str:
 
 def cmd_verify(
     target: Annotated[str, typer.Argument(metavar="ID_OR_DIR", help="bundle id or bag directory")],
-    public_key: Annotated[Path | None, typer.Option("--public-key", help="Ed25519 public key (PEM); "
-                                                    "default archive.signing.public_key", dir_okay=False,
-                                                    exists=True)] = None,
+    public_key: PublicKeyOpt = None,
     config: ConfigOpt = None,
     workdir: WorkdirOpt = Path("."),
 ) -> None:
@@ -277,9 +276,7 @@ def count_values(figures: Any) -> int:
 
 def cmd_reproduce(
     target: Annotated[str, typer.Argument(metavar="ID_OR_DIR", help="bundle id or bag directory")],
-    public_key: Annotated[Path | None, typer.Option("--public-key", help="Ed25519 public key (PEM); "
-                                                    "default archive.signing.public_key", dir_okay=False,
-                                                    exists=True)] = None,
+    public_key: PublicKeyOpt = None,
     config: ConfigOpt = None,
     workdir: WorkdirOpt = Path("."),
 ) -> None:

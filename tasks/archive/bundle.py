@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from complaints.errors import InfraError
 from complaints.settings import Signing
+from complaints.times import SHANGHAI
 from tasks.archive.stores import Store, StoreError, parse_bundle_id, run_part
 
 ALGORITHM = "sha512"
@@ -302,7 +303,7 @@ def _time(text: str | None) -> dt.datetime | None:
         t = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))  # naive: Shanghai
+    return t if t.tzinfo else t.replace(tzinfo=SHANGHAI)  # naive: Shanghai
 
 
 def check_identity(info: Mapping[str, Any], run: Mapping[str, Any] | None,
