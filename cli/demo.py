@@ -50,6 +50,8 @@ def prepare_workdir(workdir: Path, source_url: str | None) -> Path:
     data["sources"] = [str(base / s) for s in data.get("sources", [])]
     data["rulebooks_dir"] = str(base / data.get("rulebooks_dir", "rulebooks"))
     data["calendar_dir"] = str(base / data.get("calendar_dir", "calendar"))
+    benchmarks = data.setdefault("benchmarks", {})
+    benchmarks["bulletins"] = str(base / benchmarks.get("bulletins", "benchmarks/bulletins.yaml"))
     data.setdefault("archive", {}).setdefault("signing", {})["public_key"] = public_file.read_text(
         encoding="utf-8"
     )

@@ -21,6 +21,7 @@ from .context import RenderContext
 from .docx_utils import apply_fonts, normalize_zip, set_core_properties, write_atomic
 
 DASH = "—"
+_OWN_SECTION_NOTES = ("regulator_basis", "benchmark")
 UNSPECIFIED = {"unspecified": "未填写", "": "未填写"}
 
 
@@ -70,7 +71,10 @@ class Fmt:
         return out
 
     def all_notes(self) -> list[dict[str, str]]:
-        return [{"name": label(k)[0], "reason": r} for k, r in sorted(self.notes.items())]
+        """The notes of the figures this document prints (the regulator-basis comparison says its own
+        notes in its section, in Chinese; its English notes stay in figures.json)."""
+        return [{"name": label(k)[0], "reason": r} for k, r in sorted(self.notes.items())
+                if not k.startswith(_OWN_SECTION_NOTES)]
 
 
 def share(count: Any, total: Any) -> str:
