@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from complaints.benchmarks import comparison
 from complaints.figures.catalogue import CHANGE_METRICS, QUARTERS_ZH, label, lower_is_better, short_label
 from complaints.findings import dig, findings, format_value, is_number
 from complaints.ledger import BUSINESS_LINES, CATEGORIES, DEPARTMENTS, OUTCOMES, local_dates
@@ -27,6 +28,7 @@ from .common import (
     date_zh,
     datetime_text,
     numbered,
+    period_label,
     render_template,
     rule_versions,
     signed_pct,
@@ -332,6 +334,91 @@ def _quality(ctx: RenderContext) -> tuple[dict[str, Any], list[str]]:
     }, []
 
 
+# -- 与行业对比（按监管口径测算）: the regulator-basis rates against the bulletin's segment medians ------
+LINE_NAMES = {"property": "财产保险", "life": "人身保险"}
+NO_BENCHMARK = "本期无可比的监管通报参考数据，暂不作行业对比。"
+
+
+def _benchmark(figures: Mapping[str, Any]) -> dict[str, Any]:
+    """The section's rows (one per business line × rate with a median) and one sentence per line.
+
+    Everything printed is Chinese: the figures' own ``bulletin`` text and notes are English and stay
+    in the figures; the sentence is rebuilt here from the medians' periods.
+    """
+    view = comparison(figures)
+    if not view["covered"]:
+        return {"bench_covered": False, "bench_rows": [], "bench_texts": [NO_BENCHMARK]}
+    period = str(figures.get("period") or "")
+    rows: list[dict[str, str]] = []
+    texts: list[str] = []
+    for line in view["lines"]:
+        name = LINE_NAMES[line["line"]]
+        forwarded = line["forwarded"]
+        head = (
+            f"{name}：本期监管转送投诉{format_value(forwarded, 'count')}件" if is_number(forwarded) else name
+        )
+        rated = [r for r in line["rates"] if is_number(r["median"])]
+        if not rated:
+            texts.append(f"{head}；无可比的监管通报中位数，本条线暂不作行业对比。")
+        for r in rated:
+            above = r["above_median"]
+            rows.append(
+                {
+                    "line": name,
+                    "rate": r["label"],
+                    "value": format_value(r["value"], "number"),
+                    "median": format_value(r["median"], "number"),
+                    "median_period": period_label(str(r["median_period"])) if r["median_period"] else DASH,
+                    "ratio": format_value(r["ratio"], "number"),
+                    "above": DASH if above is None else ("是" if above else "否"),
+                }
+            )
+        if rated:
+            texts.append(_benchmark_text(head, rated, period))
+        breakdown = _bulletin_breakdown(line)
+        if breakdown:
+            texts.append(breakdown)
+    return {"bench_covered": True, "bench_rows": rows, "bench_texts": texts}
+
+
+def _benchmark_text(head: str, rated: list[dict[str, Any]], period: str) -> str:
+    periods = sorted({str(r["median_period"]) for r in rated})
+    source = "、".join(period_label(p) for p in periods)
+    if periods == [period]:
+        used = f"行业中位数取自{source}监管通报"
+    else:
+        used = f"本期监管通报尚无相应数据，行业中位数取自最近一期即{source}的监管通报"
+    known = [r for r in rated if r["above_median"] is not None]
+    above = [r["label"] for r in known if r["above_median"]]
+    if not known:
+        verdict = "本公司各项指标均无法按监管口径测算，暂不作比较"
+    elif above:
+        verdict = f"按监管口径测算的{len(known)}项指标中，{'、'.join(above)}高于行业中位数"
+    else:
+        verdict = f"按监管口径测算的{len(known)}项指标均未高于行业中位数"
+    unknown = [r["label"] for r in rated if r["above_median"] is None]
+    if unknown and known:
+        verdict += f"（{'、'.join(unknown)}因缺少业务量数据无法测算）"
+    binding = next((r for r in rated if r["binding"]), None)
+    tail = ""
+    if binding is not None and is_number(binding["ratio"]):
+        times = format_value(binding["ratio"], "number")
+        tail = f"；排名最不利的指标为{binding['label']}，为中位数的{times}倍"
+    return f"{head}，{used}；{verdict}{tail}。"
+
+
+def _bulletin_breakdown(line: Mapping[str, Any]) -> str:
+    parts = []
+    for title, items in (("事由", line["issues"]), ("险种", line["products"])):
+        if items:
+            listed = "、".join(
+                f"{x['term']}{format_value(x['count'], 'count')}件（占{format_value(x['share'], 'ratio')}）"
+                for x in items
+            )
+            parts.append(f"按通报{title}分，{listed}")
+    return f"{LINE_NAMES[line['line']]}监管转送投诉{'；'.join(parts)}。" if parts else ""
+
+
 def _charts(
     values: dict[str, Any], trend: list[dict[str, Any]], tmp: Path, period_label: str
 ) -> dict[str, Path | None]:
@@ -396,6 +483,7 @@ def render_quarterly(figures: Mapping[str, Any], ctx: RenderContext, out: Path) 
     _check_ctx(ctx, period)
     values, fmt, incomplete, trend = _common(figures, ctx, period, annual=False)
     values["notes_handling"] = fmt.take_notes()
+    values.update(_benchmark(figures))
     values["major_rows"] = _major_rows(ctx)
     major_count = dig(figures, "counts.major_cases")
     values["major_listed_text"] = (
@@ -609,6 +697,7 @@ def render_annual(figures: Mapping[str, Any], ctx: RenderContext, out: Path) -> 
         "satisfaction": format_value(ctx.department_targets.get("satisfaction.rate"), "ratio"),
     }
     values["last_year_rows"] = _last_year_rows(figures, ctx)
+    values.update(_benchmark(figures))
     values["all_notes"] = fmt.all_notes()
     with tempfile.TemporaryDirectory(prefix="charts-") as tmp:
         images = _charts(values, trend, Path(tmp), period.label_zh)
