@@ -14,15 +14,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.errors import fail
 from cli.options import parse_as_of
 from complaints.periods import Period
 from tasks.memory import tune
 from tasks.sources import InputError, read_table
-
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def _print_human(result: Any, out_paths: dict[str, Path] | None) -> None:
@@ -91,20 +87,18 @@ def validate(
 
     tune()
     if out is not None and out.exists() and not out.is_dir():
-        _fail(f"--out {out}: is a file; give a directory (it is created if missing)")
+        raise fail(f"--out {out}: is a file; give a directory (it is created if missing)")
     try:
         p = Period.parse(period) if period else None
     except ValueError as exc:
-        _fail(f"--period: {exc}.")
-        raise
+        raise fail(f"--period: {exc}.") from None
     moment = parse_as_of(as_of)
     try:
         ledger_raw = read_table(ledger, "ledger")
         exposure_raw = read_table(exposure, "exposure") if exposure else None
         events_raw = read_table(events, "events") if events else None
     except InputError as exc:
-        _fail(str(exc))
-        raise
+        raise fail(str(exc)) from None
 
     # deferred: would import Great Expectations (seconds) at every start-up
     from tasks.quality import SuiteError, run_quality_gate, write_quality_outputs
@@ -120,8 +114,7 @@ def validate(
             accept_risk=accept_risk,
         )
     except SuiteError as exc:
-        _fail(f"the quality-gate suites cannot be loaded: {exc}")
-        raise
+        raise fail(f"the quality-gate suites cannot be loaded: {exc}") from None
     paths = write_quality_outputs(result, out) if out else None
     if as_json:
         payload = {
