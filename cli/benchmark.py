@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.figures import run_figures
+from cli.figures import gated_figures
 from complaints.benchmarks import comparison
 
 
@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Where the company stands against the regulator's bulletin (监管口径 and the segment medians)."""
         try:
-            result = run_figures(
+            result, _gate = gated_figures(
                 ledger=ledger,
                 period=period,
                 exposure=exposure,

@@ -39,27 +39,6 @@ def _read(path: Path, table: str) -> pd.DataFrame:
         raise ValueError(f"{path}: cannot be read as a {table} table: {exc}") from exc
 
 
-def run_figures(
-    *,
-    ledger: Path,
-    period: str,
-    exposure: Path | None = None,
-    events: Path | None = None,
-    entity: str | None = None,
-    as_of: str | None = None,
-    calendar_files: list[Path] | None = None,
-    config: Path | None = None,
-    bulletins: Path | None = None,
-    accept_risk: str | None = None,
-) -> FiguresResult:
-    """The work behind the command (importable for tests): read, run the quality gate as the filing run
-    does, compute over the accepted rows. ``result.figures["rows"]`` says rows read / accepted /
-    quarantined; a table-level blocking failure (unless ``accept_risk``) is :class:`Refused`."""
-    return gated_figures(ledger=ledger, period=period, exposure=exposure, events=events, entity=entity,
-                         as_of=as_of, calendar_files=calendar_files, config=config, bulletins=bulletins,
-                         accept_risk=accept_risk)[0]
-
-
 def gated_figures(
     *,
     ledger: Path,
@@ -73,7 +52,10 @@ def gated_figures(
     bulletins: Path | None = None,
     accept_risk: str | None = None,
 ) -> tuple[FiguresResult, GateResult]:
-    """:func:`run_figures` and the gate's result (its quarantine and reconciliation)."""
+    """The work behind the command (importable for tests): read, run the quality gate as the filing run
+    does, compute over the accepted rows. ``result.figures["rows"]`` says rows read / accepted /
+    quarantined; a table-level blocking failure (unless ``accept_risk``) is :class:`Refused`. Returns the
+    figures and the gate's result (its quarantine and reconciliation)."""
     # deferred: would import Great Expectations (seconds) at every start-up
     from tasks.quality import run_quality_gate
 
