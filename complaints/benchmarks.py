@@ -316,6 +316,36 @@ def comparison(figures: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def quarter_views(figures: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """A year's ``by_quarter.Qn`` regulator basis and benchmark as quarter figures :func:`comparison` reads.
+
+    ``[(quarter code, {period, entity, regulator_basis, benchmark, notes}), ...]`` for Q1..Q4 (the notes of
+    ``by_quarter.Qn.*`` with that prefix taken off); empty for a quarter's figures.
+    """
+    year = str(figures.get("period") or "")
+    by_quarter = figures.get("by_quarter") or {}
+    notes = figures.get("notes") or {}
+    out = []
+    for q in ("Q1", "Q2", "Q3", "Q4"):
+        block = by_quarter.get(q)
+        if not isinstance(block, Mapping) or "regulator_basis" not in block:
+            continue
+        prefix = f"by_quarter.{q}."
+        out.append(
+            (
+                f"{year}{q}",
+                {
+                    "period": f"{year}{q}",
+                    "entity": figures.get("entity"),
+                    "regulator_basis": block.get("regulator_basis") or {},
+                    "benchmark": block.get("benchmark") or {},
+                    "notes": {k[len(prefix) :]: v for k, v in notes.items() if k.startswith(prefix)},
+                },
+            )
+        )
+    return out
+
+
 def _shares(table: Mapping[str, int] | None, names: Mapping[str, str], total: int) -> list[dict[str, Any]]:
     """(code, term, count, share of ``total``) per code of a by_issue / by_product table."""
     return [

@@ -349,6 +349,10 @@ class _Figures:
         """监管口径: regulator_basis.<line>.* and the bulletin benchmark (complaints.figures._regulator)."""
         values = regulator_basis(self, self.reference)
         benchmark(self, self.reference, values)
+        if self.period.kind == "year":  # the annual report compares quarter by quarter (quarterly bulletins)
+            for q in self.period.quarters():
+                at = f"by_quarter.Q{q.index}."
+                benchmark(self, self.reference, regulator_basis(self, self.reference, q, at), q, at)
 
     def timeliness(self) -> None:
         L = self.L

@@ -20,6 +20,7 @@ from complaints.figures._rates import denominators, ratio
 
 if TYPE_CHECKING:
     from complaints.figures._compute import _Figures
+    from complaints.periods import Period
 
 Mask = npt.NDArray[np.bool_]
 LINES = ("property", "life")
@@ -30,9 +31,9 @@ _SCALE = {
 }
 
 
-def forwarded_in_period(comp: _Figures) -> tuple[Mask, npt.NDArray[Any]]:
+def forwarded_in_period(comp: _Figures, period: Period | None = None) -> tuple[Mask, npt.NDArray[Any]]:
     """Records in scope, ``regulator_forwarded``, ``forwarded_at`` local date in P (repeats included)."""
-    f, period = comp.L.frame, comp.period
+    f, period = comp.L.frame, period or comp.period
     day = f["forwarded_at"].to_numpy(dtype="datetime64[us]").astype("datetime64[D]")
     start, end = np.datetime64(period.start, "D"), np.datetime64(period.end, "D")
     known = ~np.isnat(day)
@@ -40,15 +41,21 @@ def forwarded_in_period(comp: _Figures) -> tuple[Mask, npt.NDArray[Any]]:
     return mask, day
 
 
-def regulator_basis(comp: _Figures, reference: ReferenceData | None) -> dict[str, dict[str, Any]]:
-    """``regulator_basis.<line>.*``; returns {line: {rate: value}} and the lineage masks for the benchmark."""
-    f, period = comp.L.frame, comp.period
-    in_p, day = forwarded_in_period(comp)
+def regulator_basis(
+    comp: _Figures, reference: ReferenceData | None, period: Period | None = None, at: str = ""
+) -> dict[str, dict[str, Any]]:
+    """``regulator_basis.<line>.*``; returns {line: {rate: value}} and the lineage masks for the benchmark.
+
+    ``period`` and ``at`` (a key prefix such as ``by_quarter.Q2.``) compute one quarter of a year: the
+    counts and rates only, the crosswalk tables stay with the period as a whole.
+    """
+    f, period = comp.L.frame, period or comp.period
+    in_p, day = forwarded_in_period(comp, period)
     line_of = f["business_line"].to_numpy(dtype=object, na_value=None)
     values: dict[str, dict[str, Any]] = {}
     versions_used: set[str] = set()
     for line in LINES:
-        prefix = f"regulator_basis.{line}"
+        prefix = f"{at}regulator_basis.{line}"
         rows = in_p & (line_of == line)
         n = comp.count(f"{prefix}.forwarded", rows)
         den = denominators(
@@ -60,8 +67,9 @@ def regulator_basis(comp: _Figures, reference: ReferenceData | None) -> dict[str
             value = ratio(n, den.totals[column], scale)
             comp.put(f"{prefix}.{rate}", value, rows, den.why.get(column))
             values[line][rate] = value
-        versions_used |= _crosswalk(comp, reference, prefix, line, rows, day)
-    if reference is not None and reference.crosswalk:
+        if not at:
+            versions_used |= _crosswalk(comp, reference, prefix, line, rows, day)
+    if not at and reference is not None and reference.crosswalk:
         comp.put("regulator_basis.crosswalk", sorted(versions_used))
     return values
 
@@ -106,18 +114,24 @@ def _crosswalk(
     return used
 
 
-def benchmark(comp: _Figures, reference: ReferenceData | None, values: dict[str, dict[str, Any]]) -> None:
+def benchmark(
+    comp: _Figures,
+    reference: ReferenceData | None,
+    values: dict[str, dict[str, Any]],
+    period: Period | None = None,
+    at: str = "",
+) -> None:
     """``benchmark.<line>.<rate>`` against the segment median, ``.binding`` and ``.bulletin``."""
-    period = comp.period
+    period = period or comp.period
     if reference is None or not reference.bulletins:
         comp.out.note(
-            "benchmark",
+            f"{at}benchmark",
             "no bulletin reference data was given (configuration benchmarks.bulletins "
             "or --bulletins): no benchmark",
         )
         return
     for line in LINES:
-        key = f"benchmark.{line}"
+        key = f"{at}benchmark.{line}"
         blocks: dict[str, dict[str, Any]] = {}
         chosen: dict[str, str] = {}
         missing: list[str] = []
@@ -138,7 +152,8 @@ def benchmark(comp: _Figures, reference: ReferenceData | None, values: dict[str,
             for name, value in block.items():
                 why = None
                 if value is None:
-                    why = comp.out.notes.get(f"regulator_basis.{line}.{rate}") or f"the median of {rate} is 0"
+                    own = comp.out.notes.get(f"{at}regulator_basis.{line}.{rate}")
+                    why = own or f"the median of {rate} is 0"
                 comp.put(f"{key}.{rate}.{name}", value, rows if name == "value" else None, why)
         ranked = [(b["ratio"], r) for r, b in blocks.items() if b["ratio"] is not None]
         binding = max(ranked, key=lambda item: item[0])[1] if ranked else None

@@ -210,7 +210,19 @@ _ANNUAL: tuple[FigureSpec, ...] = (
     FigureSpec("by_department.<dept>.targets.<figure>", "{dept}部门{figure}目标达成情况", "number", False),
 )
 
-CATALOGUE: tuple[FigureSpec, ...] = (*_CORE, *_changes(_CORE), *_ANNUAL)
+
+
+def _quarterly_benchmark(core: tuple[FigureSpec, ...]) -> list[FigureSpec]:
+    """A year's regulator basis and benchmark quarter by quarter (``by_quarter.<quarter>.benchmark...``)."""
+    return [
+        FigureSpec(f"by_quarter.<quarter>.{s.key}", "{quarter}" + s.label_zh, s.unit, s.lower_is_better)
+        for s in core
+        if s.key.startswith("benchmark.")
+        or (s.key.startswith("regulator_basis.<line>.") and s.key.count(".") == 2)
+    ]
+
+
+CATALOGUE: tuple[FigureSpec, ...] = (*_CORE, *_changes(_CORE), *_ANNUAL, *_quarterly_benchmark(_CORE))
 
 _EXACT = {spec.key: spec for spec in CATALOGUE if "<" not in spec.key}
 _PATTERNS = tuple(spec for spec in CATALOGUE if "<" in spec.key)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from complaints.benchmarks import comparison
+from complaints.benchmarks import comparison, quarter_views
 from complaints.figures.catalogue import CHANGE_METRICS, QUARTERS_ZH, label, lower_is_better, short_label
 from complaints.findings import dig, findings, format_value, is_number
 from complaints.ledger import BUSINESS_LINES, CATEGORIES, DEPARTMENTS, OUTCOMES, local_dates
@@ -351,7 +351,7 @@ def _benchmark(figures: Mapping[str, Any]) -> dict[str, Any]:
     period = str(figures.get("period") or "")
     rows: list[dict[str, str]] = []
     texts: list[str] = []
-    for line in view["lines"]:
+    for line in filter(_has_business, view["lines"]):
         name = LINE_NAMES[line["line"]]
         forwarded = line["forwarded"]
         head = (
@@ -378,7 +378,78 @@ def _benchmark(figures: Mapping[str, Any]) -> dict[str, Any]:
         breakdown = _bulletin_breakdown(line)
         if breakdown:
             texts.append(breakdown)
+    if not rows and not texts:  # only a line the company does not write had a median
+        return {"bench_covered": False, "bench_rows": [], "bench_texts": [NO_BENCHMARK]}
     return {"bench_covered": True, "bench_rows": rows, "bench_texts": texts}
+
+
+def _has_business(line: Mapping[str, Any]) -> bool:
+    """A line the company writes: something was forwarded or a rate has a business volume. A life insurer
+    has no property line (and is not ranked in that segment): nothing about it is printed."""
+    return bool(line["forwarded"]) or any(is_number(r["value"]) for r in line["rates"])
+
+
+YEAR_BY_QUARTER = "监管通报未公布全年的行业中位数，本年度不作全年对比，按季度对比如下。"
+NO_QUARTER_BENCHMARK = "本年度各季度均无可比的监管通报参考数据，暂不按季度对比。"
+
+
+def _benchmark_by_quarter(figures: Mapping[str, Any]) -> dict[str, Any]:
+    """The annual report's comparison quarter by quarter (bulletins are quarterly): one row per quarter ×
+    line × rate with a median, and per line one sentence naming the quarters above the median, those
+    below and those without a bulletin; a quarter compared with an earlier bulletin says which."""
+    rows: list[dict[str, str]] = []
+    above: dict[str, list[str]] = {}
+    below: dict[str, list[str]] = {}
+    missing: dict[str, list[str]] = {}
+    earlier: list[str] = []
+    for code, view in quarter_views(figures):
+        quarter = QUARTERS_ZH[code[-2:]]
+        for line in filter(_has_business, comparison(view)["lines"]):
+            name = LINE_NAMES[line["line"]]
+            rated = [r for r in line["rates"] if is_number(r["median"])]
+            if not rated:
+                missing.setdefault(name, []).append(quarter)
+                continue
+            for r in rated:
+                flag = r["above_median"]
+                rows.append(
+                    {
+                        "quarter": quarter,
+                        "line": name,
+                        "rate": r["label"],
+                        "value": format_value(r["value"], "number"),
+                        "median": format_value(r["median"], "number"),
+                        "ratio": format_value(r["ratio"], "number"),
+                        "above": DASH if flag is None else ("是" if flag else "否"),
+                    }
+                )
+            hits = [r["label"] for r in rated if r["above_median"]]
+            if hits:
+                above.setdefault(name, []).append(f"{quarter}（{'、'.join(hits)}）")
+            elif any(r["above_median"] is not None for r in rated):
+                below.setdefault(name, []).append(quarter)
+            else:
+                missing.setdefault(name, []).append(quarter)
+            used = sorted({str(r["median_period"]) for r in rated} - {code})
+            if used:
+                source = "、".join(period_label(p) for p in used)
+                earlier.append(f"{quarter}{name}的行业中位数取自最近一期即{source}的监管通报")
+    if not rows:
+        return {"bench_q_rows": [], "bench_q_texts": [NO_QUARTER_BENCHMARK] if quarter_views(figures) else []}
+    texts = []
+    for name in LINE_NAMES.values():
+        parts = []
+        if name in above:
+            parts.append(f"{'、'.join(above[name])}高于行业中位数")
+        if name in below:
+            parts.append(f"{'、'.join(below[name])}各项指标均未高于行业中位数")
+        if name in missing:
+            parts.append(f"{'、'.join(missing[name])}无可比的行业中位数或无法按监管口径测算")
+        if name in above or name in below:
+            texts.append(f"{name}按季度对比：{'；'.join(parts)}。")
+    if earlier:
+        texts.append(f"注：当季监管通报尚未公布的，{'；'.join(earlier)}。")
+    return {"bench_q_rows": rows, "bench_q_texts": texts}
 
 
 def _benchmark_text(head: str, rated: list[dict[str, Any]], period: str) -> str:
@@ -698,6 +769,9 @@ def render_annual(figures: Mapping[str, Any], ctx: RenderContext, out: Path) -> 
     }
     values["last_year_rows"] = _last_year_rows(figures, ctx)
     values.update(_benchmark(figures))
+    values.update(_benchmark_by_quarter(figures))
+    if not values["bench_covered"] and values["bench_q_rows"]:
+        values["bench_texts"] = [YEAR_BY_QUARTER]
     values["all_notes"] = fmt.all_notes()
     with tempfile.TemporaryDirectory(prefix="charts-") as tmp:
         images = _charts(values, trend, Path(tmp), period.label_zh)

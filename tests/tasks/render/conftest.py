@@ -126,7 +126,11 @@ def annual_doc(settings: Any, tmp_path_factory: pytest.TempPathFactory):  # type
     from tasks.render import render_annual
 
     out = tmp_path_factory.mktemp("a") / "annual.docx"
-    ctx = context_from_settings(
+    return render_annual(load_figures("figures_2025.json"), annual_ctx(settings), out)
+
+
+def annual_ctx(settings: Any) -> Any:
+    return context_from_settings(
         settings,
         period="2025",
         run_id="20260212-1000-ffee",
@@ -135,7 +139,6 @@ def annual_doc(settings: Any, tmp_path_factory: pytest.TempPathFactory):  # type
         trend=TREND_2025,
         quality=QUALITY,
     )
-    return render_annual(load_figures("figures_2025.json"), ctx, out)
 
 
 # ------------------------------------------------------------------ reading documents back

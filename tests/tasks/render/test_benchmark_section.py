@@ -15,7 +15,8 @@ from tasks.render import render_quarterly
 from .conftest import find_table, load_figures, paragraphs, quarterly_ctx, tables
 
 HEADING = "与行业对比（按监管口径测算）"
-COLUMNS = ["业务条线", "指标", "本公司（监管口径）", "行业中位数", "中位数期别", "比值", "是否高于中位数"]
+COLUMNS = ["业务条线", "指标", "本公司", "行业中位数", "中位数期别", "比值", "是否高于"]
+Q_COLUMNS = ["季度", "业务条线", "指标", "本公司", "行业中位数", "比值", "是否高于"]
 
 REGULATOR_BASIS: dict[str, dict[str, Any]] = {
     "property": {
@@ -137,3 +138,76 @@ def test_annual_report_has_the_section(annual_doc: Any) -> None:
     start = text.index("四、与行业对比（按监管口径测算）")
     assert text[start + 1] == "本期无可比的监管通报参考数据，暂不作行业对比。"
     assert text.index("五、存在的问题") > start and "六、改进措施" in text
+
+
+def _annual_with_quarters(settings: Any, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    """A year without a yearly bulletin row: Q1 no bulletin; Q2 life above on 万张保单 (its own bulletin);
+    Q3 life compared with the Q2 bulletin (no Q3 bulletin yet), nothing above; Q4 like Q3 but property
+    has no exposure (value null)."""
+    from tasks.render import render_annual
+
+    from .conftest import annual_ctx
+
+    figures = copy.deepcopy(load_figures("figures_2025.json"))
+    year = figures["period"]
+    life = {"forwarded": 3, "per_100m_premium": 0.8, "per_10k_policies": 0.3, "per_10k_insured": 0.05}
+    prop = {"forwarded": 1, "per_100m_premium": None, "per_10k_policies": None}
+    quarters = {
+        "Q1": {"regulator_basis": {"property": prop, "life": life}},
+        "Q2": {
+            "regulator_basis": {"property": prop, "life": life},
+            "benchmark": {
+                "life": {
+                    "per_100m_premium": _block(0.8, 1.0, f"{year}Q2"),
+                    "per_10k_policies": _block(0.3, 0.19, f"{year}Q2"),
+                    "binding": "per_10k_policies",
+                }
+            },
+        },
+        "Q3": {
+            "regulator_basis": {"property": prop, "life": life},
+            "benchmark": {"life": {"per_100m_premium": _block(0.8, 1.0, f"{year}Q2"), "binding": None}},
+        },
+        "Q4": {
+            "regulator_basis": {"property": prop, "life": life},
+            "benchmark": {
+                "property": {"per_100m_premium": _block(None, 3.66, f"{year}Q2")},
+                "life": {"per_100m_premium": _block(0.8, 1.0, f"{year}Q2")},
+            },
+        },
+    }
+    for q, block in quarters.items():
+        figures["by_quarter"][q].update(copy.deepcopy(block))
+    out = tmp_path / "annual.docx"
+    return render_annual(figures, annual_ctx(settings), out).path, figures
+
+
+def test_annual_compares_quarter_by_quarter(settings: Any, tmp_path: Path) -> None:
+    path, figures = _annual_with_quarters(settings, tmp_path)
+    text = paragraphs(path)
+    start = text.index("四、与行业对比（按监管口径测算）")
+    section = text[start : text.index("五、存在的问题")]
+    assert section[1] == "监管通报未公布全年的行业中位数，本年度不作全年对比，按季度对比如下。"
+    table = next(t for t in tables(path) if t and t[0] == Q_COLUMNS)
+    rows = table[1:]
+    # one row per quarter x line x rate that has a median, in quarter order
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("第二季度", "人身保险", "亿元保费投诉量"),
+        ("第二季度", "人身保险", "万张保单投诉量"),
+        ("第三季度", "人身保险", "亿元保费投诉量"),
+        ("第四季度", "财产保险", "亿元保费投诉量"),
+        ("第四季度", "人身保险", "亿元保费投诉量"),
+    ]
+    q2 = figures["by_quarter"]["Q2"]["benchmark"]["life"]["per_10k_policies"]
+    assert rows[1][3:] == [f"{q2['value']:.2f}", f"{q2['median']:.2f}", f"{q2['ratio']:.2f}", "是"]
+    assert rows[3][3:] == ["—", "3.66", "—", "—"]
+    body = "\n".join(section)
+    assert (
+        "人身保险按季度对比：第二季度（万张保单投诉量）高于行业中位数；"
+        "第三季度、第四季度各项指标均未高于行业中位数；"
+    ) in body
+    assert "第一季度无可比的行业中位数" in body
+    assert "第三季度人身保险的行业中位数取自最近一期即" in body
+    assert "财产保险按季度对比" not in body  # property is never measurable: no verdict sentence
+    cells = [c for row in table for c in row]
+    assert not re.search(r"[A-Za-z_]", "\n".join(section + cells))
