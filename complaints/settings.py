@@ -142,6 +142,14 @@ class Benchmarks(_Model):
     bulletins: str = "benchmarks/bulletins.yaml"
 
 
+class Submission(_Model):
+    """Recording submissions (``complaints submit``): whether an approver (name and role) is required and
+    channels beyond the built-in ones (监管报送系统, 电子邮件, 邮寄, 现场报送)."""
+
+    require_approver: bool = False
+    channels: list[str] = []
+
+
 class Settings(_Model):
     company: Company
     entities: list[Entity]
@@ -158,6 +166,7 @@ class Settings(_Model):
     department_targets: dict[str, float] = {}  # "timeliness.rate" / "satisfaction.rate" per department
     rules_in_force: list[Rule] = []  # internal rules listed in the annual self-inspection
     benchmarks: Benchmarks = Benchmarks()
+    submission: Submission = Submission()
 
     @field_validator("entities")
     @classmethod
