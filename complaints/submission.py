@@ -15,8 +15,9 @@ value (``1,320`` = ``1320``, ``24.50%`` = ``24.5%``), so re-formatting is not dr
   matched to the submitted paragraph whose text, figures masked, is most alike; its figures must all
   be there (re-worded text around them is fine).
 
-Anything else — wording, the narrative's sentences without figures, the signature date, added text
-and added paragraphs — may change.
+Not figures: a list item's leading ordinal (``1．``) and caption labels (``图1``, ``表2``). Anything
+else — wording, the officer's narrative passages (given as ``free_text``, from the bundled narrative),
+sentences without figures, the signature date, added text and added paragraphs — may change.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ _DATE = (r"(?P<y>\d{4})\s*年\s*(?:(?P<m>\d{1,2})\s*月\s*(?:(?P<d>\d{1,2})\s*�
          r"|(?P<md_m>\d{1,2})\s*月\s*(?P<md_d>\d{1,2})\s*日")
 _NUMBER = r"(?P<num>(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?)\s*(?P<pct>[%‰])?"
 _TOKEN = re.compile(rf"{_DATE}|{_NUMBER}")
+#: not figures: a list item's leading ordinal (1． / （2） / 3、) and caption labels (图1, 表2, 附件3)
+_NOT_FIGURES = re.compile(r"^\s*[（(]?\d{1,2}(?:[）)．、]|\.(?!\d))|(?:图|表|附件)\s*\d{1,2}(?!\d)")
 _MIN_SIMILARITY = 0.5  # below this, a draft paragraph has no counterpart in the submitted document
 
 
@@ -63,7 +66,7 @@ def _decimal(text: str) -> str:
 
 def figures_in(text: str) -> list[Figure]:
     """The figures printed in ``text``, in order (full-width digits read as digits)."""
-    text = text.translate(_WIDE)
+    text = _NOT_FIGURES.sub(" ", text).translate(_WIDE)
     out: list[Figure] = []
     for m in _TOKEN.finditer(text):
         if m["y"]:
@@ -82,7 +85,7 @@ def figures_in(text: str) -> list[Figure]:
 
 
 def _mask(text: str) -> str:
-    return " ".join(_TOKEN.sub("#", text.translate(_WIDE)).split())
+    return " ".join(_TOKEN.sub("#", _NOT_FIGURES.sub(" ", text).translate(_WIDE)).split())
 
 
 def is_figure_sentence(text: str) -> bool:
@@ -210,13 +213,22 @@ def table_drift(draft: Sequence[Sequence[Sequence[str]]],
     return out
 
 
-def paragraph_drift(draft: Sequence[str], submitted: Sequence[str]) -> list[Drift]:
-    """Changed or missing figures of the draft's figure sentences (rules: module docstring)."""
+def _officers(text: str, free_text: Sequence[str]) -> bool:
+    """Whether a draft paragraph is one of the officer's own passages (the narrative)."""
+    plain = _mask(text)
+    return any(len(p) >= 6 and p in plain for p in free_text)
+
+
+def paragraph_drift(draft: Sequence[str], submitted: Sequence[str], free_text: Sequence[str] = ()
+                    ) -> list[Drift]:
+    """Changed or missing figures of the draft's figure sentences (rules: module docstring); paragraphs
+    that print one of ``free_text`` (the officer's narrative passages) are the officer's to change."""
     out: list[Drift] = []
     masked = [_mask(p) for p in submitted]
+    free = [_mask(t) for t in free_text if t and t.strip()]
     taken: set[int] = set()
     for text in draft:
-        if not is_figure_sentence(text):
+        if not is_figure_sentence(text) or _officers(text, free):
             continue
         where = f"paragraph 「{_opening(text)}」"
         want = _mask(text)
@@ -242,10 +254,11 @@ def paragraph_drift(draft: Sequence[str], submitted: Sequence[str]) -> list[Drif
     return out
 
 
-def figure_drift(draft: DocumentText, submitted: DocumentText) -> list[Drift]:
-    """Every figure the draft printed that the submitted document changed or lacks (tables first)."""
+def figure_drift(draft: DocumentText, submitted: DocumentText, free_text: Sequence[str] = ()) -> list[Drift]:
+    """Every figure the draft printed that the submitted document changed or lacks (tables first);
+    ``free_text``: the officer's narrative passages, whose paragraphs may change freely."""
     return table_drift(draft.tables, submitted.tables) + paragraph_drift(draft.paragraphs,
-                                                                         submitted.paragraphs)
+                                                                         submitted.paragraphs, free_text)
 
 
 # --------------------------------------------------------------------------------------- the record

@@ -72,6 +72,7 @@ class Draft:
     run: dict[str, Any]
     document_name: str
     document: bytes
+    free_text: tuple[str, ...] = ()  # the officer's narrative passages, where the bundle carries them
 
     @property
     def finished_at(self) -> dt.datetime | None:
@@ -117,7 +118,31 @@ def load_draft(store: Store, bundle_id: str, public_key: str | None) -> Draft:
         if not documents:
             raise UserError(f"bundle {bundle_id} holds no Word document (data/filings/*.docx); only a "
                             "report filing can be submitted with a document comparison")
-        return Draft(bundle_id, run, documents[0].name, documents[0].read_bytes())
+        return Draft(bundle_id, run, documents[0].name, documents[0].read_bytes(), narrative_texts(bag))
+
+
+def narrative_texts(bag: Path) -> tuple[str, ...]:
+    """Every text of the narrative files a bundle carries (``data/narrative*/**.yaml``): the officer's
+    own passages, which the officer may edit before submitting, figures included."""
+    import yaml  # deferred: only submissions read narratives
+
+    def leaves(value: Any) -> Iterator[str]:
+        if isinstance(value, str):
+            yield from (line.strip() for line in value.splitlines() if line.strip())
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from leaves(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from leaves(v)
+
+    out: list[str] = []
+    for path in sorted((bag / "data").glob("narrative*/**/*.y*ml")):
+        try:
+            out += leaves(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # a damaged narrative file exempts nothing
+    return tuple(out)
 
 
 def compare(draft: Draft, submitted: Path) -> list[Drift]:
@@ -125,7 +150,7 @@ def compare(draft: Draft, submitted: Path) -> list[Drift]:
     with tempfile.TemporaryDirectory(prefix="draft-") as tmp:
         path = Path(tmp) / "draft.docx"
         path.write_bytes(draft.document)
-        return figure_drift(document_text(path), document_text(submitted))
+        return figure_drift(document_text(path), document_text(submitted), draft.free_text)
 
 
 def channels(settings: Settings) -> list[str]:

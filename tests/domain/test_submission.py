@@ -95,3 +95,14 @@ def test_approver_rules() -> None:
     assert approver_problem(True, "李四", "消费者权益保护工作分管负责人") is None
     assert "require" in (approver_problem(True, None, None) or "")
     assert "together" in (approver_problem(False, "李四", None) or "")
+
+
+def test_ordinals_captions_and_the_officers_narrative_are_not_figures() -> None:
+    assert [f.text for f in figures_in("1．1个工作日内确认收到投诉的比例为96.89%")] == ["1", "96.89%"]
+    assert [f.text for f in figures_in("图1　2026年第三季度投诉事由分布")] == ["2026年"]
+    narrative = "对回访未接通客户在3个工作日内再次回访，确保回访覆盖率。"
+    draft = ["2．（示例）" + narrative, SENTENCE]
+    edited = ["2．（示例）对回访未接通客户在2个工作日内再次回访。", SENTENCE]
+    assert [(d.draft, d.submitted) for d in paragraph_drift(draft, edited)] == [("3", "2")]
+    assert paragraph_drift(draft, edited, free_text=[narrative]) == []
+    assert paragraph_drift(draft, edited[:1], free_text=[narrative]) != []  # figures elsewhere still count
