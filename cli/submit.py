@@ -22,7 +22,8 @@ from complaints.times import TimeOutOfRange, now_local, parse_local
 def submit(
     bundle_id: Annotated[str, typer.Argument(metavar="BUNDLE_ID", help="the draft's bundle id "
                                              "(`complaints bundles list`)")],
-    document: Annotated[Path, typer.Option("--document", help="the DOCX exactly as submitted",
+    document: Annotated[Path, typer.Option("--document", help="the DOCX (monthly tables: XLSX) exactly as "
+                                           "submitted",
                                            dir_okay=False)],
     channel: Annotated[str, typer.Option("--channel", help="监管报送系统 | 电子邮件 | 邮寄 | 现场报送 "
                                          "(configuration may add: submission.channels)")],
@@ -57,8 +58,9 @@ def submit(
         raise fail("--accept-changes needs a reason (it is recorded with the submission)")
     if not document.is_file():
         raise fail(f"--document {document}: file not found")
-    if document.suffix.lower() != ".docx":
-        raise fail(f"--document {document}: not a Word document (.docx)")
+    if document.suffix.lower() not in (".docx", ".xlsx"):
+        raise fail(f"--document {document}: not a Word document (.docx) or, for the monthly tables, an "
+                   "Excel workbook (.xlsx)")
     try:
         submitted_at = parse_local(at.strip()) if at and at.strip() else now_local()
     except (TimeOutOfRange, ValueError):

@@ -6,6 +6,7 @@ Secrets never live in settings: only the *names* of environment variables that h
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -127,6 +128,9 @@ class Schedules(_Model):
     watcher_time: str = "08:30"  # Asia/Shanghai
     timezone: str = "Asia/Shanghai"
     notifier: Notifier = Notifier()
+    # the go-live day: the watcher reports every late unsubmitted filing however old, except those due
+    # before this day (filed before the system kept the archive); None = no exception
+    watch_from: dt.date | None = None
 
 
 class Rule(_Model):

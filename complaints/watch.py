@@ -266,11 +266,14 @@ def decide(today: dt.date, entities: Sequence[Entity], calendar: WorkCalendar, r
     ]
 
 
-def watched(decisions: Iterable[Decision], today: dt.date, lookback_days: int) -> list[Decision]:
+def watched(decisions: Iterable[Decision], today: dt.date, lookback_days: int,
+            since: dt.date | None = None) -> list[Decision]:
     """The decisions the daily watcher reports on: every late unsubmitted filing however long ago it
-    fell due, and the rest due no more than ``lookback_days`` ago (or due unknown)."""
+    fell due, and the rest due no more than ``lookback_days`` ago (or due unknown). ``since`` (the
+    go-live day, ``schedules.watch_from``): filings due before it are left out."""
     horizon = today - dt.timedelta(days=lookback_days)
-    return [d for d in decisions if d.due is None or d.due >= horizon or d.state == "late"]
+    return [d for d in decisions if (d.due is None or d.due >= horizon or d.state == "late")
+            and (since is None or d.due is None or d.due >= since)]
 
 
 def to_start(decisions: Iterable[Decision], today: dt.date, lookback_days: int) -> list[Decision]:

@@ -180,7 +180,7 @@ def deadline_watcher(
         years = set(years_to_watch(day)) | {Period.parse(k[1]).year for k in drafts if k not in submitted}
         all_ = decide(day, settings.entities, calendar, settings.filings, drafts, sorted(years),
                       submitted=submitted, redraft=redraft)
-        return watched(all_, day, lookback_days)
+        return watched(all_, day, lookback_days, settings.schedules.watch_from)
 
     decisions = current()
     todo = to_start(decisions, day, lookback_days)

@@ -52,7 +52,10 @@ SUBMITTED_DIR = "submitted"
 
 
 def document_text(path: Path) -> DocumentText:
-    """The body paragraphs and tables (cell texts) of a DOCX, in document order (python-docx)."""
+    """What the figure comparison reads of a filing document: a DOCX's body paragraphs and tables (cell
+    texts) in document order (python-docx); an XLSX's sheets as tables (cell values, no paragraphs)."""
+    if Path(path).suffix.lower() == ".xlsx":
+        return _workbook_text(Path(path))
     import docx  # deferred: python-docx loads lxml (not needed by listings)
     from docx.opc.exceptions import PackageNotFoundError
 
@@ -62,6 +65,28 @@ def document_text(path: Path) -> DocumentText:
         raise UserError(f"{path}: not a Word document (.docx) ({type(exc).__name__})") from None
     tables = [[[cell.text for cell in row.cells] for row in table.rows] for table in document.tables]
     return DocumentText(paragraphs=[p.text for p in document.paragraphs], tables=tables)
+
+
+def _workbook_text(path: Path) -> DocumentText:
+    from openpyxl import load_workbook  # deferred: only workbook filings need it
+
+    def text(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    try:
+        workbook = load_workbook(str(path), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise UserError(f"{path}: not an Excel workbook (.xlsx) ({type(exc).__name__})") from None
+    try:
+        tables = [[[text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+                  for sheet in workbook.worksheets]
+    finally:
+        workbook.close()
+    return DocumentText(paragraphs=(), tables=tables)
 
 
 @dataclass(frozen=True)
@@ -113,11 +138,11 @@ def load_draft(store: Store, bundle_id: str, public_key: str | None) -> Draft:
         if info.get(KIND_TAG) not in (None, "", "draft") or run.get("preview") is True:
             raise Refused(f"bundle {bundle_id} is a preview (a period not yet ended); a preview is never "
                           "submitted. Run the filing once the period has ended and submit that draft")
-        documents = sorted((bag / "data" / "filings").glob("*.docx")) if (bag / "data" / "filings").is_dir() \
-            else []
+        filings = bag / "data" / "filings"
+        documents = sorted(p for p in filings.glob("*") if p.suffix.lower() in (".docx", ".xlsx")) \
+            if filings.is_dir() else []
         if not documents:
-            raise UserError(f"bundle {bundle_id} holds no Word document (data/filings/*.docx); only a "
-                            "report filing can be submitted with a document comparison")
+            raise UserError(f"bundle {bundle_id} holds no filing document (data/filings/*.docx or *.xlsx)")
         return Draft(bundle_id, run, documents[0].name, documents[0].read_bytes(), narrative_texts(bag))
 
 
@@ -147,8 +172,12 @@ def narrative_texts(bag: Path) -> tuple[str, ...]:
 
 def compare(draft: Draft, submitted: Path) -> list[Drift]:
     """The draft's figures that ``submitted`` changed or lacks."""
+    suffix = Path(draft.document_name).suffix.lower()
+    if Path(submitted).suffix.lower() != suffix:
+        raise UserError(f"--document {submitted}: the draft is a {suffix} file ({draft.document_name}); "
+                        f"submit the {suffix} file derived from it")
     with tempfile.TemporaryDirectory(prefix="draft-") as tmp:
-        path = Path(tmp) / "draft.docx"
+        path = Path(tmp) / f"draft{suffix}"
         path.write_bytes(draft.document)
         return figure_drift(document_text(path), document_text(submitted), draft.free_text)
 

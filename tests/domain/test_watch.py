@@ -273,6 +273,10 @@ def test_watcher_reports_every_late_unsubmitted_filing_but_starts_only_recent_on
     assert ("quarterly", "2026Q4") in kept  # due unknown: still watched
     starts = [d.key for d in to_start(keep, D(2026, 10, 13), lookback_days=31)]
     assert sorted(starts) == [("monthly", "2026-09", "HO"), ("quarterly", "2026Q3", "HO")]
+    # schedules.watch_from (go-live): filings due before it are left out, the rest as before
+    since = {(d.filing, d.period) for d in watched(all_, D(2026, 10, 13), 31, since=D(2026, 7, 1))}
+    assert ("quarterly", "2026Q2") in since and ("annual", "2025") not in since
+    assert ("monthly", "2026-05") not in since and ("quarterly", "2026Q3") in since
 
 
 def _report(**kwargs: Any) -> WatchReport:
