@@ -20,6 +20,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from complaints.errors import ConfigError
@@ -43,15 +44,20 @@ WorkdirOpt = Annotated[Path, typer.Option("--workdir", help="working directory (
 
 def _table(year: int, today: dt.date, decisions: list[Decision]) -> Table:
     table = Table(title=f"{year} 年报送状态 (filing status) · today {today}")
-    for name in ("filing", "period", "entity", "level", "due", "state", "drafts", "submitted", "bundle"):
-        table.add_column(name, no_wrap=name not in ("bundle", "submitted"))
+    for name in ("filing", "period", "entity", "due", "state", "submission · drafts"):
+        wraps = name.startswith("submission")
+        table.add_column(name, no_wrap=name in ("filing", "period", "entity", "due"), overflow="fold",
+                         min_width=12 if wraps else None)
     for d in decisions:
         style = _STYLE.get(d.state, "")
-        submitted = "" if d.submitted_at is None else \
-            f"{d.submitted_at:%Y-%m-%d %H:%M}" + (f" {d.reference}" if d.reference else "")
-        table.add_row(d.filing, d.period, d.entity, d.level, d.due.isoformat() if d.due else "—",
-                      f"[{style}]{d.state} {_STATE_ZH[d.state]}[/{style}]", str(d.bundles or ""), submitted,
-                      d.bundle or "")
+        lines = []
+        if d.submitted_at is not None:
+            lines.append(f"submitted {d.submitted_at:%Y-%m-%d %H:%M}"
+                         + (f" {d.reference}" if d.reference else ""))
+        if d.bundles:
+            lines.append(f"{d.bundles} draft(s), latest {d.bundle}")
+        table.add_row(d.filing, d.period, d.entity, d.due.isoformat() if d.due else "—",
+                      f"[{style}]{d.state} {_STATE_ZH[d.state]}[/{style}]", escape("\n".join(lines)))
     return table
 
 
