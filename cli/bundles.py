@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from complaints.errors import ConfigError
-from complaints.submission import KIND, draft_filing
+from complaints.submission import KIND, draft_filing, submission_filing_part
 from complaints.times import SHANGHAI
 from tasks.archive.bundle import (
+    KIND_TAG,
     BundleError,
+    Listing,
     diff_bags,
     diff_figures,
     identity_note,
@@ -137,7 +139,13 @@ def cmd_list(
 
     ctx = _Context(config, workdir)
     with _guard():
-        listing = list_committed(ctx.store, _configured_key(ctx), filing=filing, entity=entity, period=period)
+        key = _configured_key(ctx)
+        listing = list_committed(ctx.store, key, filing=filing, entity=entity, period=period)
+        if filing is not None and draft_filing(filing) is None:  # a filing's submissions too
+            subs = list_committed(ctx.store, key, filing=submission_filing_part(filing), entity=entity,
+                                  period=period)
+            listing = Listing(listing.committed + subs.committed, listing.damaged + subs.damaged,
+                              listing.signatures_checked)
 
         def row(i: str, problem: str | None) -> dict[str, Any]:
             b = parse_bundle_id(i)
@@ -322,6 +330,10 @@ def cmd_reproduce(
             typer.secho(f"PROBLEM: {problem}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1)
     with _guard(), _open_bag(ctx, target) as (bag, _):
+        kind = read_bag_info(bag).get(KIND_TAG)
+        if kind not in (None, "", "draft"):
+            raise _fail(f"error: {target} is a {kind}, not a run's bundle: it holds no figures to reproduce "
+                        "(reproduce the draft it derives from, named by `bundles show`)")
         bundled = load_figures(bag)
         try:
             # deferred: would import Great Expectations and the renderer (seconds) at every start-up

@@ -118,6 +118,16 @@ def test_submission_identity_is_signed(workdir: Path) -> None:
     store = LocalStore(workdir / "archive")
     public = (workdir / "keys" / "signing-key.pub.pem").read_text(encoding="ascii")
     assert verify_bag(store.path(sub_id), public, sub_id) == []
+    from cli import app
+
+    args = ["--config", str(workdir / "complaints.yaml"), "--workdir", str(workdir)]
+    listed = CliRunner().invoke(app, ["bundles", "list", "--filing", "quarterly", "--json", *args])
+    assert [(r["id"], r["kind"], r["draft"]) for r in json.loads(listed.stdout)] == [
+        (DRAFT, "draft", None), (PREVIEW, "draft", None), (sub_id, "submission", DRAFT)]
+    shown = CliRunner().invoke(app, ["bundles", "show", DRAFT, *args])
+    assert f"submissions: {sub_id}" in shown.stdout
+    reproduced = CliRunner().invoke(app, ["bundles", "reproduce", sub_id, *args])
+    assert reproduced.exit_code == 2 and "no figures to reproduce" in reproduced.stderr
     archive = read_archive(store, public)
     assert archive.drafts == [DRAFT, PREVIEW] and [s.submission_id for s in archive.submissions] == [sub_id]
     assert archive.submissions[0].draft_bundle == DRAFT
