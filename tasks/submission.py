@@ -123,6 +123,11 @@ def load_draft(store: Store, bundle_id: str, public_key: str | None) -> Draft:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if parsed.filing not in FILINGS:
+        if draft_filing(parsed.filing) is not None:
+            raise UserError(f"{bundle_id} is a submission; give the id of the draft it records "
+                            "(`complaints bundles list`)")
+        if "preview" in parsed.filing.lower():
+            raise Refused(f"bundle {bundle_id} is a preview; a preview is never submitted")
         raise UserError(f"{bundle_id} is not a draft bundle of a filing ({', '.join(FILINGS)}); give the id "
                         "of the run's bundle (`complaints bundles list`)")
     if not store.exists(bundle_id):
@@ -288,6 +293,15 @@ def is_submission_id(bundle_id: str) -> bool:
         return False
 
 
+def _is_preview(store: Store, bundle_id: str) -> bool:
+    """A run's bundle whose run.json says ``"preview": true`` (never a draft that can be submitted)."""
+    try:
+        run = json.loads(store.read(bundle_id, RUN_FILE).decode("utf-8"))
+    except (StoreError, ValueError, UnicodeDecodeError):
+        return False  # no readable run.json: check_committed has judged the bundle already
+    return isinstance(run, dict) and run.get("preview") is True
+
+
 @dataclass(frozen=True)
 class Archive:
     """The store's committed drafts (previews excluded) and submissions, and what could not be counted."""
@@ -311,7 +325,8 @@ def read_archive(store: Store, public_key: str | None) -> Archive:
         bundle_id = str(getattr(item, "bundle_id", item))
         parsed = parse_bundle_id(bundle_id)
         if parsed.filing in FILINGS:
-            drafts.append(bundle_id)
+            if not _is_preview(store, bundle_id):
+                drafts.append(bundle_id)
         elif draft_filing(parsed.filing) in FILINGS:
             try:
                 submissions.append(read_submission(store, bundle_id))

@@ -85,6 +85,8 @@ def test_approver_switch_at_and_preview(workdir: Path) -> None:
     assert code == 2 and "before the draft was made" in err
     code, _, err = submit(workdir, PREVIEW, *base[1:], *approver)
     assert code == 1 and "preview" in err
+    code, _, err = submit(workdir, PREVIEW.replace("quarterly/", "preview-quarterly/"), *base[1:], *approver)
+    assert code == 1 and "preview" in err  # a preview under its own prefix
     code, out, err = submit(workdir, *base, *approver, "--at", "2026-10-21T10:00:00+08:00", "--json")
     assert code == 0, err
     record = json.loads(out)
@@ -129,7 +131,8 @@ def test_submission_identity_is_signed(workdir: Path) -> None:
     reproduced = CliRunner().invoke(app, ["bundles", "reproduce", sub_id, *args])
     assert reproduced.exit_code == 2 and "no figures to reproduce" in reproduced.stderr
     archive = read_archive(store, public)
-    assert archive.drafts == [DRAFT, PREVIEW] and [s.submission_id for s in archive.submissions] == [sub_id]
+    # a preview never counts as a draft
+    assert archive.drafts == [DRAFT] and [s.submission_id for s in archive.submissions] == [sub_id]
     assert archive.submissions[0].draft_bundle == DRAFT
     # the submission copied under a draft's id (its kind is signed in bag-info) ...
     fake_draft = sub_id.replace("submission-quarterly", "quarterly")
@@ -140,5 +143,5 @@ def test_submission_identity_is_signed(workdir: Path) -> None:
     fake_sub = DRAFT.replace("quarterly/", "submission-quarterly/", 1)
     shutil.copytree(store.path(DRAFT), store.path(fake_sub))
     archive = read_archive(store, public)
-    assert archive.drafts == [DRAFT, PREVIEW] and [s.submission_id for s in archive.submissions] == [sub_id]
+    assert archive.drafts == [DRAFT] and [s.submission_id for s in archive.submissions] == [sub_id]
     assert {i for i, _ in archive.damaged} == {fake_draft, fake_sub}
