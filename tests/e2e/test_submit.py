@@ -75,12 +75,16 @@ def test_draft_submit_refuse_verify(demo: tuple[Path, dict], tmp_path: Path) -> 
 
     # the officer edits the wording (a sentence re-worded around its figures, the closing line, a new
     # paragraph) and submits that version
+    from complaints.submission import is_figure_sentence
+
+    cases = str(summary["headline"]["cases"])
     document = docx.Document(summary["document"])
-    overview = next(p for p in document.paragraphs if p.text.startswith("2026年第三季度，我公司共接收"))
+    overview = next(p for p in document.paragraphs if f"{cases}件" in p.text)  # the overview sentence
     original_overview = overview.text
     set_text(overview, "经统计，" + overview.text.replace("我公司", "本公司", 1))
-    closing = next(p for p in document.paragraphs if p.text.startswith("特此报告"))
-    set_text(closing, "特此报告，请予审阅。")
+    wording = [p for p in document.paragraphs if p.text.strip() and p.runs and not is_figure_sentence(p.text)]
+    closing = next((p for p in wording if p.text.startswith("特此报告")), wording[-1])
+    set_text(closing, closing.text + "请予审阅。")
     closing.insert_paragraph_before("本报告经公司消费者权益保护委员会审议通过。")
     edited = tmp_path / "报送版-2026Q3.docx"
     document.save(str(edited))
@@ -117,21 +121,22 @@ def test_draft_submit_refuse_verify(demo: tuple[Path, dict], tmp_path: Path) -> 
 
     # one table number changed → refused (exit 1), naming the figure, its place and both values
     changed = docx.Document(str(edited))
-    cell = changed.tables[0].rows[1].cells[1]
-    assert changed.tables[0].rows[1].cells[0].text == "投诉件数"
-    cases = cell.text
+    t, r, c, cell = next((t, r, c, cell) for t, table in enumerate(changed.tables)
+                         for r, row in enumerate(table.rows) for c, cell in enumerate(row.cells)
+                         if c > 0 and cell.text == cases)  # the first table cell printing the case count
+    row_label, column_label = changed.tables[t].rows[r].cells[0].text, changed.tables[t].rows[0].cells[c].text
     set_text(cell.paragraphs[0], str(int(cases) + 1))
     changed_path = tmp_path / "改错一个数.docx"
     changed.save(str(changed_path))
     refused = complaints(workdir, "submit", draft_id, "--document", str(changed_path),
                          "--channel", "电子邮件", "--by", "张三", *config_args(workdir))
     assert refused.returncode == 1, refused.stderr
-    assert f"table 1, row 2 「投诉件数」, column 「本季度」: draft {cases}, submitted {int(cases) + 1}" \
-        in refused.stderr
+    where_cell = f"table {t + 1}, row {r + 1} 「{row_label}」, column 「{column_label}」"
+    assert f"{where_cell}: draft {cases}, submitted {int(cases) + 1}" in refused.stderr
     assert "1 figure(s) differ" in refused.stderr and "Traceback" not in refused.stderr
     # a figure sentence changed is named by its opening words
     sentence = docx.Document(str(edited))
-    p = next(p for p in sentence.paragraphs if p.text.startswith("经统计，2026年第三季度"))
+    p = next(p for p in sentence.paragraphs if p.text.startswith("经统计，"))
     set_text(p, p.text.replace(f"{cases}件", f"{int(cases) - 1}件", 1))
     sentence_path = tmp_path / "改错句中数.docx"
     sentence.save(str(sentence_path))
@@ -147,8 +152,7 @@ def test_draft_submit_refuse_verify(demo: tuple[Path, dict], tmp_path: Path) -> 
     assert accepted.returncode == 0, accepted.stderr
     second = json.loads(accepted.stdout)
     assert second["accepted_changes"] is True and second["accept_reason"] == "监管要求按更正后口径报送"
-    assert second["drift"] == [{"where": "table 1, row 2 「投诉件数」, column 「本季度」", "draft": cases,
-                                "submitted": str(int(cases) + 1)}]
+    assert second["drift"] == [{"where": where_cell, "draft": cases, "submitted": str(int(cases) + 1)}]
     assert status_of(workdir, "quarterly", "2026Q3", "HO")["submission"] == submission_id  # the first counts
 
     # listed with the link to its draft
