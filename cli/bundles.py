@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from complaints.errors import ConfigError
+from complaints.submission import KIND, draft_filing, submission_filing_part
 from complaints.times import SHANGHAI
 from tasks.archive.bundle import (
+    KIND_TAG,
     BundleError,
+    Listing,
     diff_bags,
     diff_figures,
     identity_note,
@@ -129,18 +132,28 @@ def cmd_list(
     config: ConfigOpt = None,
     workdir: WorkdirOpt = Path("."),
 ) -> None:
-    """List committed bundles (oldest first); incomplete uploads are never listed. Bundles whose marker or
+    """List committed bundles (oldest first), drafts and submissions (kind, and the draft a submission
+    derives from); incomplete uploads are never listed. Bundles whose marker or
     signed manifest is damaged, or whose signed identity does not match their id, are listed apart as
     damaged (the payload's checksums are `bundles verify`'s job)."""
 
     ctx = _Context(config, workdir)
     with _guard():
-        listing = list_committed(ctx.store, _configured_key(ctx), filing=filing, entity=entity, period=period)
+        key = _configured_key(ctx)
+        listing = list_committed(ctx.store, key, filing=filing, entity=entity, period=period)
+        if filing is not None and draft_filing(filing) is None:  # a filing's submissions too
+            subs = list_committed(ctx.store, key, filing=submission_filing_part(filing), entity=entity,
+                                  period=period)
+            listing = Listing(listing.committed + subs.committed, listing.damaged + subs.damaged,
+                              listing.signatures_checked)
 
         def row(i: str, problem: str | None) -> dict[str, Any]:
             b = parse_bundle_id(i)
-            return {"id": i, **{k: getattr(b, k) for k in ("filing", "entity", "period", "run")},
-                    "created": _created_local(i), "damaged": problem}
+            out = {"id": i, **{k: getattr(b, k) for k in ("filing", "entity", "period", "run")},
+                   "created": _created_local(i), "damaged": problem, "kind": "draft", "draft": None}
+            if draft_filing(b.filing) is not None:  # a submission: its filing and the draft it derives from
+                out.update(kind=KIND, filing=draft_filing(b.filing), draft=_draft_link(ctx.store, i))
+            return out
 
         rows = [row(i, None) for i in listing.committed]
         damaged = [row(i, why) for i, why in listing.damaged]
@@ -151,7 +164,8 @@ def cmd_list(
         typer.echo(f"no bundles in {ctx.store.describe()}")
         return
     for r in rows:
-        typer.echo(f"{r['id']}  {r['created']}")
+        typer.echo(f"{r['id']}  {r['created']}"
+                   + (f"  submission of {r['draft'] or '(unknown draft)'}" if r["kind"] == KIND else ""))
     if damaged:
         typer.secho(f"damaged ({len(damaged)}, not counted as filed; run `bundles verify ID`):",
                     fg=typer.colors.RED)
@@ -160,6 +174,18 @@ def cmd_list(
     if not listing.signatures_checked:
         typer.echo("note: signatures checked for form only (no archive.signing.public_key configured)",
                    err=True)
+
+
+def _draft_link(store: Store, bundle_id: str) -> str | None:
+    """The draft a submission derives from (its signed bag-info's ``Draft-Bundle``), None if unreadable."""
+    try:
+        for line in store.read(bundle_id, "bag-info.txt").decode("utf-8").splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() == "Draft-Bundle":
+                return value.strip() or None
+    except (StoreError, UnicodeDecodeError):
+        return None
+    return None
 
 
 def cmd_show(
@@ -180,6 +206,13 @@ def cmd_show(
                f"{'' if 'signature.ed25519' in files else '  (UNSIGNED)'}")
     for rel, size in files.items():
         typer.echo(f"  {size:>12}  {rel}")
+    if draft_filing(parse_bundle_id(bundle_id).filing) is not None:
+        typer.echo(f"submission of draft {_draft_link(store, bundle_id) or '(unknown)'}")
+    else:
+        with _guard():
+            subs = [i for i in store.list() if draft_filing(parse_bundle_id(i).filing) is not None
+                    and _draft_link(store, i) == bundle_id]
+        typer.echo("submissions: " + (", ".join(subs) if subs else "none recorded"))
     for line in status.lines:
         typer.echo(_status_line(line))
     for problem in status.problems:
@@ -297,6 +330,10 @@ def cmd_reproduce(
             typer.secho(f"PROBLEM: {problem}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1)
     with _guard(), _open_bag(ctx, target) as (bag, _):
+        kind = read_bag_info(bag).get(KIND_TAG)
+        if kind not in (None, "", "draft"):
+            raise _fail(f"error: {target} is a {kind}, not a run's bundle: it holds no figures to reproduce "
+                        "(reproduce the draft it derives from, named by `bundles show`)")
         bundled = load_figures(bag)
         try:
             # deferred: would import Great Expectations and the renderer (seconds) at every start-up

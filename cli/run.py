@@ -36,6 +36,8 @@ AcceptRisk = Annotated[str | None, typer.Option("--accept-risk", help="go on des
 AcceptEmpty = Annotated[str | None, typer.Option(
     "--accept-empty", help="file even though the sources yield no complaint for the period (a filing of 0 "
     "cases); the reason is recorded in the bundle's run.json and the document's data-quality annex")]
+By = Annotated[str | None, typer.Option(
+    "--by", help="who runs it (recorded in run.json and bag-info as Run-By; default the OS user)")]
 
 
 def run_filing(filing: str, period: str, **kwargs: Any) -> dict[str, Any]:
@@ -143,9 +145,15 @@ def _command(filing: str) -> Any:
         workdir: WorkdirOpt = Path("."),
         accept_risk: AcceptRisk = None, calendar: CalendarOpt = None, as_json: JsonOpt = False,
         all_entities: AllEntities = False, launch: Launch = "auto", max_parallel: MaxParallel = 2,
-        accept_empty: AcceptEmpty = None,
+        accept_empty: AcceptEmpty = None, by: By = None,
     ) -> None:
         check_arguments(filing, period, as_of, entity, config, calendar)  # one line, exit 2, before a flow
+        if by and by.strip():  # the flow's run context reads it (tasks.runs.current_person)
+            import os
+
+            from tasks.runs import BY_ENV
+
+            os.environ[BY_ENV] = " ".join(by.split())
         tune()
         common: dict[str, Any] = {"as_of": as_of, "config": str(config) if config else None,
                                   "workdir": str(workdir), "trigger": "cli", "accept_risk": accept_risk,

@@ -6,6 +6,7 @@ Secrets never live in settings: only the *names* of environment variables that h
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -127,6 +128,9 @@ class Schedules(_Model):
     watcher_time: str = "08:30"  # Asia/Shanghai
     timezone: str = "Asia/Shanghai"
     notifier: Notifier = Notifier()
+    # the go-live day: the watcher reports every late unsubmitted filing however old, except those due
+    # before this day (filed before the system kept the archive); None = no exception
+    watch_from: dt.date | None = None
 
 
 class Rule(_Model):
@@ -140,6 +144,14 @@ class Benchmarks(_Model):
     crosswalk to the bulletin's terms, one YAML file relative to the config directory."""
 
     bulletins: str = "benchmarks/bulletins.yaml"
+
+
+class Submission(_Model):
+    """Recording submissions (``complaints submit``): whether an approver (name and role) is required and
+    channels beyond the built-in ones (监管报送系统, 电子邮件, 邮寄, 现场报送)."""
+
+    require_approver: bool = False
+    channels: list[str] = []
 
 
 class Settings(_Model):
@@ -158,6 +170,7 @@ class Settings(_Model):
     department_targets: dict[str, float] = {}  # "timeliness.rate" / "satisfaction.rate" per department
     rules_in_force: list[Rule] = []  # internal rules listed in the annual self-inspection
     benchmarks: Benchmarks = Benchmarks()
+    submission: Submission = Submission()
 
     @field_validator("entities")
     @classmethod

@@ -6,24 +6,27 @@ entity gets one :class:`Decision`:
 * quarterly (季度报告) and annual (年度自查) for every entity, due by the entity level's rules;
 * monthly (月度通报) for the head office only (the head office publishes the three tables).
 
-States (first match wins; ``bundle`` = a committed evidence bundle of that filing/period/entity):
+States (first match wins; a *draft* is a committed evidence bundle of a run of that filing/period/entity,
+a *submission* the recorded submission of one — FILINGS.md "Filed means submitted"):
 
 ============  =========================================================================================
-``filed``       the first bundle was committed on or before the due date
-``filed_late``  the first bundle was committed after the due date
-``late``        no bundle, and today is after the due date
-``at_risk``     no bundle, and today ≥ :func:`~complaints.deadlines.at_risk_from` (due)
-``not_open``    no bundle, and the run window has not opened (today < window, or the period has not
-                ended: then no calendar is needed to know it)
-``open``        no bundle, the run window is open, not yet at risk
+``filed``       the first submission was submitted (``submitted_at``) on or before the due date
+``filed_late``  the first submission was submitted after the due date
+``late``        no submission, and today is after the due date (drafts or not)
+``at_risk``     no submission, and today ≥ :func:`~complaints.deadlines.at_risk_from` (due)
+``not_open``    no submission, and the run window has not opened (today < window, or the period has
+                not ended: then no calendar is needed to know it)
+``open``        no submission, the run window is open, not yet at risk
 ``unknown``     the calendar lacks a year needed to decide (never a guess): ``due`` may be None and
                 ``error`` names the year to supply
 ============  =========================================================================================
 
-``action`` is ``"start"`` when the run window has opened and no bundle is committed (states open,
-at_risk, late — and unknown when only the due date, not the window, is missing), else None. The
-watcher applies its own horizon on top (:func:`watched`), so a fresh archive does not start every
-filing of last year.
+A draft alone never files: it leaves the filing ``open``, ``at_risk`` or ``late``. ``action`` is
+``"start"`` when the run window has opened, nothing is submitted and no draft exists yet (or
+``redraft`` is asked) — states open, at_risk, late, and unknown when only the due date, not the
+window, is missing — else None. The watcher applies its own horizon to starting (:func:`to_start`), so
+a fresh archive does not start every filing of last year, but reports every late unsubmitted filing
+however old (:func:`watched`).
 
 Bundle commit days come from the bundle id's UTC timestamp, converted to the Asia/Shanghai date.
 """
@@ -56,6 +59,8 @@ STATES: tuple[State, ...] = ("not_open", "open", "at_risk", "filed", "late", "fi
 Key = tuple[str, str, str]
 #: (bundle id, Asia/Shanghai commit date), oldest first
 Filed = Sequence[tuple[str, dt.date]]
+#: (submission id, submitted at (tz-naive Asia/Shanghai), reference or None), earliest submitted first
+Submitted = Sequence[tuple[str, dt.datetime, str | None]]
 
 
 class BundleRef(Protocol):
@@ -81,9 +86,13 @@ class Decision:
     level: Level
     due: dt.date | None
     state: State
-    bundle: str | None = None  # the latest committed bundle, if any
-    committed: dt.date | None = None  # Asia/Shanghai day the first bundle was committed
-    bundles: int = 0
+    bundle: str | None = None  # the latest draft (committed bundle), if any
+    committed: dt.date | None = None  # Asia/Shanghai day the first draft was committed
+    bundles: int = 0  # drafts
+    submission: str | None = None  # the submission that counts (the first submitted)
+    submitted_at: dt.datetime | None = None  # its time, tz-naive Asia/Shanghai
+    reference: str | None = None  # the regulator's reference or receipt number, if recorded
+    submissions: int = 0
     window_opens: dt.date | None = None
     at_risk_from: dt.date | None = None
     action: Action | None = None
@@ -94,8 +103,14 @@ class Decision:
     def key(self) -> Key:
         return (self.filing, self.period, self.entity)
 
+    @property
+    def submitted_day(self) -> dt.date | None:
+        return self.submitted_at.date() if self.submitted_at else None
+
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of ``complaints status --json`` (exactly these keys)."""
+        """The JSON shape of ``complaints status --json`` (exactly these keys): ``bundle`` is the latest
+        draft, ``drafts`` their number, ``submission``/``submitted_at``/``reference`` the submission that
+        counts (null when none), ``reason`` why the state is uncertain (a missing calendar year)."""
         return {
             "filing": self.filing,
             "period": self.period,
@@ -104,6 +119,12 @@ class Decision:
             "due": self.due.isoformat() if self.due else None,
             "state": self.state,
             "bundle": self.bundle,
+            "drafts": self.bundles,
+            "submission": self.submission,
+            "submitted_at": self.submitted_at.replace(tzinfo=SHANGHAI).isoformat() if self.submitted_at
+            else None,
+            "reference": self.reference,
+            "reason": self.error,
         }
 
     def to_row(self) -> dict[str, Any]:
@@ -117,6 +138,7 @@ class Decision:
             "at_risk_from": iso(self.at_risk_from),
             "committed": iso(self.committed),
             "bundles": self.bundles,
+            "submissions": self.submissions,
             "action": self.action,
             "error": self.error,
         }
@@ -138,6 +160,33 @@ def index_bundles(bundles: Iterable[BundleRef]) -> dict[Key, list[tuple[str, dt.
     return {k: [(bid, commit_date(created)) for created, bid in sorted(v)] for k, v in out.items()}
 
 
+class SubmissionLike(Protocol):
+    """What :func:`index_submissions` needs of a submission (``tasks.submission.SubmissionRef`` fits)."""
+
+    @property
+    def submission_id(self) -> str: ...
+    @property
+    def filing(self) -> str: ...
+    @property
+    def entity(self) -> str: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def submitted_at(self) -> dt.datetime: ...
+    @property
+    def reference(self) -> str | None: ...
+
+
+def index_submissions(submissions: Iterable[SubmissionLike]) -> dict[Key, list[tuple[str, dt.datetime,
+                                                                                   str | None]]]:
+    """The recorded submissions as :func:`decide` reads them: (filing, period, entity) → [(submission id,
+    submitted at, reference)], earliest submitted first."""
+    out: dict[Key, list[tuple[str, dt.datetime, str | None]]] = defaultdict(list)
+    for s in submissions:
+        out[(s.filing, s.period, s.entity)].append((s.submission_id, s.submitted_at, s.reference))
+    return {k: sorted(v, key=lambda x: (x[1], x[0])) for k, v in out.items()}
+
+
 def _try(fn: Any, *args: Any) -> tuple[dt.date | None, UnknownCalendarYear | None]:
     try:
         return fn(*args), None
@@ -146,8 +195,10 @@ def _try(fn: Any, *args: Any) -> tuple[dt.date | None, UnknownCalendarYear | Non
 
 
 def decide_one(today: dt.date, filing: Filing, period: str, entity: str, level: Level,
-               calendar: WorkCalendar, rules: FilingRules, filed: Filed = ()) -> Decision:
-    """The decision for one filing (rules: module docstring). ``filed``: its bundles, oldest first."""
+               calendar: WorkCalendar, rules: FilingRules, filed: Filed = (), submitted: Submitted = (),
+               redraft: bool = False) -> Decision:
+    """The decision for one filing (rules: module docstring). ``filed``: its drafts, oldest first;
+    ``submitted``: its submissions, earliest first; ``redraft``: start a run even if a draft exists."""
     period_obj = Period.parse(period)
     due, due_err = _try(due_date, filing, period_obj, level, calendar, rules)
     window, window_err = _try(window_opens, filing, period_obj, calendar, rules)
@@ -157,17 +208,19 @@ def decide_one(today: dt.date, filing: Filing, period: str, entity: str, level: 
         "filing": filing, "period": period, "entity": entity, "level": level, "due": due,
         "window_opens": window, "at_risk_from": risk,
         "error": str(err) if err else None, "missing_year": err.year if err else None,
+        "bundle": filed[-1][0] if filed else None, "committed": filed[0][1] if filed else None,
+        "bundles": len(filed), "submissions": len(submitted),
     }
-    if filed:
-        first_day = filed[0][1]
+    if submitted:
+        first_id, first_at, reference = submitted[0]
         if due is None:
             state: State = "unknown"
         else:
-            state = "filed" if first_day <= due else "filed_late"
-        return Decision(**base, state=state, bundle=filed[-1][0], committed=first_day, bundles=len(filed))
+            state = "filed" if first_at.date() <= due else "filed_late"
+        return Decision(**base, state=state, submission=first_id, submitted_at=first_at, reference=reference)
 
     window_open = window is not None and today >= window
-    action: Action | None = "start" if window_open else None
+    action: Action | None = "start" if window_open and (redraft or not filed) else None
     if due is not None and today > due:
         state = "late"
     elif risk is not None and today >= risk:
@@ -194,30 +247,40 @@ def filings_of(entities: Sequence[Entity], years: Iterable[int]) -> list[tuple[F
 
 
 def decide(today: dt.date, entities: Sequence[Entity], calendar: WorkCalendar, rules: FilingRules,
-           filed: Mapping[Key, Filed], years: Iterable[int] | None = None) -> list[Decision]:
+           filed: Mapping[Key, Filed], years: Iterable[int] | None = None,
+           submitted: Mapping[Key, Submitted] | None = None, redraft: bool = False) -> list[Decision]:
     """Every periodic filing of ``years`` (default: last year and this year) for every entity, with
     its state on ``today`` and the action the watcher should take (rules: module docstring).
 
-    ``filed`` maps (filing, period, entity code) to the committed bundles, oldest first (see
-    :func:`index_bundles`). A year missing from the calendar never raises: the affected decisions
+    ``filed`` maps (filing, period, entity code) to the drafts, oldest first (see :func:`index_bundles`);
+    ``submitted`` to the recorded submissions (:func:`index_submissions`). A year missing from the
+    calendar never raises: the affected decisions
     carry ``error`` and, where it matters, state ``unknown``.
     """
     wanted = (today.year - 1, today.year) if years is None else years
     return [
         decide_one(today, filing, period, e.code, e.level, calendar, rules,
-                   filed.get((filing, period, e.code), ()))
+                   filed.get((filing, period, e.code), ()),
+                   (submitted or {}).get((filing, period, e.code), ()), redraft)
         for filing, period, e in filings_of(entities, wanted)
     ]
 
 
-def watched(decisions: Iterable[Decision], today: dt.date, lookback_days: int) -> list[Decision]:
-    """The decisions the daily watcher acts and reports on: not yet filed and due no more than
-    ``lookback_days`` ago (or due unknown), plus anything filed within that horizon.
-
-    Older unfiled filings stay visible in ``complaints status --year``; the watcher does not start
-    a whole missing year on a fresh archive."""
+def watched(decisions: Iterable[Decision], today: dt.date, lookback_days: int,
+            since: dt.date | None = None) -> list[Decision]:
+    """The decisions the daily watcher reports on: every late unsubmitted filing however long ago it
+    fell due, and the rest due no more than ``lookback_days`` ago (or due unknown). ``since`` (the
+    go-live day, ``schedules.watch_from``): filings due before it are left out."""
     horizon = today - dt.timedelta(days=lookback_days)
-    return [d for d in decisions if d.due is None or d.due >= horizon]
+    return [d for d in decisions if (d.due is None or d.due >= horizon or d.state == "late")
+            and (since is None or d.due is None or d.due >= since)]
+
+
+def to_start(decisions: Iterable[Decision], today: dt.date, lookback_days: int) -> list[Decision]:
+    """The runs the watcher starts: action ``start`` and due no more than ``lookback_days`` ago (or due
+    unknown), so a fresh archive does not start a whole missing year; older late ones are reported."""
+    horizon = today - dt.timedelta(days=lookback_days)
+    return [d for d in decisions if d.action == "start" and (d.due is None or d.due >= horizon)]
 
 
 def years_to_watch(today: dt.date) -> tuple[int, int]:
@@ -249,13 +312,17 @@ class RunOutcome:
 
 
 _STATE_ZH: dict[str, str] = {
-    "not_open": "未到运行窗口", "open": "待报送", "at_risk": "临近截止", "filed": "已归档",
-    "late": "已逾期", "filed_late": "逾期归档", "unknown": "日历缺失",
+    "not_open": "未到运行窗口", "open": "待报送", "at_risk": "临近截止", "filed": "已报送",
+    "late": "已逾期", "filed_late": "逾期报送", "unknown": "日历缺失",
 }
 
 
 def _name(d: Decision | RunOutcome) -> str:
     return f"{d.filing} {d.period} {d.entity}"
+
+
+def _drafted(d: Decision) -> str:
+    return f", {d.bundles} draft(s) not submitted" if d.bundles else ", no draft"
 
 
 @dataclass(frozen=True)
@@ -284,7 +351,7 @@ class WatchReport:
 
     @property
     def problems(self) -> list[str]:
-        out = [f"late: {_name(d)} (due {d.due})" for d in self.in_state("late")]
+        out = [f"late: {_name(d)} (due {d.due}{_drafted(d)})" for d in self.in_state("late")]
         out += [f"run failed: {_name(r)} ({r.state}: {r.message})" for r in self.failed_runs]
         out += [f"deadline unknown: {_name(d)}: {d.error}" for d in self.in_state("unknown")]
         out += [f"notification failed: {e}" for e in self.delivery_errors]
@@ -331,16 +398,18 @@ class WatchReport:
                 out.append(f"{title}:")
                 out += [f"{bullet}{_name(d)} due {d.due or '?'}"
                         + (f" (at risk from {d.at_risk_from})" if d.state == "at_risk" else "")
+                        + (f" — {d.bundles} draft(s), not submitted" if d.bundles else "")
                         + (f" — {d.error}" if d.state == "unknown" else "") for d in items]
         if self.runs:
             out.append("RUNS STARTED (已启动):")
             out += [f"{bullet}{_name(r)} via {r.launched_as}: {r.state}"
                     + (f", bundle {r.bundle}" if r.bundle else "")
                     + (f" — {r.message}" if r.message and not r.ok else "") for r in self.runs]
-        filed_today = [d for d in self.in_state("filed", "filed_late") if d.committed == self.today]
+        filed_today = [d for d in self.in_state("filed", "filed_late") if d.submitted_day == self.today]
         if filed_today:
-            out.append("FILED TODAY (今日归档):")
-            out += [f"{bullet}{_name(d)} {_STATE_ZH[d.state]} bundle {d.bundle}" for d in filed_today]
+            out.append("SUBMITTED TODAY (今日报送):")
+            out += [f"{bullet}{_name(d)} {_STATE_ZH[d.state]} submission {d.submission}"
+                    + (f" (reference {d.reference})" if d.reference else "") for d in filed_today]
         if self.missing_years:
             out.append(f"NOTE: calendar year(s) {', '.join(map(str, self.missing_years))} not supplied; "
                        "add config/calendar/<year>.yaml from the State Council notice")

@@ -35,6 +35,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.states import Completed, Failed, State
 
 from complaints.calendar import WorkCalendar
+from complaints.periods import Period
 from complaints.times import now_local
 from complaints.watch import (
     Decision,
@@ -42,16 +43,19 @@ from complaints.watch import (
     WatchReport,
     decide,
     index_bundles,
+    index_submissions,
+    to_start,
     watched,
     years_to_watch,
 )
 from flows.filing import FILING_FLOWS, flow_parameters
 from flows.launch import deployment_name, deployments_available, run_deployments
-from tasks.archive.bundle import list_committed
 from tasks.archive.stores import Store, open_store, parse_bundle_id
 from tasks.calendar_files import load_calendar
 from tasks.config_files import Loaded, load_settings
 from tasks.notify import channels, deliver, notice_for
+from tasks.submission import SubmissionRef
+from tasks.submission import read_archive as read_store
 
 LaunchMode = Literal["auto", "deployment", "subflow"]
 LAUNCH_ENV = "COMPLAINTS_WATCHER_LAUNCH"
@@ -59,13 +63,20 @@ LAUNCH_ENV = "COMPLAINTS_WATCHER_LAUNCH"
 
 def read_archive(store: Store, public_key: str | None = None
                  ) -> dict[tuple[str, str, str], list[tuple[str, dt.date]]]:
-    """The committed bundles by (filing, period, entity) (see :func:`complaints.watch.index_bundles`):
+    """The committed drafts by (filing, period, entity) (see :func:`complaints.watch.index_bundles`):
     only those whose marker and signed manifest are well-formed and whose signed identity matches the
-    id (``tasks.archive.bundle.list_committed``); damaged ones are logged and never count as filed."""
-    listing = list_committed(store, public_key)
+    id (``tasks.archive.bundle.list_committed``), previews never; damaged ones are logged, never counted."""
+    return read_drafts_and_submissions(store, public_key)[0]
+
+
+def read_drafts_and_submissions(store: Store, public_key: str | None = None
+                                ) -> tuple[dict[tuple[str, str, str], list[tuple[str, dt.date]]],
+                                           list[SubmissionRef]]:
+    """The committed drafts (indexed as :func:`read_archive`) and the recorded submissions."""
+    listing = read_store(store, public_key)
     for bundle_id, why in listing.damaged:
-        logging.getLogger(__name__).warning("damaged bundle (not counted as filed): %s: %s", bundle_id, why)
-    return index_bundles(parse_bundle_id(b) for b in listing.committed)
+        logging.getLogger(__name__).warning("damaged bundle (not counted): %s: %s", bundle_id, why)
+    return index_bundles(parse_bundle_id(b) for b in listing.drafts), listing.submissions
 
 
 def load_inputs(config: str | None, workdir: str, calendar_files: Sequence[str] = ()
@@ -150,9 +161,11 @@ def deadline_watcher(
     wait_seconds: float = 3600.0,
     notify: bool = True,
     calendar_files: list[str] | None = None,
+    redraft: bool = False,
 ) -> State[Any]:
-    """Daily: start the filings whose run window opened and that have no committed bundle, report
-    what is due / at risk / late / failed (artifacts, state message, webhook/e-mail)."""
+    """Daily: start the filings whose run window opened and that have no draft yet (``redraft``: also
+    those with one, not yet submitted), report what is due / at risk / late (every late unsubmitted
+    filing, however old) / failed (artifacts, state message, webhook/e-mail)."""
     logger = get_run_logger()
     day = dt.date.fromisoformat(today) if today else now_local().date()
     files = list(calendar_files or [])
@@ -161,13 +174,16 @@ def deadline_watcher(
     config_path, work = str(loaded.path), str(Path(workdir).resolve())
 
     def current() -> list[Decision]:
-        all_ = decide(day, settings.entities, calendar, settings.filings,
-                      read_archive(store, settings.archive.signing.public_key),
-                      years_to_watch(day))
-        return watched(all_, day, lookback_days)
+        drafts, submissions = read_drafts_and_submissions(store, settings.archive.signing.public_key)
+        submitted = index_submissions(submissions)
+        # a draft never submitted keeps its year watched, however old
+        years = set(years_to_watch(day)) | {Period.parse(k[1]).year for k in drafts if k not in submitted}
+        all_ = decide(day, settings.entities, calendar, settings.filings, drafts, sorted(years),
+                      submitted=submitted, redraft=redraft)
+        return watched(all_, day, lookback_days, settings.schedules.watch_from)
 
     decisions = current()
-    todo = [d for d in decisions if d.action == "start"]
+    todo = to_start(decisions, day, lookback_days)
     runs: list[RunOutcome] = []
     if start_runs and todo:
         mode = resolve_launch(launch, [deployment_name(d.filing, d.entity) for d in todo])

@@ -43,6 +43,22 @@ PACKAGES = ("complaints", "prefect", "pandas", "numpy", "pyarrow", "great_expect
             "cryptography")
 
 
+BY_ENV = "COMPLAINTS_BY"  # who runs it (``complaints run … --by NAME`` sets it for the flow it starts)
+
+
+def current_person(by: str | None = None) -> str:
+    """Who did it: ``by`` when given, else ``$COMPLAINTS_BY``, else the operating-system user."""
+    for name in (by, os.environ.get(BY_ENV)):
+        if name and name.strip():
+            return " ".join(name.split())
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no user name for this uid (containers)
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
 class RunBlocked(Refused):
     """The quality gate stopped the filing; the message says why and where the details are."""
 
@@ -67,6 +83,7 @@ class RunContext:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: dt.datetime = field(default_factory=now_local)
     flow_run_id: str | None = None  # the Prefect flow run, when the stages run inside one
+    by: str = field(default_factory=current_person)  # the person (--by, $COMPLAINTS_BY or the OS user)
     # reasons found before rendering that the filing needs a person (e.g. a branch file left unread)
     incomplete: list[str] = field(default_factory=list)
 
@@ -91,7 +108,7 @@ class RunContext:
         return {
             "run_id": self.run_id, "filing": self.filing, "period": self.period.code,
             "entity": self.entity.code, "entity_name": self.entity.name, "as_of": iso_local(self.as_of),
-            "trigger": self.trigger, "started_at": iso_local(self.started_at),
+            "trigger": self.trigger, "by": self.by, "started_at": iso_local(self.started_at),
             "config_file": str(self.loaded.path), "accept_risk": self.accept_risk,
             "flow_run_id": self.flow_run_id, "pid": os.getpid(), "host": socket.gethostname(),
         }

@@ -44,10 +44,14 @@ REQUIRED_INFO = ("Period", "Entity", "Run-Id", "As-Of", "Trigger", "Filing", "Co
                  "Package-Versions")
 BUNDLE_ID_TAG = "Bundle-Id"  # the id the bundle was committed under, signed with the rest of bag-info
 RUN_FILE = "data/run.json"
+SUBMISSION_FILE = "data/submission.json"  # a submission's record (kind ``submission``), in place of run.json
+RECORD_FILES = (RUN_FILE, SUBMISSION_FILE)
+KIND_TAG = "Kind"  # absent (or ``draft``) for a run's bundle; ``submission`` for a submission's bag
 _SIGNED_TAG_FILES = ("bagit.txt", "bag-info.txt", MANIFEST)
 #: run.json key -> bag-info tag that must agree (what the bundle says it is)
 _IDENTITY = (("filing", "Filing"), ("entity", "Entity"), ("period", "Period"), ("run_id", "Run-Id"),
-             ("as_of", "As-Of"), ("started_at", "Started-At"), ("finished_at", "Finished-At"))
+             ("as_of", "As-Of"), ("started_at", "Started-At"), ("finished_at", "Finished-At"),
+             ("draft_bundle", "Draft-Bundle"))
 CLOCK_SKEW = dt.timedelta(minutes=5)
 #: an id's time may follow the run's end by this much (a retried upload of an older, unbound bundle)
 LATEST_COMMIT = dt.timedelta(days=1)
@@ -143,7 +147,7 @@ def bag_info_from_run(run: Mapping[str, Any]) -> dict[str, str]:
     names = {"run_id": "Run-Id", "period": "Period", "entity": "Entity", "as_of": "As-Of",
              "trigger": "Trigger", "filing": "Filing", "code_version": "Code-Version",
              "package_versions": "Package-Versions", "started_at": "Started-At",
-             "finished_at": "Finished-At"}
+             "finished_at": "Finished-At", "by": "Run-By"}
     return {tag: _one_line(run[key]) for key, tag in names.items() if run.get(key) not in (None, "")}
 
 
@@ -328,8 +332,11 @@ def check_identity(info: Mapping[str, Any], run: Mapping[str, Any] | None,
             parsed = parse_bundle_id(want)
         except ValueError:
             return [*problems, f"identity mismatch: {want!r} is not a bundle id"]
+        kind = _first(info.get(KIND_TAG))
         for tag, part in (("Filing", parsed.filing), ("Entity", parsed.entity), ("Period", parsed.period)):
             got = _first(info.get(tag))
+            if tag == "Filing" and kind not in (None, "", "draft") and got is not None:
+                got = f"{kind}-{got}"  # a bag of another kind lives under "<kind>-<filing>/…"
             if got != part:
                 problems.append(f"identity mismatch: the id {want} says {tag.lower()} {part} but bag-info "
                                 f"says {tag} {got}")
@@ -364,13 +371,13 @@ def identity_note(info: Mapping[str, Any]) -> str | None:
             "its id was checked against the signed filing, entity, period, run id and times")
 
 
-def _read_run(data: bytes) -> tuple[dict[str, Any] | None, list[str]]:
+def _read_run(data: bytes, name: str = RUN_FILE) -> tuple[dict[str, Any] | None, list[str]]:
     try:
         run = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        return None, [f"{RUN_FILE} is not JSON ({exc})"]
+        return None, [f"{name} is not JSON ({exc})"]
     if not isinstance(run, dict):
-        return None, [f"{RUN_FILE} is not a JSON object"]
+        return None, [f"{name} is not a JSON object"]
     return run, []
 
 
@@ -406,8 +413,9 @@ def _verify(root: Path, public_key_pem: str | None, signature: bool,
     problems += [f"bag-info.txt lacks {name}" for name in REQUIRED_INFO if not bag.info.get(name)]
     if not problems:  # what intact content says it is (a changed file is the finding otherwise)
         run: dict[str, Any] | None = None
-        if (root / RUN_FILE).is_file():
-            run, bad = _read_run((root / RUN_FILE).read_bytes())
+        record = next((rel for rel in RECORD_FILES if (root / rel).is_file()), None)
+        if record is not None:
+            run, bad = _read_run((root / record).read_bytes(), record)
             problems += bad
         problems += check_identity(bag.info, run, bundle_id)
     if signature:
@@ -597,12 +605,13 @@ def check_committed(store: Store, bundle_id: str, public_key_pem: str | None) ->
         elif not _looks_signed(sig):
             problems.append(f"bad signature: {SIGNATURE_FILE} is not an Ed25519 signature")
         run: dict[str, Any] | None = None
-        if RUN_FILE in payload:
-            data = read(RUN_FILE)
-            if data is None or hashlib.sha512(data).hexdigest() != payload[RUN_FILE]:
-                problems.append(f"{RUN_FILE} is missing or was changed")
+        record = next((rel for rel in RECORD_FILES if rel in payload), None)
+        if record is not None:
+            data = read(record)
+            if data is None or hashlib.sha512(data).hexdigest() != payload[record]:
+                problems.append(f"{record} is missing or was changed")
             else:
-                run, bad = _read_run(data)
+                run, bad = _read_run(data, record)
                 problems += bad
         return problems + check_identity(info, run, bundle_id)
     except StoreError as exc:

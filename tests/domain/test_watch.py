@@ -1,5 +1,8 @@
 """The deadline watcher's decisions, table-driven over (today, calendar, archive state).
 
+Filed means submitted (FILINGS.md): the main table's archive entries are drafts each submitted when it
+was committed; ``DRAFT_CASES`` has drafts never submitted (open, at risk or late, never filed).
+
 Hand-checked dates (2026 State Council notice, package calendar):
 * 2026Q3 ends Wed 30 Sep; 1-7 Oct are the National Day holiday; Sat 10 Oct is a make-up working day.
   Working days after quarter end: Oct 8 (1), 9 (2), Sat 10 (3), 12 (4), 13, 14, 15 (7), 16, 19, 20 (10).
@@ -22,6 +25,7 @@ import pytest
 
 from complaints.calendar import WorkCalendar, build_calendar
 from complaints.settings import Entity, FilingRules
+from complaints.times import SHANGHAI
 from complaints.watch import (
     STATES,
     Decision,
@@ -31,6 +35,8 @@ from complaints.watch import (
     decide,
     decide_one,
     index_bundles,
+    index_submissions,
+    to_start,
     watched,
 )
 from tasks.archive.stores import parse_bundle_id
@@ -68,6 +74,12 @@ def filed(*ids: str) -> list[tuple[str, dt.date]]:
     return [(i, commit_date(parse_bundle_id(i).created)) for i in ids]
 
 
+def submitted(*ids: str) -> list[tuple[str, dt.datetime, str | None]]:
+    """Each draft submitted at the moment it was committed (Asia/Shanghai, naive), no reference."""
+    return [(f"submission-{i}", parse_bundle_id(i).created.astimezone(SHANGHAI).replace(tzinfo=None), None)
+            for i in ids]
+
+
 Q3_HO = ("quarterly", "2026Q3", "HO", "head_office")
 Q3_GD = ("quarterly", "2026Q3", "GD", "branch")
 M09 = ("monthly", "2026-09", "HO", "head_office")
@@ -93,7 +105,7 @@ CASES: list[tuple[tuple[str, str, str, str], dt.date, list[str], str, str | None
     (Q3_HO, D(2026, 10, 21), [], "late", "start", D(2026, 10, 20)),
     (Q3_HO, D(2026, 10, 21), [ON_TIME], "filed", None, D(2026, 10, 20)),
     (Q3_HO, D(2026, 10, 21), [JUST_LATE], "filed_late", None, D(2026, 10, 20)),  # UTC → Shanghai day
-    (Q3_HO, D(2026, 12, 1), [ON_TIME, JUST_LATE], "filed", None, D(2026, 10, 20)),  # first bundle decides
+    (Q3_HO, D(2026, 12, 1), [ON_TIME, JUST_LATE], "filed", None, D(2026, 10, 20)),  # first submission decides
     # branch: 7 working days
     (Q3_GD, D(2026, 10, 10), [], "open", "start", D(2026, 10, 15)),
     (Q3_GD, D(2026, 10, 11), [], "open", "start", D(2026, 10, 15)),
@@ -127,11 +139,53 @@ CASES: list[tuple[tuple[str, str, str, str], dt.date, list[str], str, str | None
 def test_decision_table(cal: WorkCalendar, key: tuple[str, str, str, str], today: dt.date, bundles: list[str],
                         state: str, action: str | None, due: dt.date | None) -> None:
     filing, period, entity, level = key
-    d = decide_one(today, filing, period, entity, level, cal, RULES, filed(*bundles))  # type: ignore[arg-type]
+    d = decide_one(today, filing, period, entity, level, cal, RULES, filed(*bundles),  # type: ignore[arg-type]
+                   submitted(*bundles))
     assert (d.state, d.action, d.due) == (state, action, due)
     assert d.bundle == (bundles[-1] if bundles else None)
+    assert d.submission == (f"submission-{bundles[0]}" if bundles else None)
     if due is None:
         assert d.error and "2027" in d.error and d.missing_year == 2027
+
+
+# drafts never submitted: a draft alone never files; the watcher does not start another unless asked
+DRAFT_CASES = [
+    (Q3_HO, D(2026, 10, 14), [EARLY_BR.replace("GD", "HO")], "open"),
+    (Q3_HO, D(2026, 10, 15), [ON_TIME], "at_risk"),
+    (Q3_HO, D(2026, 10, 21), [ON_TIME], "late"),
+    (Q3_HO, D(2027, 6, 1), [ON_TIME, JUST_LATE], "late"),  # however long ago
+    (Q3_GD, D(2026, 10, 16), [EARLY_BR], "late"),
+]
+
+
+@pytest.mark.parametrize(("key", "today", "drafts", "state"), DRAFT_CASES)
+def test_drafts_alone_never_file(cal: WorkCalendar, key: tuple[str, str, str, str], today: dt.date,
+                                 drafts: list[str], state: str) -> None:
+    d = decide_one(today, *key, cal, RULES, filed(*drafts))  # type: ignore[arg-type]
+    assert (d.state, d.action, d.bundle, d.bundles) == (state, None, drafts[-1], len(drafts))
+    assert (d.submission, d.submitted_at) == (None, None)
+    assert d.to_dict()["drafts"] == len(drafts) and d.to_dict()["submission"] is None
+    again = decide_one(today, *key, cal, RULES, filed(*drafts), redraft=True)  # type: ignore[arg-type]
+    assert (again.state, again.action) == (state, "start")
+
+
+def test_submission_time_decides_filed_or_late_not_the_draft(cal: WorkCalendar) -> None:
+    draft = filed(ON_TIME)  # drafted on the due day
+    on_due_day = [("s1", dt.datetime(2026, 10, 20, 23, 59), "监管-2026-001")]
+    next_day = [("s2", dt.datetime(2026, 10, 21, 0, 0), None)]
+    d = decide_one(D(2026, 11, 1), *Q3_HO, cal, RULES, draft, on_due_day)  # type: ignore[arg-type]
+    assert (d.state, d.submission, d.reference, d.bundle) == ("filed", "s1", "监管-2026-001", ON_TIME)
+    assert d.to_dict()["submitted_at"] == "2026-10-20T23:59:00+08:00"
+    d = decide_one(D(2026, 11, 1), *Q3_HO, cal, RULES, draft, next_day)  # type: ignore[arg-type]
+    assert (d.state, d.action) == ("filed_late", None)
+
+    class Sub:
+        def __init__(self, sid: str, at: dt.datetime) -> None:
+            self.submission_id, self.filing, self.entity, self.period = sid, "quarterly", "HO", "2026Q3"
+            self.submitted_at, self.reference = at, None
+
+    idx = index_submissions([Sub("b", dt.datetime(2026, 10, 22)), Sub("a", dt.datetime(2026, 10, 19))])
+    assert [x[0] for x in idx[("quarterly", "2026Q3", "HO")]] == ["a", "b"]  # earliest submitted first
 
 
 def test_window_and_risk_days_around_national_day(cal: WorkCalendar) -> None:
@@ -178,7 +232,8 @@ ENTITIES = [Entity(code="HO", name="总公司", level="head_office"),
 
 def test_decide_covers_every_filing_and_entity(cal: WorkCalendar) -> None:
     archive = index_bundles([parse_bundle_id(EARLY_BR)])
-    out = decide(D(2026, 10, 13), ENTITIES, cal, RULES, archive, years=[2026])
+    out = decide(D(2026, 10, 13), ENTITIES, cal, RULES, archive, years=[2026],
+                 submitted={("quarterly", "2026Q3", "GD"): submitted(EARLY_BR)})
     # quarterly 4 x 3 entities, annual 3, monthly 12 for the head office only
     assert len(out) == 12 + 3 + 12
     assert {d.entity for d in out if d.filing == "monthly"} == {"HO"}
@@ -190,9 +245,12 @@ def test_decide_covers_every_filing_and_entity(cal: WorkCalendar) -> None:
     assert by[("quarterly", "2026Q3", "HO")].state == "open"
     assert {d.state for d in out} <= set(STATES)
     assert [d.to_dict().keys() for d in out][0] == {"filing", "period", "entity", "level", "due", "state",
-                                                     "bundle"}
+                                                     "bundle", "drafts", "submission", "submitted_at",
+                                                     "reference", "reason"}
     default_years = decide(D(2026, 10, 13), ENTITIES, cal, RULES, archive)
     assert {d.period[:4] for d in default_years} == {"2025", "2026"}
+    drafted_only = {(d.filing, d.period, d.entity): d for d in default_years}[("quarterly", "2026Q3", "GD")]
+    assert (drafted_only.state, drafted_only.bundle, drafted_only.action) == ("at_risk", EARLY_BR, None)
 
 
 def test_index_bundles_orders_by_commit_time_and_converts_to_shanghai() -> None:
@@ -202,15 +260,23 @@ def test_index_bundles_orders_by_commit_time_and_converts_to_shanghai() -> None:
     assert commit_date(dt.datetime(2026, 12, 31, 16, 0)) == D(2027, 1, 1)  # naive = UTC
 
 
-def test_watched_horizon_drops_old_unfiled_filings(cal: WorkCalendar) -> None:
-    all_ = decide(D(2026, 10, 13), ENTITIES[:1], cal, RULES, {})
+def test_watcher_reports_every_late_unsubmitted_filing_but_starts_only_recent_ones(cal: WorkCalendar) -> None:
+    q2 = bundle("quarterly", "HO", "2026Q2", "20260710T020000Z")
+    all_ = decide(D(2026, 10, 13), ENTITIES[:1], cal, RULES, index_bundles([parse_bundle_id(q2)]),
+                  submitted={("quarterly", "2026Q1", "HO"): submitted(q2.replace("Q2", "Q1"))})
     keep = watched(all_, D(2026, 10, 13), lookback_days=31)
     kept = {(d.filing, d.period) for d in keep}
     assert ("quarterly", "2026Q3") in kept and ("monthly", "2026-09") in kept
-    assert ("quarterly", "2026Q2") not in kept and ("annual", "2025") not in kept
+    # late and never submitted, however old: still reported (with its draft, or without one)
+    assert ("quarterly", "2026Q2") in kept and ("annual", "2025") in kept and ("monthly", "2025-01") in kept
+    assert ("quarterly", "2026Q1") not in kept  # submitted (late) long ago: nothing to report
     assert ("quarterly", "2026Q4") in kept  # due unknown: still watched
-    starts = [d.key for d in keep if d.action == "start"]
+    starts = [d.key for d in to_start(keep, D(2026, 10, 13), lookback_days=31)]
     assert sorted(starts) == [("monthly", "2026-09", "HO"), ("quarterly", "2026Q3", "HO")]
+    # schedules.watch_from (go-live): filings due before it are left out, the rest as before
+    since = {(d.filing, d.period) for d in watched(all_, D(2026, 10, 13), 31, since=D(2026, 7, 1))}
+    assert ("quarterly", "2026Q2") in since and ("annual", "2025") not in since
+    assert ("monthly", "2026-05") not in since and ("quarterly", "2026Q3") in since
 
 
 def _report(**kwargs: Any) -> WatchReport:
@@ -226,7 +292,7 @@ def test_report_problems_and_texts() -> None:
     report = _report()
     assert [d.state for d in report.decisions] == ["open", "at_risk", "late"]
     # the monthly tables are filed like the others: past due without a bundle is late, a problem
-    assert not report.ok and report.problems == ["late: monthly 2026-09 HO (due 2026-10-12)"]
+    assert not report.ok and report.problems == ["late: monthly 2026-09 HO (due 2026-10-12, no draft)"]
     assert report.needs_notice
     assert report.message() == "2026-10-13: 1 late, 1 at risk, 1 due"
     text = report.text()
@@ -239,7 +305,11 @@ def test_report_problems_and_texts() -> None:
 
     late_q = decide_one(D(2026, 10, 16), *Q3_GD, build_calendar(), RULES)  # type: ignore[arg-type]
     late_report = WatchReport(D(2026, 10, 16), (late_q,))
-    assert not late_report.ok and late_report.problems == ["late: quarterly 2026Q3 GD (due 2026-10-15)"]
+    assert not late_report.ok
+    assert late_report.problems == ["late: quarterly 2026Q3 GD (due 2026-10-15, no draft)"]
+    drafted = decide_one(D(2026, 10, 16), *Q3_GD, build_calendar(), RULES, filed(EARLY_BR))  # type: ignore[arg-type]
+    assert WatchReport(D(2026, 10, 16), (drafted,)).problems == [
+        "late: quarterly 2026Q3 GD (due 2026-10-15, 1 draft(s) not submitted)"]
     assert late_report.message() == "2026-10-16: 1 late" and late_report.subject().startswith("投诉报送")
 
     failed = RunOutcome("quarterly", "2026Q3", "HO", "deployment", False, "FAILED", "boom", "abc")
@@ -251,7 +321,8 @@ def test_report_problems_and_texts() -> None:
 
 
 def test_nothing_due_is_ok_and_silent(cal: WorkCalendar) -> None:
-    d = decide_one(D(2026, 10, 21), *Q3_HO, cal, RULES, filed(ON_TIME))  # type: ignore[arg-type]
+    d = decide_one(D(2026, 10, 21), *Q3_HO, cal, RULES, filed(ON_TIME),  # type: ignore[arg-type]
+                   submitted(ON_TIME))
     report = WatchReport(D(2026, 10, 21), (d,))
     assert report.ok and not report.needs_notice and report.message() == "2026-10-21: nothing due"
     assert isinstance(report.decisions[0], Decision)

@@ -1,5 +1,7 @@
 """The deadline watcher flow in-process (subflow launch, Prefect's ephemeral server): final states,
-a failed filing run, a real quarterly bundle, and the webhook notification (local receiver)."""
+a failed filing run, a real quarterly bundle, and the webhook notification (local receiver). Filed
+means submitted: the drafts the watcher starts leave the filings open or late until their submissions
+are recorded, and the watcher does not start another draft meanwhile."""
 
 from __future__ import annotations
 
@@ -52,7 +54,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path
     config = prepare_workdir(tmp_path, None)
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     data["entities"] = [e for e in data["entities"] if e["code"] == "HO"]
-    data["schedules"] = {"watcher_time": "08:30", "timezone": "Asia/Shanghai",
+    data["schedules"] = {"watcher_time": "08:30", "timezone": "Asia/Shanghai", "watch_from": "2026-10-01",
                          "notifier": {"webhook_url_env": "WATCH_HOOK_URL"}}
     config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     create_demo_source(f"sqlite:///{tmp_path / 'demo_source.sqlite'}", complaints=1500)
@@ -75,8 +77,8 @@ def test_watcher_flow_states_runs_and_notifications(workdir: tuple[Path, Path], 
     state = deadline_watcher(today="2026-10-21", start_runs=False, **common)
     assert state.is_failed() and state.message == "2026-10-21: 2 late"
     summary: Any = state.result(raise_on_failure=False)
-    assert summary["problems"] == ["late: quarterly 2026Q3 HO (due 2026-10-20)",
-                                   "late: monthly 2026-09 HO (due 2026-10-12)"]
+    assert summary["problems"] == ["late: quarterly 2026Q3 HO (due 2026-10-20, no draft)",
+                                   "late: monthly 2026-09 HO (due 2026-10-12, no draft)"]
     assert [r["period"] for r in got[-1]["late"]] == ["2026Q3", "2026-09"] and got[-1]["ok"] is False
     assert store.list() == []
 
@@ -90,24 +92,49 @@ def test_watcher_flow_states_runs_and_notifications(workdir: tuple[Path, Path], 
     assert all(r["state"] == "FAILED" and r["bundle"] is None for r in failed)
     assert store.list() == []
 
-    # 3. source back, launch "auto" without a Prefect server → subflow; the bundle is committed
+    # 3. source back, launch "auto" without a Prefect server → subflow; the drafts are committed, but a
+    # draft is not a filing: the quarter stays open, the monthly tables (due yesterday) late
     monkeypatch.delenv("COMPLAINTS_DEMO_SOURCE_URL")
     state = deadline_watcher(today="2026-10-13", **common)
-    assert state.is_completed(), state.message
+    assert state.is_failed() and state.message == "2026-10-13: 1 late, 1 due, 2 started (0 failed)"
     (bundle,) = store.list("quarterly", "HO", "2026Q3")
     (monthly,) = store.list("monthly", "HO", "2026-09")
-    summary = state.result()
+    summary = state.result(raise_on_failure=False)
     run, run_monthly = summary["runs"]
     assert run["ok"] and run["launched_as"] == "subflow" and run["bundle"] == bundle
     assert run_monthly["ok"] and run_monthly["bundle"] == monthly
-    assert got[-1]["runs"][0]["bundle"] == bundle and got[-1]["ok"] is True
+    assert got[-1]["runs"][0]["bundle"] == bundle
     row = next(d for d in summary["decisions"] if d["period"] == "2026Q3")
-    assert row["state"] in ("filed", "filed_late") and row["bundle"] == bundle and row["action"] is None
+    assert (row["state"], row["bundle"], row["drafts"], row["action"]) == ("open", bundle, 1, None)
     row = next(d for d in summary["decisions"] if d["period"] == "2026-09")
-    assert row["state"] == "filed_late" and row["bundle"] == monthly  # committed today, due yesterday
+    assert (row["state"], row["bundle"], row["submission"]) == ("late", monthly, None)
+    assert summary["problems"] == ["late: monthly 2026-09 HO (due 2026-10-12, 1 draft(s) not submitted)"]
 
-    # 4. the next day: filed, nothing to start, nothing to say (no notification)
+    # 4. the next day: no new draft for filings that have one (unless redraft is asked); still reported
+    state = deadline_watcher(today="2026-10-14", **common)
+    assert state.is_failed() and state.result(raise_on_failure=False)["runs"] == []
+    assert store.list("quarterly", "HO", "2026Q3") == [bundle]
+    assert [r["period"] for r in got[-1]["late"]] == ["2026-09"]
+
+    # 5. both submissions recorded (as `complaints submit` does): filed, nothing to start, nothing to say
+    from tasks.config_files import load_settings
+    from tasks.submission import compare, load_draft, record_submission
+
+    settings = load_settings(config).settings
+    key = settings.archive.signing.public_key
+    for draft_id in (bundle, monthly):
+        draft = load_draft(store, draft_id, key)
+        document = wd / "output" / "submitted" / draft.document_name
+        document.parent.mkdir(parents=True, exist_ok=True)
+        document.write_bytes(draft.document)
+        assert compare(draft, document) == []
+        record_submission(store, settings, draft, document, submitted_at=draft.finished_at,
+                          channel="监管报送系统", by="张三", reference=None, approver=None,
+                          accept_reason=None, drift=[], workdir=wd)
     before = len(got)
     state = deadline_watcher(today="2026-10-14", **common)
-    assert state.is_completed() and state.result()["runs"] == [] and len(got) == before
+    assert state.is_completed(), state.message
+    assert state.result()["runs"] == [] and len(got) == before
+    states = {d["period"]: d["state"] for d in state.result()["decisions"]}
+    assert states["2026Q3"] in ("filed", "filed_late") and states["2026-09"] == "filed_late"
     assert store.list("quarterly", "HO", "2026Q3") == [bundle]

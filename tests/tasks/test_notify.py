@@ -143,7 +143,9 @@ def test_webhook_posts_the_report_as_json(webhook: tuple[str, Received, dict[str
     body = json.loads(req["body"].decode("utf-8"))
     assert body == json.loads(json.dumps(notice.payload))
     assert body["at_risk"][0] == {"filing": "quarterly", "period": "2026Q3", "entity": "GD",
-                                  "level": "branch", "due": "2026-10-15", "state": "at_risk", "bundle": None}
+                                  "level": "branch", "due": "2026-10-15", "state": "at_risk", "bundle": None,
+                                  "drafts": 0, "submission": None, "submitted_at": None, "reference": None,
+                                  "reason": None}
     assert body["late"][0]["period"] == "2026-09" and body["ok"] is False
 
 
