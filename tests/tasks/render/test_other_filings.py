@@ -84,7 +84,8 @@ def test_forwarded_rejected_and_pending(
         "该投诉不予受理，原因：非本机构事项。我公司已于2026年7月25日将不予受理的决定及理由告知投诉人。"
         in rejected
     )
-    assert "经核实为无效投诉" in rejected
+    assert "该投诉已于2026年7月25日按无效投诉办结" in rejected and "尚在处理中" not in rejected
+    assert "国家金融监督管理总局江苏监管局：" in rejected  # the office that forwarded it (苏…), not ctx's
     pending_path = render_forwarded_report(_case(ledger, "C2026091207"), None, ctx, tmp_path / "p.docx")
     timing = {r[0]: r[1] for r in find_table(pending_path, "项目")[1:]}
     assert timing["应办结日期"] == "2026年10月12日"  # complex, 30 days from 2026-09-12
