@@ -19,10 +19,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from complaints.filings import ON_REQUEST, OnRequest
 from complaints.settings import FilingRules, ForwardingOffice
 
-OnRequest = Literal["forwarded", "rectification"]
-ON_REQUEST: tuple[OnRequest, ...] = ("forwarded", "rectification")
+__all__ = ["ON_REQUEST", "OnRequest", "OnRequestItem", "case_key", "forwarded_items", "forwarding_office",
+           "item_states", "rectification_item", "requirement_key"]
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 #: provinces (as the ledger spells them) by the abbreviation a local office's references open with
