@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +23,7 @@ from complaints.filings import ON_REQUEST, OnRequest
 from complaints.settings import FilingRules, ForwardingOffice
 
 __all__ = ["ON_REQUEST", "OnRequest", "OnRequestItem", "case_key", "forwarded_items", "forwarding_office",
-           "item_states", "rectification_item", "requirement_key"]
+           "item_states", "merge_items", "rectification_item", "requirement_key"]
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 #: provinces (as the ledger spells them) by the abbreviation a local office's references open with
@@ -157,28 +157,45 @@ def rectification_item(requirement: Mapping[str, Any], entity: str, rules: Filin
                          str(requirement.get("issuer") or ""))
 
 
-ItemState = Literal["open", "at_risk", "late", "drafted", "drafted_late", "unknown"]
+ItemState = Literal["open", "at_risk", "late", "filed", "filed_late", "unknown"]
+Key = tuple[str, str, str]  # (filing, entity, key)
 
 
-def item_states(items: Iterable[OnRequestItem], drafts: Mapping[tuple[str, str, str], Sequence[str]],
-                today: dt.date, at_risk_days: int = 3) -> list[dict[str, Any]]:
-    """Each item with its state as of ``today``: ``drafted`` when a draft bundle exists (the submission
-    helper's ``complaints submit`` turns it into filed), else ``open``, ``at_risk`` (within ``at_risk_days``
-    natural days of the due date) or ``late``; ``unknown`` with the reason when there is no due date.
-    ``drafts`` maps (filing, entity, key) to the draft bundle ids, oldest first."""
+def merge_items(*groups: Iterable[OnRequestItem]) -> list[OnRequestItem]:
+    """One item per (filing, entity, key), the first seen winning (pass the most authoritative first),
+    sorted by due date (unknown last)."""
+    seen: dict[Key, OnRequestItem] = {}
+    for group in groups:
+        for item in group:
+            seen.setdefault((item.filing, item.entity, item.key), item)
+    return sorted(seen.values(), key=lambda i: (i.due is None, i.due or dt.date.max, i.filing, i.key))
+
+
+def item_states(items: Iterable[OnRequestItem], drafts: Mapping[Key, Sequence[str]],
+                submitted: Mapping[Key, dt.date], today: dt.date,
+                at_risk_from: Callable[[dt.date], dt.date]) -> list[dict[str, Any]]:
+    """Each item with its state as of ``today``, as ``complaints status`` says it for the periodic filings:
+    ``filed`` / ``filed_late`` only by a recorded submission (``submitted``: the day it went); a draft
+    alone leaves it ``open``, ``at_risk`` (from ``at_risk_from(due)``) or ``late``; ``unknown`` with the
+    reason when there is no due date. ``drafts`` maps (filing, entity, key) to draft bundle ids, oldest
+    first; ``drafts`` (their number) and ``bundle`` (the latest) are reported."""
     out = []
     for item in items:
-        ids = list(drafts.get((item.filing, item.entity, item.key), ()))
-        late = item.due is not None and today > item.due
+        key = (item.filing, item.entity, item.key)
+        ids = list(drafts.get(key, ()))
+        went = submitted.get(key)
+        state: ItemState
         if item.due is None:
-            state: ItemState = "unknown"
-        elif ids:
-            state = "drafted_late" if late else "drafted"
-        elif late:
+            state = "unknown"
+        elif went is not None:
+            state = "filed" if went <= item.due else "filed_late"
+        elif today > item.due:
             state = "late"
-        elif (item.due - today).days <= at_risk_days:
+        elif today >= at_risk_from(item.due):
             state = "at_risk"
         else:
             state = "open"
-        out.append({**item.to_dict(), "state": state, "drafts": len(ids), "bundle": ids[-1] if ids else None})
+        out.append({**item.to_dict(), "level": None, "state": state, "drafts": len(ids),
+                    "bundle": ids[-1] if ids else None,
+                    "submitted_at": went.isoformat() if went else None})
     return out
