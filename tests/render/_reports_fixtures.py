@@ -76,10 +76,13 @@ def lines(page: str) -> list[str]:
 
 
 def signature_alone(pages: list[str], institution: str, date_text: str) -> list[int]:
-    """Pages (1-based) whose body is only the signature block (特此报告, the institution, the date)."""
+    """Pages (1-based) whose body is only (part of) the signature block: 特此报告, the 附件 line, the
+    institution, the date (the page header and the 第 N 页 共 M 页 footer aside; spaces ignored)."""
+    footer = re.compile(r"(第\d+页)?(共\d+页)?")
     lonely = []
     for n, page in enumerate(pages, 1):
-        body = [x for x in lines(page) if not re.fullmatch(r"第\s*\d+\s*页\s*共\s*\d+\s*页", x)]
+        body = ["".join(x.split()) for x in lines(page)]
+        body = [x for x in body if not footer.fullmatch(x)]
         body = body[1:] if body and body[0] == institution else body  # the page header
         signature = {"特此报告。", institution, date_text} | {x for x in body if x.startswith("附件：")}
         if body and set(body) <= signature:
