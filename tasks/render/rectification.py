@@ -179,7 +179,9 @@ def _item_effect(keys: list[str], before: Any, after: Any, before_name: str, aft
         name, unit = label(key)
         b = format_value(dig(before, key), unit) if before else DASH
         a = format_value(dig(after, key), unit) if after else DASH
-        if after is not None and before is not None:
+        if after is not None and before is not None and a == b:
+            parts.append(f"{name}整改前（{before_name}）与整改后（{after_name}）均为{a}")
+        elif after is not None and before is not None:
             parts.append(f"{name}由整改前（{before_name}）的{b}变为整改后（{after_name}）的{a}")
         elif after is not None:
             parts.append(f"{name}整改后（{after_name}）为{a}")

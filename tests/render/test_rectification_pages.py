@@ -77,6 +77,7 @@ def test_before_and_after_with_periods_named(ctx: Any, tmp_path: Path) -> None:
     assert "附件：1．理赔投诉整改措施台账；2．监管转办件跟踪表" in text
     # a rate and its change each stay on one line of their cell
     assert any("70.00%" in line and "90.00%" in line for line in lines("\n".join(pages)))
+    assert any("上升20.00个百分点" in "".join(line.split()) for line in lines("\n".join(pages)))
 
 
 LONG = "落实第{}项配套措施，明确责任部门和完成时限，按月跟踪督办并通报进展情况。"
