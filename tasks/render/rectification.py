@@ -58,6 +58,8 @@ def load_requirement(path: str | Path) -> dict[str, Any]:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise RequirementError(f"{p}: file not found") from exc
+    except OSError as exc:
+        raise RequirementError(f"{p}: cannot read the requirement ({exc.strerror or exc})") from exc
     except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:
         raise RequirementError(f"{p}: not valid UTF-8 YAML: {exc}") from exc
     if not isinstance(data, dict):
