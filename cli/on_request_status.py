@@ -20,9 +20,12 @@ STATE_ZH = {"open": "未到期", "at_risk": "临近到期", "late": "已逾期",
 
 
 def on_request_rows(loaded: Loaded, workdir: Path, store: Store, committed: list[str], today: dt.date,
-                    calendar: WorkCalendar) -> tuple[list[dict[str, Any]], list[str]]:
-    """(rows, problems) of the tracked on-request filings (``tasks.on_request_status``)."""
-    return on_request_status(loaded, workdir, store, committed, today, calendar)
+                    calendar: WorkCalendar, submitted: dict[tuple[str, str, str], dt.date] | None = None
+                    ) -> tuple[list[dict[str, Any]], list[str]]:
+    """(rows, problems) of the tracked on-request filings (``tasks.on_request_status``): ``committed``
+    the committed bundle ids (other kinds are ignored), ``submitted`` (filing, entity, key) → the day
+    its submission was recorded."""
+    return on_request_status(loaded, workdir, store, committed, today, calendar, submitted=submitted)
 
 
 def on_request_table(rows: list[dict[str, Any]], today: dt.date) -> Table:

@@ -29,7 +29,7 @@ from complaints.settings import ForwardingOffice
 from tasks.calendar_files import load_calendar
 from tasks.rulebooks import load_rulebooks
 
-from .common import DASH, base_context, code_label, date_zh, period_label, render_template, safe_filename
+from .common import DASH, base_context, date_zh, period_label, render_template, safe_filename
 from .context import RenderContext
 
 FORWARDED_TEMPLATE = "forwarded_case_report.docx"
@@ -134,6 +134,19 @@ def _timing(
     return timing, said
 
 
+def branch_name(case: pd.Series, ctx: RenderContext) -> str:
+    """The name of the handling branch (names, not codes); :class:`UserError` naming a code without one."""
+    code = str(_get(case, "branch_code") or "")
+    if not code:
+        return DASH
+    if code in ctx.entity_names:
+        return ctx.entity_names[code]
+    raise UserError(
+        f"case {_get(case, 'complaint_id')}: branch code {code!r} has no name; the report prints names, not "
+        "codes: add it to the configuration's entities (code, name) or the source's branch table"
+    )
+
+
 def resolve_addressee(case: pd.Series, offices: Sequence[ForwardingOffice]) -> str:
     """The office that forwarded ``case`` (:func:`complaints.on_request.forwarding_office`)."""
     ref = _get(case, "forward_ref")
@@ -189,7 +202,7 @@ def render_forwarded_report(
         "complaint_id": str(_get(case, "complaint_id") or DASH),
         "forwarded_date": _date_text(_get(case, "forwarded_at")),
         "received_date": _date_text(_get(case, "received_at")),
-        "branch": code_label(str(_get(case, "branch_code") or ""), None, ctx.entity_names) or DASH,
+        "branch": branch_name(case, ctx),
         "complainant": text("complainant_ref"),
         "policy_no": text("policy_no", policy=True),
         "product": product,

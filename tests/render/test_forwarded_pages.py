@@ -83,3 +83,17 @@ def test_configured_office_wins_and_unknown_office_is_an_error(settings: Any, tm
     explicit = render_forwarded_report(case, None, _ctx(settings), tmp_path / "c.docx",
                                        addressee="某监管分局")
     assert "某监管分局：" in [p.text for p in Document(str(explicit)).paragraphs]
+
+
+def test_branch_is_named_never_printed_as_a_code(settings: Any, tmp_path: Path) -> None:
+    from docx import Document
+
+    from complaints.errors import UserError
+
+    path = render_forwarded_report(edge_case("withdrawn"), None, _ctx(settings), tmp_path / "named.docx")
+    cells = [c.text for t in Document(str(path)).tables for row in t.rows for c in row.cells]
+    assert "广东分公司" in cells and "GD" not in cells
+    case = edge_case("withdrawn")
+    case["branch_code"] = "GD01"  # a sub-branch nobody named
+    with pytest.raises(UserError, match="branch code 'GD01' has no name"):
+        render_forwarded_report(case, None, _ctx(settings), tmp_path / "coded.docx")
