@@ -133,8 +133,8 @@ def test_rectification(ctx: Any, tmp_path: Path) -> None:
     both = render_rectification_report(req, after, ctx, tmp_path / "both.docx",
                                        baseline=load_figures("figures_2026Q3.json"))
     text = "\n".join(paragraphs(both.path))
-    assert ("整改成效：理赔投诉3个工作日内处理的比例由整改前（2026年第三季度）的78.91%变为整改后（2026年第四季度）"
-            "的90.00%") in text
+    assert ("整改成效：理赔投诉3个工作日内处理的比例由整改前（2026年第三季度）的78.91%"
+            "变为整改后（2026年第四季度）的90.00%") in text
     rows = {r[0]: r[1:] for r in find_table(both.path, "指标")[1:]}
     assert rows["理赔投诉3个工作日内处理的比例"] == ["78.91%", "90.00%", "上升11.09个百分点"]
 
