@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cli.options import PublicKeyOpt
 from complaints.errors import ConfigError
 from complaints.submission import KIND, draft_filing, submission_filing_part
 from complaints.times import SHANGHAI
@@ -47,8 +48,6 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="configuration 
                                                 "$COMPLAINTS_CONFIG or config/complaints.yaml)")]
 WorkdirOpt = Annotated[Path, typer.Option("--workdir", help="where the local store's root is resolved",
                                           file_okay=False)]
-PublicKeyOpt = Annotated[Path | None, typer.Option("--public-key", help="Ed25519 public key (PEM); default "
-                                                   "archive.signing.public_key", dir_okay=False, exists=True)]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

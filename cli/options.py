@@ -17,6 +17,8 @@ WorkdirOpt = Annotated[Path, typer.Option("--workdir", help="working directory (
 AsOfOpt = Annotated[str | None, typer.Option(
     "--as-of", help="ISO time the figures describe (default: now, Asia/Shanghai)")]
 CalendarOpt = Annotated[list[Path] | None, typer.Option("--calendar", help="extra calendar year file (YAML)")]
+PublicKeyOpt = Annotated[Path | None, typer.Option("--public-key", help="Ed25519 public key (PEM); default "
+                                                   "archive.signing.public_key", dir_okay=False, exists=True)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 
 

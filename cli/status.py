@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cli.on_request_status import on_request_rows, on_request_table
 from complaints.errors import ConfigError
 from complaints.times import now_local
 from complaints.watch import Decision, decide, index_bundles, index_submissions
@@ -89,14 +90,23 @@ def status(
         drafts = index_bundles(parse_bundle_id(b) for b in listing.drafts)
         decisions = decide(day, settings.entities, work_calendar, settings.filings, drafts,
                            [year or day.year], submitted=index_submissions(listing.submissions))
+        first_submitted: dict[tuple[str, str, str], dt.date] = {}
+        for sub in sorted(listing.submissions, key=lambda s: s.submitted_at):
+            first_submitted.setdefault((sub.filing, sub.entity, sub.period), sub.submitted_at.date())
+        on_request, on_request_problems = on_request_rows(loaded, workdir.resolve(), store, listing.drafts,
+                                                          day, work_calendar, submitted=first_submitted)
     except (ConfigError, StoreError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_CONFIG) from None
 
     if as_json:
-        typer.echo(json.dumps([d.to_dict() for d in decisions], ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([*(d.to_dict() for d in decisions), *on_request], ensure_ascii=False, indent=2))
     else:
         Console().print(_table(year or day.year, day, decisions))
+        if on_request:
+            Console().print(on_request_table(on_request, day))
+    for problem in on_request_problems:
+        typer.echo(f"error: {problem}", err=True)
     for bundle_id, why in listing.damaged:  # never counted as filed
         typer.echo(f"damaged bundle (not counted as filed): {bundle_id}: {why}", err=True)
     if not listing.signatures_checked:

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from cli.errors import fail
-from cli.options import ConfigOpt, JsonOpt, WorkdirOpt
+from cli.options import ConfigOpt, JsonOpt, PublicKeyOpt, WorkdirOpt
 from complaints.errors import Refused
 from complaints.submission import approver_problem
 from complaints.times import TimeOutOfRange, now_local, parse_local
@@ -41,6 +41,7 @@ def submit(
         "differences are recorded with the submission")] = None,
     config: ConfigOpt = None,
     workdir: WorkdirOpt = Path("."),
+    public_key: PublicKeyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the submission of a draft: the file as submitted, when, through which channel, by whom."""
@@ -81,7 +82,8 @@ def submit(
     approver = {"name": str(one(approved_by)), "role": str(one(approver_role))} if approved_by else None
 
     store = open_store(settings.archive, workdir.resolve())
-    draft = load_draft(store, bundle_id.strip(), settings.archive.signing.public_key)
+    key = public_key.read_text(encoding="ascii") if public_key else settings.archive.signing.public_key
+    draft = load_draft(store, bundle_id.strip(), key)
     finished = draft.finished_at
     if finished is not None and submitted_at < finished:
         raise fail(f"--at {submitted_at.isoformat(sep=' ')} is before the draft was made "

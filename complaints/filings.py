@@ -41,6 +41,47 @@ FILINGS: tuple[Filing, ...] = get_args(Filing)
 LEVELS: tuple[Level, ...] = get_args(Level)
 
 
+OnRequest = Literal["forwarded", "rectification"]
+
+
+@dataclass(frozen=True)
+class OnRequestKind:
+    """A filing made on request, for one case or one requirement instead of a period (FILINGS.md §3, §4).
+
+    Its bundles are ``<name>/<entity>/<key>/<time>-<run>`` where ``key`` is the case's or the
+    requirement's key (:mod:`complaints.on_request`); due dates come from :mod:`complaints.on_request`.
+    Not in :data:`FILINGS` (the periodic filings the calendar and the watcher iterate over)."""
+
+    name: OnRequest
+    subject: Literal["case", "requirement"]  # what one filing reports on
+    title_zh: str
+    short_zh: str
+    template: str
+    due_rule_zh: str  # for help texts
+
+
+ON_REQUEST_KINDS: dict[OnRequest, OnRequestKind] = {k.name: k for k in (
+    OnRequestKind("forwarded", "case", "关于转办投诉处理情况的报告", "转办投诉报告",
+                  "forwarded_case_report.docx",
+                  "转办机构要求的期限（配置或转办记录）；未规定时为该投诉的处理时限"),
+    OnRequestKind("rectification", "requirement", "整改情况报告", "整改报告", "rectification_report.docx",
+                  "收到整改要求之日起30日内"),
+)}
+assert tuple(ON_REQUEST_KINDS) == get_args(OnRequest)
+ON_REQUEST: tuple[OnRequest, ...] = get_args(OnRequest)
+
+
+def any_filing_kind(name: str) -> FilingKind | OnRequestKind:
+    """The registry entry of a periodic or an on-request filing; a ValueError naming them all otherwise."""
+    if name in ON_REQUEST_KINDS:
+        return ON_REQUEST_KINDS[name]  # type: ignore[index]
+    try:
+        return filing_kind(name)
+    except ValueError:
+        known = ", ".join([*FILING_KINDS, *ON_REQUEST_KINDS])
+        raise ValueError(f"no filing {name!r} (one of {known})") from None
+
+
 def filing_kind(name: str) -> FilingKind:
     """The registry entry of ``name``; a ValueError naming the known filings otherwise."""
     try:

@@ -54,6 +54,15 @@ class MajorCriteria(_Model):
     regulator_forwarded: bool = True
 
 
+class ForwardingOffice(_Model):
+    """A regulator office that forwards complaints: the addressee of the forwarded-case report."""
+
+    name: str  # e.g. 国家金融监督管理总局广东监管局
+    ref_prefixes: list[str] = []  # forward references it issues open with these, e.g. ["粤金"]
+    provinces: list[str] = []  # cases of these provinces, when the reference says nothing
+    report_days: int | None = None  # the report is due this many natural days after receipt
+
+
 class FilingRules(_Model):
     """Due-date rules of the filing calendar (DOMAIN.md), per entity level."""
 
@@ -62,6 +71,8 @@ class FilingRules(_Model):
     monthly_before_working_day: int = 5  # publish before the 5th working day of the next month
     rectification_days: int = 30
     forwarded_report_days: int | None = None  # as the forwarding office requires; None = per request
+    forwarding_offices: list[ForwardingOffice] = []  # addressees of forwarded-case reports
+    requirements_dir: str = "requirements"  # rectification requirement YAMLs (working dir), tracked by status
     run_window_open_working_days: int = (
         3  # the watcher starts a filing this many working days after period end
     )

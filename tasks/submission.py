@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from complaints.errors import Refused, UserError
-from complaints.filings import FILINGS
+from complaints.filings import FILINGS, ON_REQUEST
 from complaints.settings import Settings
 from complaints.submission import (
     KIND,
@@ -122,13 +122,14 @@ def load_draft(store: Store, bundle_id: str, public_key: str | None) -> Draft:
         parsed = parse_bundle_id(bundle_id)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    if parsed.filing not in FILINGS:
+    if parsed.filing not in (*FILINGS, *ON_REQUEST):
         if draft_filing(parsed.filing) is not None:
             raise UserError(f"{bundle_id} is a submission; give the id of the draft it records "
                             "(`complaints bundles list`)")
         if "preview" in parsed.filing.lower():
             raise Refused(f"bundle {bundle_id} is a preview; a preview is never submitted")
-        raise UserError(f"{bundle_id} is not a draft bundle of a filing ({', '.join(FILINGS)}); give the id "
+        kinds = ", ".join((*FILINGS, *ON_REQUEST))
+        raise UserError(f"{bundle_id} is not a draft bundle of a filing ({kinds}); give the id "
                         "of the run's bundle (`complaints bundles list`)")
     if not store.exists(bundle_id):
         raise UserError(f"no committed bundle {bundle_id!r} in {store.describe()}")
@@ -324,10 +325,10 @@ def read_archive(store: Store, public_key: str | None) -> Archive:
             continue
         bundle_id = str(getattr(item, "bundle_id", item))
         parsed = parse_bundle_id(bundle_id)
-        if parsed.filing in FILINGS:
+        if parsed.filing in (*FILINGS, *ON_REQUEST):
             if not _is_preview(store, bundle_id):
                 drafts.append(bundle_id)
-        elif draft_filing(parsed.filing) in FILINGS:
+        elif draft_filing(parsed.filing) in (*FILINGS, *ON_REQUEST):
             try:
                 submissions.append(read_submission(store, bundle_id))
             except (StoreError, ValueError, KeyError, UnicodeDecodeError) as exc:

@@ -3,30 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from complaints.calendar import WorkCalendar
+from complaints.case_statements import CaseFacts, CaseStatements, case_statements
+from complaints.errors import UserError
 from complaints.findings import format_value
 from complaints.ledger import (
     BUSINESS_LINES,
     CATEGORIES,
     CHANNELS,
     EVENT_KINDS,
-    OUTCOMES,
     PRODUCT_LINES,
-    SATISFACTION,
     SEVERITIES,
     normalize,
 )
 from complaints.masking import mask_policy_no, mask_text, may_unmask
+from complaints.on_request import forwarding_office
 from complaints.rules import DECISION, Rulebooks, decision_due_dates
+from complaints.settings import ForwardingOffice
 from tasks.calendar_files import load_calendar
 from tasks.rulebooks import load_rulebooks
 
-from .common import DASH, base_context, code_label, date_zh, period_label, render_template, safe_filename
+from .common import DASH, base_context, date_zh, period_label, render_template, safe_filename
 from .context import RenderContext
 
 FORWARDED_TEMPLATE = "forwarded_case_report.docx"
@@ -85,97 +88,75 @@ def due_date(
     return given or computed, f"《{rule.name}》（{rule.document}）{clock.citation}", text, start
 
 
+class AddresseeError(UserError):
+    """No forwarding office is known for a forwarded case; the message names the reference."""
+
+
+def case_facts(case: pd.Series, today: dt.date, due: dt.date | None) -> CaseFacts:
+    """The fields of ``case`` the report's statements depend on (:mod:`complaints.case_statements`)."""
+    redress = _get(case, "redress_amount")
+    return CaseFacts(
+        today=today,
+        accepted=_flag(case, "accepted"),
+        rejection_reason=_get(case, "rejection_reason"),
+        acknowledged=_date(_get(case, "acknowledged_at")),
+        decided=_date(_get(case, "decided_at")),
+        closed=_date(_get(case, "closed_at")),
+        outcome=_get(case, "outcome"),
+        upheld=_flag(case, "upheld"),
+        redress=float(redress) if redress is not None else None,
+        satisfaction=_get(case, "satisfaction"),
+        revisited=_date(_get(case, "revisited_at")),
+        review_requested=_date(_get(case, "review_requested_at")),
+        review_decided=_date(_get(case, "review_decided_at")),
+        due=due,
+        received=_date(_get(case, "received_at")),
+    )
+
+
 def _timing(
     case: pd.Series, ctx: RenderContext, calendar: WorkCalendar, rulebooks: Rulebooks
-) -> dict[str, str]:
+) -> tuple[dict[str, str], CaseStatements]:
     due, rule, limit, start = due_date(case, calendar, rulebooks)
-    decided = _date(_get(case, "decided_at"))
-    today = ctx.generated_at.date()
-    taken = f"{(decided - start).days}日（自然日）" if decided and start else DASH
-    if due is None:
-        verdict = "无法确定（缺少工作日历或起算日期）"
-    elif decided:
-        verdict = "是" if decided <= due else f"否，超出{(decided - due).days}日"
-    elif due >= today:
-        verdict = f"尚未作出处理决定，距应办结日期尚余{(due - today).days}日"
-    else:
-        verdict = f"尚未作出处理决定，已超出应办结日期{(today - due).days}日"
-    return {
+    facts = case_facts(case, ctx.generated_at.date(), due)
+    said = case_statements(facts)
+    decided = facts.decided
+    handled = said.state in ("closed", "decided_open")
+    timing = {
         "rule": rule,
         "start": date_zh(start) if start else DASH,
         "limit": limit,
         "due": date_zh(due) if due else DASH,
-        "decided": date_zh(decided) if decided else "尚未作出",
-        "taken": taken,
-        "verdict": verdict,
+        "decided": said.decided_cell,
+        "taken": f"{(decided - start).days}日（自然日）" if handled and decided and start else DASH,
+        "verdict": said.verdict,
     }
+    return timing, said
 
 
-def _texts(case: pd.Series) -> dict[str, str]:
-    accepted = _flag(case, "accepted")
-    ack, decided, closed = (_get(case, k) for k in ("acknowledged_at", "decided_at", "closed_at"))
-    if accepted is False:
-        reason = code_label(str(_get(case, "rejection_reason") or "other"), "rejection_reason")
-        acceptance = f"经审核，该投诉不予受理，原因：{reason}。"
-        if decided:
-            acceptance += f"我公司已于{_date_text(decided)}将不予受理的决定及理由告知投诉人。"
-    else:
-        acceptance = (
-            "经审核，该投诉符合受理条件，我公司予以受理。"
-            if accepted
-            else "台账未记录是否受理；我公司已按受理投诉进行处理。"
+def branch_name(case: pd.Series, ctx: RenderContext) -> str:
+    """The name of the handling branch (names, not codes); :class:`UserError` naming a code without one."""
+    code = str(_get(case, "branch_code") or "")
+    if not code:
+        return DASH
+    if code in ctx.entity_names:
+        return ctx.entity_names[code]
+    raise UserError(
+        f"case {_get(case, 'complaint_id')}: branch code {code!r} has no name; the report prints names, not "
+        "codes: add it to the configuration's entities (code, name) or the source's branch table"
+    )
+
+
+def resolve_addressee(case: pd.Series, offices: Sequence[ForwardingOffice]) -> str:
+    """The office that forwarded ``case`` (:func:`complaints.on_request.forwarding_office`)."""
+    ref = _get(case, "forward_ref")
+    office = forwarding_office(str(ref) if ref else None, offices, _get(case, "province"))
+    if office is None:
+        raise AddresseeError(
+            f"case {_get(case, 'complaint_id')}: no forwarding office known for forward reference "
+            f"{ref!r}; configure filings.forwarding_offices (name, ref_prefixes) or pass --addressee"
         )
-        if ack:
-            acceptance += f"我公司于{_date_text(ack)}向投诉人确认收到投诉。"
-    steps = [f"{_date_text(_get(case, 'received_at'))}收到转办投诉"]
-    if ack:
-        steps.append(f"{_date_text(ack)}向投诉人确认收到投诉")
-    if decided:
-        steps.append(f"{_date_text(decided)}作出处理决定并告知投诉人")
-    if closed:
-        steps.append(f"{_date_text(closed)}结案")
-    process = "；".join(steps) + "。"
-
-    outcome = _get(case, "outcome")
-    upheld, redress = _flag(case, "upheld"), _get(case, "redress_amount")
-    if not decided:
-        decision = "截至本报告日，该投诉尚在处理中。我公司将在处理时限内作出处理决定，并及时报告处理结果。"
-    else:
-        decision = f"我公司于{_date_text(decided)}作出处理决定并告知投诉人。"
-        if upheld is True:
-            decision += "经调查核实，投诉反映的问题属实。"
-        elif upheld is False:
-            decision += "经调查核实，投诉反映的问题不属实。"
-        if redress:
-            decision += f"我公司向投诉人支付赔付（补偿）款{format_value(float(redress), 'money')}元。"
-        if outcome:
-            decision += f"结案方式：{OUTCOMES.get(str(outcome), str(outcome))}。"
-    sat = _get(case, "satisfaction")
-    sat_text = f"回访结果：{SATISFACTION.get(str(sat), str(sat))}。" if sat else ""
-    review_req, review_dec = _get(case, "review_requested_at"), _get(case, "review_decided_at")
-    if not decided:
-        answer = "尚未作出处理决定，投诉人意见待处理决定作出后报告。"
-    elif outcome == "customer_accepted":
-        answer = f"投诉人接受处理结果{('，已于' + _date_text(closed) + '结案') if closed else ''}。"
-    elif outcome == "upheld_by_law":
-        answer = "投诉人不接受处理结果；经核查，我公司处理符合法律法规及合同约定，依法维持处理决定。"
-    elif outcome == "withdrawn":
-        answer = "投诉人已撤回投诉。"
-    elif outcome == "litigation":
-        answer = "投诉人不接受处理结果，已通过诉讼或仲裁途径解决。"
-    elif outcome == "invalid":
-        answer = "经核实为无效投诉，已向投诉人说明。"
-    else:
-        answer = "投诉人尚未明确表示是否接受处理结果。"
-    if review_req:
-        answer += f"投诉人于{_date_text(review_req)}申请核查，"
-        answer += f"我公司于{_date_text(review_dec)}作出核查决定。" if review_dec else "核查尚在进行中。"
-    return {
-        "acceptance_text": acceptance,
-        "process_text": process,
-        "decision_text": decision,
-        "complainant_text": answer + sat_text,
-    }
+    return office.name
 
 
 def render_forwarded_report(
@@ -186,10 +167,15 @@ def render_forwarded_report(
     *,
     calendar: WorkCalendar | None = None,
     rulebooks: Rulebooks | None = None,
+    addressee: str | None = None,
+    offices: Sequence[ForwardingOffice] = (),
 ) -> Path:
     """Render 《关于转办投诉（编号…）处理情况的报告》 for one ledger row.
 
     The time limit comes from the configured rulebooks and working-day calendar (loaded when not given).
+    Every statement about the case comes from :func:`complaints.case_statements.case_statements`. The
+    report is addressed to ``addressee`` or else to the office that forwarded the case (``offices``, then
+    the forward reference); :class:`AddresseeError` when neither says.
 
     ``out`` is a .docx path or a directory (file named after the forward reference). ``events`` (the
     events table, any complaints) adds the handling steps. Personal data are masked unless ``ctx.role``
@@ -216,7 +202,7 @@ def render_forwarded_report(
         "complaint_id": str(_get(case, "complaint_id") or DASH),
         "forwarded_date": _date_text(_get(case, "forwarded_at")),
         "received_date": _date_text(_get(case, "received_at")),
-        "branch": code_label(str(_get(case, "branch_code") or ""), None, ctx.entity_names) or DASH,
+        "branch": branch_name(case, ctx),
         "complainant": text("complainant_ref"),
         "policy_no": text("policy_no", policy=True),
         "product": product,
@@ -226,14 +212,18 @@ def render_forwarded_report(
         "amount": format_value(float(amount), "money") if amount is not None else DASH,
         "summary": text("summary"),
     }
-    values.update(_texts(case))
+    values["addressee"] = addressee or resolve_addressee(case, offices)
     if calendar is None:
-
         calendar = load_calendar()
     if rulebooks is None:
-
         rulebooks = load_rulebooks()
-    values["t"] = _timing(case, ctx, calendar, rulebooks)
+    values["t"], said = _timing(case, ctx, calendar, rulebooks)
+    values.update(
+        acceptance_text=said.acceptance,
+        process_text=said.process,
+        decision_text=said.decision,
+        complainant_text=said.complainant,
+    )
     rows: list[dict[str, str]] = []
     if events is not None and not events.empty and _get(case, "complaint_id"):
         mine = events[events["complaint_id"].astype(str) == str(case["complaint_id"])]

@@ -11,6 +11,12 @@ The requirement is a YAML file the officer writes::
         measures: [措施一, 措施二]            # text or list
         figures: [claims_3wd.rate]          # dotted figure keys that show the effect (optional)
         status: 已完成                        # optional
+    attachments: [整改措施台账]              # optional: the 附件 line
+    id: GD-2026-35                         # optional: the bundle key (default: receipt day + digest)
+
+The effect is never shown from a period before the requirement: figures of a quarter that ended before
+receipt are the baseline (整改前), figures of a period starting on or after receipt are 整改后; each
+metric is shown before/after with both periods named (:func:`effect_rows`).
 """
 
 from __future__ import annotations
@@ -24,9 +30,10 @@ import yaml
 
 from complaints.errors import UserError
 from complaints.figures.catalogue import label
-from complaints.findings import dig, format_value
+from complaints.findings import dig, format_value, is_number
+from complaints.periods import Period
 
-from .common import DASH, base_context, date_zh, datetime_text, period_label, render_template, safe_filename
+from .common import DASH, base_context, date_zh, period_label, render_template, safe_filename
 from .context import RenderContext, RenderResult
 
 RECTIFICATION_TEMPLATE = "rectification_report.docx"
@@ -51,6 +58,8 @@ def load_requirement(path: str | Path) -> dict[str, Any]:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise RequirementError(f"{p}: file not found") from exc
+    except OSError as exc:
+        raise RequirementError(f"{p}: cannot read the requirement ({exc.strerror or exc})") from exc
     except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:
         raise RequirementError(f"{p}: not valid UTF-8 YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -95,17 +104,119 @@ def _measures(value: Any) -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
+def figures_period(figures: Mapping[str, Any] | None) -> Period | None:
+    if not figures or not figures.get("period"):
+        return None
+    try:
+        return Period.parse(str(figures["period"]))
+    except ValueError:
+        return None
+
+
+def split_figures(
+    received: dt.date, figures: Mapping[str, Any] | None, baseline: Mapping[str, Any] | None
+) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None, list[str]]:
+    """(before, after, notes): figures of a period starting on or after ``received`` show the effect;
+    figures of a period that started before it (ended before, or the quarter it arrived in) are the
+    baseline, never the effect. ``baseline`` wins over ``figures`` for the before side."""
+    notes: list[str] = []
+    before = after = None
+    for given, role in ((baseline, "baseline"), (figures, "figures")):
+        if given is None:
+            continue
+        period = figures_period(given)
+        if period is None:
+            notes.append(f"{role}: the figures name no period; not shown")
+        elif period.start >= received:
+            if after is not None:
+                notes.append(f"{role}: {period.code} is also after the requirement; not shown")
+            else:
+                after = given
+        elif before is not None:
+            notes.append(f"{role}: {period.code} is also before the requirement; the baseline is kept")
+        else:
+            before = given
+    return before, after, notes
+
+
+def _period_name(figures: Mapping[str, Any] | None) -> str:
+    period = figures_period(figures)
+    return period_label(period.code) if period else ""
+
+
+def _change(before: Any, after: Any, unit: str) -> str:
+    if not (is_number(before) and is_number(after)):
+        return DASH
+    diff = float(after) - float(before)
+    if unit in ("ratio", "pct"):
+        points = diff * 100 if unit == "ratio" else diff
+        if abs(points) < 0.005:
+            return "持平"
+        return f"{'上升' if points > 0 else '下降'}{abs(points):.2f}个百分点"
+    if abs(diff) < 0.005:
+        return "持平"
+    return f"{'增加' if diff > 0 else '减少'}{format_value(abs(diff), unit)}"  # type: ignore[arg-type]
+
+
+def effect_rows(
+    keys: list[str], before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> list[dict[str, str]]:
+    rows = []
+    for key in keys:
+        name, unit = label(key)
+        b = dig(before, key) if before else None
+        a = dig(after, key) if after else None
+        rows.append({
+            "name": name,
+            "before": format_value(b, unit) if before else "无数据",
+            "after": format_value(a, unit) if after else "待统计",
+            "change": _change(b, a, unit),
+        })
+    return rows
+
+
+def _item_effect(keys: list[str], before: Any, after: Any, before_name: str, after_name: str) -> str:
+    parts = []
+    for key in keys:
+        name, unit = label(key)
+        b = format_value(dig(before, key), unit) if before else DASH
+        a = format_value(dig(after, key), unit) if after else DASH
+        if after is not None and before is not None and a == b:
+            parts.append(f"{name}整改前（{before_name}）与整改后（{after_name}）均为{a}")
+        elif after is not None and before is not None:
+            parts.append(f"{name}由整改前（{before_name}）的{b}变为整改后（{after_name}）的{a}")
+        elif after is not None:
+            parts.append(f"{name}整改后（{after_name}）为{a}")
+        elif before is not None:
+            parts.append(f"{name}整改前（{before_name}）为{b}")
+    if not parts:
+        return ""
+    text = "；".join(parts) + "。"
+    if after is None:
+        return f"整改前基线：{text}整改后数据待整改后首个完整统计期间结束后报告。"
+    return f"整改成效：{text}"
+
+
 def render_rectification_report(
-    requirement: Mapping[str, Any], figures: Mapping[str, Any] | None, ctx: RenderContext, out: Path
+    requirement: Mapping[str, Any],
+    figures: Mapping[str, Any] | None,
+    ctx: RenderContext,
+    out: Path,
+    *,
+    baseline: Mapping[str, Any] | None = None,
 ) -> RenderResult:
     """Render 《关于……整改情况的报告》; ``out`` is a .docx path or a directory.
 
-    Items without measures get a visible 「待补充」 text and are listed in ``incomplete``.
+    ``figures`` / ``baseline``: figures JSON of the periods before and after the requirement (either may
+    be given as either; :func:`split_figures` decides by their periods). Items without measures get a
+    visible 「待补充」 text and are listed in ``incomplete``.
     """
     check_requirement(requirement)
     received = _received(requirement, "requirement")
     due = received + dt.timedelta(days=ctx.rectification_days)
-    incomplete: list[str] = []
+    before, after, notes = split_figures(received, figures, baseline)
+    before_name, after_name = _period_name(before), _period_name(after)
+    incomplete: list[str] = list(notes)
     items, keys = [], []
     for i, item in enumerate(requirement["items"], 1):
         measures = _measures(item.get("measures"))
@@ -114,9 +225,9 @@ def render_rectification_report(
             measures = ["【待补充】整改措施尚未填写。"]
         item_keys = list(item.get("figures") or [])
         keys += [k for k in item_keys if k not in keys]
-        shown = [f"{label(k)[0]}{_value(figures, k)}" for k in item_keys]
-        if item_keys and figures is None:
+        if item_keys and before is None and after is None:
             incomplete.append(f"整改事项{i}：未提供统计数据，成效指标无法列示")
+        effect = _item_effect(item_keys, before, after, before_name, after_name)
         items.append(
             {
                 "no": str(i),
@@ -125,12 +236,14 @@ def render_rectification_report(
                 "measures": measures,
                 "measures_text": "；".join(m.rstrip("。；;.") for m in measures) + "。",
                 "status": str(item.get("status") or "整改中"),
-                "figures": shown,
-                "figures_text": "；".join(shown) + "。" if shown else "",
+                "figures": [effect] if effect else [],
+                "figures_text": effect,
             }
         )
     done = sum(1 for it in items if it["status"] in ("已完成", "完成", "已整改"))
+    attachments = [str(a) for a in requirement.get("attachments") or []]
     values = base_context(ctx, period_label(ctx.period))
+    shown = before is not None or after is not None
     values.update(
         reference=str(requirement["reference"]),
         issuer=str(requirement.get("issuer") or ctx.addressee),
@@ -142,15 +255,14 @@ def render_rectification_report(
         items=items,
         done_count=str(done),
         open_count=str(len(items) - done),
-        figure_rows=[{"name": label(k)[0], "value": format_value(dig(figures, k), label(k)[1])} for k in keys]
-        if figures
-        else [],
-        figures_caption=(
-            f"以下数据取自{period_label(str(figures.get('period', '')))}投诉统计结果"
-            f"（统计截至{datetime_text(figures.get('as_of'))}）："
-        )
-        if figures
-        else "",
+        figure_rows=effect_rows(keys, before, after) if shown else [],
+        before_label=f"整改前（{before_name}）" if before is not None else "整改前",
+        after_label=f"整改后（{after_name}）" if after is not None else "整改后",
+        figures_caption=_caption(before_name if before is not None else None,
+                                 after_name if after is not None else None) if shown else "",
+        attachments=attachments,
+        attachments_text="；".join(f"{n}．{a}" for n, a in enumerate(attachments, 1)) if len(attachments) > 1
+        else "".join(attachments),
     )
     name = safe_filename(str(requirement["reference"]))
     out = Path(out)
@@ -161,9 +273,10 @@ def render_rectification_report(
     return RenderResult(path, incomplete)
 
 
-def _value(figures: Mapping[str, Any] | None, key: str) -> str:
-    if figures is None:
-        return DASH
-    unit = label(key)[1]
-    text = format_value(dig(figures, key), unit)
-    return f"为{text}" if text != DASH else f"：{DASH}（无数据）"
+def _caption(before: str | None, after: str | None) -> str:
+    if before and after:
+        return f"下表对比整改前（{before}）与整改后（{after}）的相关指标："
+    if before:
+        return (f"下表列示整改前（{before}）的相关指标作为基线；整改后首个完整统计期间尚未结束，"
+                "整改后数据待统计后报告：")
+    return f"下表列示整改后（{after}）的相关指标："

@@ -84,7 +84,8 @@ def test_forwarded_rejected_and_pending(
         "该投诉不予受理，原因：非本机构事项。我公司已于2026年7月25日将不予受理的决定及理由告知投诉人。"
         in rejected
     )
-    assert "经核实为无效投诉" in rejected
+    assert "该投诉已于2026年7月25日按无效投诉办结" in rejected and "尚在处理中" not in rejected
+    assert "国家金融监督管理总局江苏监管局：" in rejected  # the office that forwarded it (苏…), not ctx's
     pending_path = render_forwarded_report(_case(ledger, "C2026091207"), None, ctx, tmp_path / "p.docx")
     timing = {r[0]: r[1] for r in find_table(pending_path, "项目")[1:]}
     assert timing["应办结日期"] == "2026年10月12日"  # complex, 30 days from 2026-09-12
@@ -120,9 +121,22 @@ def test_rectification(ctx: Any, tmp_path: Path) -> None:
     text = "\n".join(paragraphs(result.path))
     assert "关于理赔投诉处理时效问题" in text and "国家金融监督管理总局广东监管局：" in text
     assert "于2026年9月15日收到" in text and "应于2026年10月15日前报送（收到之日起30日内）" in text
-    assert "整改成效：理赔投诉3个工作日内处理的比例为78.91%；投诉处理及时率为97.51%。" in text
+    # 2026Q3 began before the requirement (received 2026-09-15): the baseline, never 整改成效
+    assert "整改成效" not in text.replace("跟踪整改成效", "")
+    assert "整改前基线：理赔投诉3个工作日内处理的比例整改前（2026年第三季度）为78.91%" in text
     assert find_table(result.path, "序号")[1][3] == "已完成"
-    assert {r[0]: r[1] for r in find_table(result.path, "指标")[1:]}["监管转办件办理及时率"] == "96.55%"
+    table = find_table(result.path, "指标")
+    assert table[0][1:] == ["整改前（2026年第三季度）", "整改后", "变化"]
+    assert {r[0]: r[1:] for r in table[1:]}["监管转办件办理及时率"] == ["96.55%", "待统计", "—"]
+    after = dict(load_figures("figures_2026Q3.json"), period="2026Q4")
+    after["claims_3wd"] = dict(after["claims_3wd"], rate=0.9)
+    both = render_rectification_report(req, after, ctx, tmp_path / "both.docx",
+                                       baseline=load_figures("figures_2026Q3.json"))
+    text = "\n".join(paragraphs(both.path))
+    assert ("整改成效：理赔投诉3个工作日内处理的比例由整改前（2026年第三季度）的78.91%"
+            "变为整改后（2026年第四季度）的90.00%") in text
+    rows = {r[0]: r[1:] for r in find_table(both.path, "指标")[1:]}
+    assert rows["理赔投诉3个工作日内处理的比例"] == ["78.91%", "90.00%", "上升11.09个百分点"]
 
 
 def test_rectification_incomplete_and_errors(ctx: Any, tmp_path: Path) -> None:
