@@ -74,7 +74,8 @@ def test_forwarded_report_is_an_archived_tracked_draft(tmp_path: Path, signed: P
                      "drafts": 2, "submitted_at": None}]
     assert rows[0]["bundle"] in {bundle, _bundle(second.stderr)}
     # the officer submits the edited draft: the item is filed (late: due 2026-08-06), with its submission
-    submit = runner.invoke(app, ["submit", bundle, "--document", str(doc), "--channel", "电子邮件", "--by", "李四",
+    submit = runner.invoke(app, ["submit", bundle, "--document", str(doc), "--channel", "电子邮件",
+                                 "--by", "李四",
                                  "--reference", "苏金管投诉〔2026〕88号",
                                  "--workdir", str(work), "--public-key", str(signed)])
     assert submit.exit_code == 0, submit.output
