@@ -30,6 +30,7 @@ from complaints.watch import Decision, decide, index_bundles, index_submissions
 from tasks.archive.stores import StoreError, open_store, parse_bundle_id
 from tasks.calendar_files import load_calendar
 from tasks.config_files import load_settings
+from tasks.on_request_status import submitted_days
 from tasks.submission import read_archive
 
 EXIT_CONFIG = 2
@@ -90,11 +91,9 @@ def status(
         drafts = index_bundles(parse_bundle_id(b) for b in listing.drafts)
         decisions = decide(day, settings.entities, work_calendar, settings.filings, drafts,
                            [year or day.year], submitted=index_submissions(listing.submissions))
-        first_submitted: dict[tuple[str, str, str], dt.date] = {}
-        for sub in sorted(listing.submissions, key=lambda s: s.submitted_at):
-            first_submitted.setdefault((sub.filing, sub.entity, sub.period), sub.submitted_at.date())
         on_request, on_request_problems = on_request_rows(loaded, workdir.resolve(), store, listing.drafts,
-                                                          day, work_calendar, submitted=first_submitted)
+                                                          day, work_calendar,
+                                                          submitted=submitted_days(listing.submissions))
     except (ConfigError, StoreError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_CONFIG) from None

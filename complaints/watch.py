@@ -325,6 +325,14 @@ def _drafted(d: Decision) -> str:
     return f", {d.bundles} draft(s) not submitted" if d.bundles else ", no draft"
 
 
+def _item_name(r: Mapping[str, Any]) -> str:
+    return f"{r['filing']} {r['period']} {r['entity']}"
+
+
+def _item_drafted(r: Mapping[str, Any]) -> str:
+    return f" — {r['drafts']} draft(s), not submitted" if r.get("drafts") else ""
+
+
 @dataclass(frozen=True)
 class WatchReport:
     """The watcher's findings for ``today``: the decisions (after any runs it started) and the runs.
@@ -336,6 +344,13 @@ class WatchReport:
     decisions: tuple[Decision, ...]
     runs: tuple[RunOutcome, ...] = ()
     delivery_errors: tuple[str, ...] = ()
+    #: the on-request filings (forwarded-case and rectification reports) as
+    #: ``complaints.on_request.item_states`` gives them: filing, period (the case or requirement key),
+    #: entity, title, due, state, drafts, bundle
+    on_request: tuple[Mapping[str, Any], ...] = ()
+
+    def on_request_in(self, *states: str) -> list[Mapping[str, Any]]:
+        return [r for r in self.on_request if r["state"] in states]
 
     def in_state(self, *states: State) -> list[Decision]:
         """Decisions in ``states``."""
@@ -355,6 +370,9 @@ class WatchReport:
         out += [f"run failed: {_name(r)} ({r.state}: {r.message})" for r in self.failed_runs]
         out += [f"deadline unknown: {_name(d)}: {d.error}" for d in self.in_state("unknown")]
         out += [f"notification failed: {e}" for e in self.delivery_errors]
+        late = self.on_request_in("late")
+        out += [f"late: {_item_name(r)} (due {r['due']}{_item_drafted(r)})" for r in late]
+        out += [f"deadline unknown: {_item_name(r)}" for r in self.on_request_in("unknown")]
         return out
 
     @property
@@ -364,13 +382,15 @@ class WatchReport:
     @property
     def needs_notice(self) -> bool:
         """Anything an officer should hear about: due, at risk, late, unknown, or a run started."""
-        return bool(self.in_state("open", "at_risk", "late", "unknown") or self.runs)
+        return bool(self.in_state("open", "at_risk", "late", "unknown") or self.runs
+                    or self.on_request_in("open", "at_risk", "late", "unknown"))
 
     def message(self) -> str:
         """One line for the Prefect state message and the e-mail subject."""
         labels: list[tuple[str, State]] = [("late", "late"), ("at risk", "at_risk"), ("due", "open"),
                                            ("deadline unknown", "unknown")]
-        parts = [f"{c} {n}" for n, c in ((n, len(self.in_state(s))) for n, s in labels) if c]
+        parts = [f"{c} {n}" for n, c in ((n, len(self.in_state(s)) + len(self.on_request_in(s)))
+                                         for n, s in labels) if c]
         if self.runs:
             parts.append(f"{len(self.runs)} started ({len(self.failed_runs)} failed)")
         if self.delivery_errors:
@@ -400,6 +420,14 @@ class WatchReport:
                         + (f" (at risk from {d.at_risk_from})" if d.state == "at_risk" else "")
                         + (f" — {d.bundles} draft(s), not submitted" if d.bundles else "")
                         + (f" — {d.error}" if d.state == "unknown" else "") for d in items]
+        on_request_sections = (("ON REQUEST LATE (按需报告已逾期)", "late"),
+                               ("ON REQUEST AT RISK (按需报告临近截止)", "at_risk"),
+                               ("ON REQUEST DUE (按需报告待报送)", "open"))
+        for title, state in on_request_sections:
+            items_ = self.on_request_in(state)
+            if items_:
+                out.append(f"{title}:")
+                out += [f"{bullet}{_item_name(r)} due {r['due']}{_item_drafted(r)}" for r in items_]
         if self.runs:
             out.append("RUNS STARTED (已启动):")
             out += [f"{bullet}{_name(r)} via {r.launched_as}: {r.state}"
@@ -449,4 +477,5 @@ class WatchReport:
             "runs": [r.to_row() for r in self.runs],
             "failed_runs": [r.to_row() for r in self.failed_runs],
             "problems": self.problems,
+            "on_request": [dict(r) for r in self.on_request if r["state"] not in ("filed", "filed_late")],
         }

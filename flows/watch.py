@@ -54,6 +54,7 @@ from tasks.archive.stores import Store, open_store, parse_bundle_id
 from tasks.calendar_files import load_calendar
 from tasks.config_files import Loaded, load_settings
 from tasks.notify import channels, deliver, notice_for
+from tasks.on_request_status import on_request_status, submitted_days
 from tasks.submission import SubmissionRef
 from tasks.submission import read_archive as read_store
 
@@ -77,6 +78,16 @@ def read_drafts_and_submissions(store: Store, public_key: str | None = None
     for bundle_id, why in listing.damaged:
         logging.getLogger(__name__).warning("damaged bundle (not counted): %s: %s", bundle_id, why)
     return index_bundles(parse_bundle_id(b) for b in listing.drafts), listing.submissions
+
+
+def on_request_items(loaded: Loaded, workdir: Path, store: Store, day: dt.date, calendar: WorkCalendar
+                     ) -> tuple[list[dict[str, Any]], list[str]]:
+    """The forwarded-case and rectification reports to track (``tasks.on_request_status``): the saved
+    requirements and the drafts archived for cases and requirements, each with its due date and state
+    (filed only by a recorded submission, the first one deciding)."""
+    listing = read_store(store, loaded.settings.archive.signing.public_key)
+    return on_request_status(loaded, workdir, store, listing.drafts, day, calendar,
+                             submitted=submitted_days(listing.submissions))
 
 
 def load_inputs(config: str | None, workdir: str, calendar_files: Sequence[str] = ()
@@ -198,7 +209,10 @@ def deadline_watcher(
     elif todo:
         logger.info("start_runs is off: %d filing(s) would be started", len(todo))
 
-    report = WatchReport(day, tuple(decisions), tuple(runs))
+    on_request, on_request_problems = on_request_items(loaded, Path(workdir).resolve(), store, day, calendar)
+    for problem in on_request_problems:
+        logger.error("on-request filing not tracked: %s", problem)
+    report = WatchReport(day, tuple(decisions), tuple(runs), on_request=tuple(on_request))
     notifier = settings.schedules.notifier
     if notify and report.needs_notice and channels(notifier):
         deliveries = deliver(notifier, notice_for(report))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,15 @@ def items_from_ledger(ledger: pd.DataFrame, loaded: Loaded, calendar: WorkCalend
     cases = [{**row.to_dict(), "decision_due": due_date(row, calendar, rulebooks)[0]}
              for _, row in rows.iterrows()]
     return forwarded_items(cases, loaded.settings.filings)
+
+
+def submitted_days(submissions: Iterable[Any]) -> dict[Key, dt.date]:
+    """(filing, entity, key) → the day of its first recorded submission (the one that decides filed or
+    filed_late), from ``tasks.submission.SubmissionRef``-like records."""
+    first: dict[Key, dt.date] = {}
+    for sub in sorted(submissions, key=lambda s: s.submitted_at):
+        first.setdefault((sub.filing, sub.entity, sub.period), sub.submitted_at.date())
+    return first
 
 
 def on_request_status(loaded: Loaded, workdir: Path, store: Store, committed: Sequence[str], today: dt.date,

@@ -326,3 +326,27 @@ def test_nothing_due_is_ok_and_silent(cal: WorkCalendar) -> None:
     report = WatchReport(D(2026, 10, 21), (d,))
     assert report.ok and not report.needs_notice and report.message() == "2026-10-21: nothing due"
     assert isinstance(report.decisions[0], Decision)
+
+
+def test_on_request_filings_are_reported_until_submitted() -> None:
+    """A forwarded-case report past its due date with a draft is a problem every day until it is
+    submitted; one at risk is reported; a filed one is neither."""
+    from complaints.on_request import OnRequestItem, item_states
+
+    today = D(2026, 10, 16)
+    sep1, sep30 = D(2026, 9, 1), D(2026, 9, 30)
+    items = [OnRequestItem("forwarded", "GD", "C1", "转办投诉报告", sep1, sep30, "广东监管局", None),
+             OnRequestItem("rectification", "HO", "R1", "整改报告", D(2026, 9, 20), D(2026, 10, 20), "",
+                           None),
+             OnRequestItem("forwarded", "HO", "C2", "转办投诉报告", sep1, sep30, "", None)]
+    drafts = {("forwarded", "GD", "C1"): ["forwarded/GD/C1/20261001T010000Z-aa"]}
+    rows = item_states(items, drafts, {("forwarded", "HO", "C2"): D(2026, 9, 29)}, today,
+                       lambda due: due - dt.timedelta(days=5))
+    report = WatchReport(today, (), on_request=tuple(rows))
+    assert report.problems == ["late: forwarded C1 GD (due 2026-09-30 — 1 draft(s), not submitted)"]
+    assert not report.ok and report.needs_notice
+    assert report.message() == "2026-10-16: 1 late, 1 at risk"
+    text = report.text()
+    assert "ON REQUEST AT RISK (按需报告临近截止):\n- rectification R1 HO due 2026-10-20" in text
+    assert "C2" not in text  # submitted on time: filed
+    assert [r["period"] for r in report.payload()["on_request"]] == ["C1", "R1"]
