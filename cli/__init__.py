@@ -10,7 +10,20 @@ import os
 
 import typer
 
-from cli import archive, benchmark, bundles, deadlines, demo, figures, report, run, sources, status, validate
+from cli import (
+    archive,
+    benchmark,
+    bundles,
+    deadlines,
+    demo,
+    figures,
+    render,
+    report,
+    run,
+    sources,
+    status,
+    validate,
+)
 from cli.errors import BoundaryGroup
 
 # Prefect's ephemeral server needs 20-30 s on a fresh PREFECT_HOME on a 2-core machine (default 20 s).
@@ -32,7 +45,8 @@ def _root() -> None:
     """投诉报送 — complaint-filing pipeline: quarterly and annual filings with signed evidence bundles."""
 
 
-for _area in (demo, run, deadlines, figures, benchmark, validate, report, bundles, sources, status, archive):
+for _area in (demo, run, render, deadlines, figures, benchmark, validate, report, bundles, sources, status,
+              archive):
     _area.register(app)
 
 

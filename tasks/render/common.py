@@ -18,7 +18,7 @@ from complaints.ledger import CODE_LISTS
 from complaints.periods import Period
 
 from .context import RenderContext
-from .docx_utils import apply_fonts, normalize_zip, set_core_properties, write_atomic
+from .docx_utils import apply_fonts, mark_every_page, normalize_zip, set_core_properties, write_atomic
 
 DASH = "—"
 _OWN_SECTION_NOTES = ("regulator_basis", "benchmark")
@@ -222,6 +222,8 @@ def render_template(
     tpl.render(context, autoescape=True)
     if ctx.fonts is not None:
         apply_fonts(tpl.docx, ctx.fonts.body, ctx.fonts.heading)
+    if ctx.preview_mark:
+        mark_every_page(tpl.docx, ctx.preview_mark)
     set_core_properties(
         tpl.docx,
         title=title,
