@@ -216,14 +216,15 @@ def render_template(
     if not path.exists():
         raise FileNotFoundError(f"{path}: template missing; restore it from templates/ of the release")
     tpl = DocxTemplate(str(path))
+    if ctx.preview_mark:  # into the template's headers before they are filled (docxtpl replaces their parts)
+        tpl.init_docx()
+        mark_every_page(tpl.docx, ctx.preview_mark)
     context = dict(values)
     for name, image in images.items():
         context[name] = InlineImage(tpl, str(image), width=Mm(150)) if image is not None else None
     tpl.render(context, autoescape=True)
     if ctx.fonts is not None:
         apply_fonts(tpl.docx, ctx.fonts.body, ctx.fonts.heading)
-    if ctx.preview_mark:
-        mark_every_page(tpl.docx, ctx.preview_mark)
     set_core_properties(
         tpl.docx,
         title=title,
