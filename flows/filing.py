@@ -328,25 +328,21 @@ def tag_flow_run(ctx: RunContext) -> None:
 QUARTER = r"^\d{4}Q[1-4]$"
 YEAR = r"^\d{4}$"
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-EntityParam = Annotated[str | None, Field(
-    description="报送机构代码，如 HO（总公司）、GD；留空为总公司", pattern=r"^[A-Za-z0-9_\-]{1,64}$")]
-AsOfParam = Annotated[str | None, Field(
-    description="数据截至时间（ISO 8601，如 2026-10-08T09:00:00+08:00）；留空为当前时间")]
-ConfigParam = Annotated[str | None, Field(description="配置文件路径（complaints.yaml）")]
-WorkdirParam = Annotated[str, Field(description="工作目录：output/ 报告文件、runs/、archive/")]
-TriggerParam = Annotated[str, Field(description="触发方式：cli / deployment / watcher")]
-AcceptRiskParam = Annotated[str | None, Field(
-    description="质量校验表级失败时继续的理由（记入报告与证据包）；留空为不接受")]
-CalendarParam = Annotated[list[str] | None, Field(description="补充的工作日日历文件（YAML）")]
-AcceptEmptyParam = Annotated[str | None, Field(
-    description="本期确无投诉时的说明（记入报告与证据包）；留空时无投诉的期间不出报告")]
-PreviewParam = Annotated[bool, Field(
-    description="期间未结束时出预览稿：每页标注【预览稿，数据截至…】，单独归档，不可报送")]
+# types and patterns here; the descriptions the Prefect UI shows come from each flow's docstring (Args:)
+EntityParam = Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")]
+AsOfParam = str | None
+ConfigParam = str | None
+WorkdirParam = str
+TriggerParam = str
+AcceptRiskParam = str | None
+CalendarParam = list[str] | None
+AcceptEmptyParam = str | None
+PreviewParam = bool
 
 
 @flow(name="quarterly-filing", log_prints=True, flow_run_name=_run_name_for("quarterly", "period"))
 def quarterly_filing(
-    period: Annotated[str, Field(pattern=QUARTER, description="报告季度，如 2026Q3")],
+    period: Annotated[str, Field(pattern=QUARTER)],
     entity: EntityParam = None,
     as_of: AsOfParam = None,
     config: ConfigParam = None,
@@ -357,7 +353,20 @@ def quarterly_filing(
     accept_empty: AcceptEmptyParam = None,
     preview: PreviewParam = False,
 ) -> FilingSummary:
-    """季度投诉处理工作情况报告: one quarter, one entity, one bundle."""
+    """季度投诉处理工作情况报告: one quarter, one entity, one bundle.
+
+    Args:
+        period: 报告季度，如 2026Q3（格式 YYYYQ1–YYYYQ4）。
+        entity: 报送机构代码，如 HO（总公司）、GD；留空为总公司。
+        as_of: 数据截至时间（ISO 8601，如 2026-10-08T09:00:00+08:00）；留空为当前时间。
+        config: 配置文件路径（complaints.yaml）。
+        workdir: 工作目录：output/ 报告文件、runs/、archive/ 证据包。
+        trigger: 触发方式：cli / deployment / watcher / demo。
+        accept_risk: 质量校验表级失败时仍继续的理由（记入报告与证据包）；留空为不接受。
+        calendar_files: 补充的工作日日历文件（YAML）。
+        accept_empty: 本期确无投诉时的说明（记入报告与证据包）；留空时无投诉的期间不出报告。
+        preview: 期间未结束时出预览稿：每页标注【预览稿，数据截至…】，单独归档，不可报送。
+    """
     ctx = make_context(
         "quarterly", period, entity, as_of, config, workdir, trigger, accept_risk, calendar_files, preview
     )
@@ -366,7 +375,7 @@ def quarterly_filing(
 
 @flow(name="annual-self-inspection", log_prints=True, flow_run_name=_run_name_for("annual", "year"))
 def annual_self_inspection(
-    year: Annotated[str, Field(pattern=YEAR, description="自查年度，如 2026")],
+    year: Annotated[str, Field(pattern=YEAR)],
     entity: EntityParam = None,
     as_of: AsOfParam = None,
     config: ConfigParam = None,
@@ -377,7 +386,20 @@ def annual_self_inspection(
     accept_empty: AcceptEmptyParam = None,
     preview: PreviewParam = False,
 ) -> FilingSummary:
-    """年度投诉处理工作自查报告: one year, one entity, one bundle."""
+    """年度投诉处理工作自查报告: one year, one entity, one bundle.
+
+    Args:
+        year: 自查年度，如 2026。
+        entity: 报送机构代码，如 HO（总公司）、GD；留空为总公司。
+        as_of: 数据截至时间（ISO 8601，如 2026-10-08T09:00:00+08:00）；留空为当前时间。
+        config: 配置文件路径（complaints.yaml）。
+        workdir: 工作目录：output/ 报告文件、runs/、archive/ 证据包。
+        trigger: 触发方式：cli / deployment / watcher / demo。
+        accept_risk: 质量校验表级失败时仍继续的理由（记入报告与证据包）；留空为不接受。
+        calendar_files: 补充的工作日日历文件（YAML）。
+        accept_empty: 本期确无投诉时的说明（记入报告与证据包）；留空时无投诉的期间不出报告。
+        preview: 期间未结束时出预览稿：每页标注【预览稿，数据截至…】，单独归档，不可报送。
+    """
     ctx = make_context("annual", year, entity, as_of, config, workdir, trigger, accept_risk, calendar_files,
                        preview)
     return run_stages(ctx, accept_empty)
@@ -385,7 +407,7 @@ def annual_self_inspection(
 
 @flow(name="monthly-publication", log_prints=True, flow_run_name=_run_name_for("monthly", "month"))
 def monthly_publication(
-    month: Annotated[str, Field(pattern=MONTH, description="通报月份，如 2026-10")],
+    month: Annotated[str, Field(pattern=MONTH)],
     entity: EntityParam = None,
     as_of: AsOfParam = None,
     config: ConfigParam = None,
@@ -397,7 +419,20 @@ def monthly_publication(
     preview: PreviewParam = False,
 ) -> FilingSummary:
     """月度投诉通报 (投诉处理汇总表, 各地投诉案件分类汇总表, 案件处理明细表): one month (``YYYY-MM``), the
-    head office's publication over every entity by default, one bundle."""
+    head office's publication over every entity by default, one bundle.
+
+    Args:
+        month: 通报月份，如 2026-10。
+        entity: 报送机构代码，如 HO（总公司）、GD；留空为总公司。
+        as_of: 数据截至时间（ISO 8601，如 2026-10-08T09:00:00+08:00）；留空为当前时间。
+        config: 配置文件路径（complaints.yaml）。
+        workdir: 工作目录：output/ 报告文件、runs/、archive/ 证据包。
+        trigger: 触发方式：cli / deployment / watcher / demo。
+        accept_risk: 质量校验表级失败时仍继续的理由（记入报告与证据包）；留空为不接受。
+        calendar_files: 补充的工作日日历文件（YAML）。
+        accept_empty: 本期确无投诉时的说明（记入报告与证据包）；留空时无投诉的期间不出报告。
+        preview: 期间未结束时出预览稿：每页标注【预览稿，数据截至…】，单独归档，不可报送。
+    """
     ctx = make_context("monthly", month, entity, as_of, config, workdir, trigger, accept_risk, calendar_files,
                        preview)
     return run_stages(ctx, accept_empty)
@@ -418,16 +453,23 @@ def _render_run_name() -> str:
 @flow(name="render-draft", log_prints=True, flow_run_name=_render_run_name)
 def render_draft(
     bundle_id: Annotated[str, Field(
-        pattern=r"^[A-Za-z0-9_\-]+/[A-Za-z0-9_\-]+/[A-Za-z0-9_\-]+/\d{8}T\d{6}Z-[a-z0-9]{1,8}$",
-        description="要重新生成报告的证据包编号，如 quarterly/HO/2026Q3/20261121T210405Z-1a2b3c4d")],
+        pattern=r"^[A-Za-z0-9_\-]+/[A-Za-z0-9_\-]+/[A-Za-z0-9_\-]+/\d{8}T\d{6}Z-[a-z0-9]{1,8}$")],
     config: ConfigParam = None,
     workdir: WorkdirParam = ".",
-    output: Annotated[str | None, Field(description="报告输出目录；留空为 output/<期间>/<机构>")] = None,
+    output: str | None = None,
     trigger: TriggerParam = "cli",
 ) -> FilingSummary:
     """重新生成报告草稿: a new draft from an archived bundle's accepted data, figures and settings with the
     current templates and narratives. No extraction, no quality gate; a new bundle (``rendered_from``) that
-    carries the same data, so it is self-contained."""
+    carries the same data, so it is self-contained.
+
+    Args:
+        bundle_id: 要重新生成报告的证据包编号，如 quarterly/HO/2026Q3/20261121T210405Z-1a2b3c4d。
+        config: 配置文件路径（complaints.yaml）。
+        workdir: 工作目录：output/ 报告文件、runs/、archive/ 证据包。
+        output: 报告输出目录；留空为 output/<期间>/<机构>。
+        trigger: 触发方式：cli / deployment。
+    """
     loaded = load_settings(config)
     work = Path(workdir).resolve()
     flow_ctx = FlowRunContext.get()
