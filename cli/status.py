@@ -76,7 +76,8 @@ def status(
         work_calendar = load_calendar(loaded.resolve(settings.calendar_dir), calendar or [])
         store = open_store(settings.archive, workdir.resolve())
         listing = list_committed(store, settings.archive.signing.public_key)
-        filed = index_bundles(parse_bundle_id(b) for b in listing.committed)
+        # a preview never counts as filed
+        filed = index_bundles(b for b in map(parse_bundle_id, listing.committed) if not b.preview)
         decisions = decide(day, settings.entities, work_calendar, settings.filings, filed, [year or day.year])
     except (ConfigError, StoreError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -65,7 +65,8 @@ def read_archive(store: Store, public_key: str | None = None
     listing = list_committed(store, public_key)
     for bundle_id, why in listing.damaged:
         logging.getLogger(__name__).warning("damaged bundle (not counted as filed): %s: %s", bundle_id, why)
-    return index_bundles(parse_bundle_id(b) for b in listing.committed)
+    # a preview never counts as filed
+    return index_bundles(b for b in map(parse_bundle_id, listing.committed) if not b.preview)
 
 
 def load_inputs(config: str | None, workdir: str, calendar_files: Sequence[str] = ()

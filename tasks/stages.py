@@ -306,7 +306,7 @@ def render_monthly(ctx: RunContext, ledger: pd.DataFrame, settings: Settings | N
     rows = month_rows(ledger, ctx.period)
     rctx = context_from_settings(settings, period=ctx.period.code, run_id=ctx.run_id,
                                  generated_at=ctx.started_at, entity_code=ctx.entity.code,
-                                 narrative_dir=entity_narrative_dir(ctx))
+                                 narrative_dir=entity_narrative_dir(ctx), **render_overrides(ctx))
     return RenderResult(write_monthly_workbook(rows, ctx.period.code, rctx, document_path(ctx, ".xlsx")), [])
 
 

@@ -116,6 +116,12 @@ def test_a_preview_is_marked_on_every_page_and_kept_apart(demo: tuple[Path, dict
     assert "Preview: true" in (bag / "bag-info.txt").read_text(encoding="utf-8")
     assert json.loads((bag / "data" / "run.json").read_text(encoding="utf-8"))["preview"] is True
     cli(workdir, "bundles", "verify", s["bundle"], *common(workdir))
+    # never counted by status (exit 3 is Q4's unknown 2027 calendar, said on stderr)
+    st = cli(workdir, "status", "--year", "2026", "--today", "2026-11-20", "--json", *common(workdir),
+             ok=False)
+    rows = {(r["filing"], r["period"], r["entity"]): r for r in json.loads(st.stdout)}
+    assert rows[("quarterly", "2026Q4", "HO")]["bundle"] is None
+    assert rows[("quarterly", "2026Q3", "HO")]["bundle"] is not None  # the drafts are seen
 
 
 def test_a_rerun_never_overwrites_an_edited_document(demo: tuple[Path, dict]) -> None:
@@ -208,3 +214,32 @@ def test_a_narrative_yaml_mistake_is_one_line_with_file_and_line_at_once(demo: t
     assert len(lines) == 1, proc.stderr
     assert f"{bad}:4:" in lines[0] or f"{bad}:3:" in lines[0], lines[0]
     bad.unlink()
+
+
+def test_an_entity_template_outside_the_checkout_is_used_for_that_entity_only(demo: tuple[Path, dict],
+                                                                             tmp_path: Path) -> None:
+    """rendering.templates_dir/<ENTITY>/ first, then the folder, then the shipped template."""
+    from tasks.config_files import TEMPLATES_DIR
+
+    workdir, summary = demo
+    officers = tmp_path / "officers"
+    (officers / "GD").mkdir(parents=True)
+    d = docx.Document(str(TEMPLATES_DIR / "quarterly_report.docx"))
+    d.sections[0].header.paragraphs[0].insert_paragraph_before("广东分公司信笺")
+    d.save(str(officers / "GD" / "quarterly_report.docx"))
+    config = workdir / "complaints.yaml"
+    original = config.read_text(encoding="utf-8")
+    raw = yaml.safe_load(original)
+    raw.setdefault("rendering", {})["templates_dir"] = str(officers)
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    try:
+        gd_bundle = next(iter(LocalStore(workdir / "archive").list("quarterly", "GD")), None)
+        if gd_bundle is None:  # the branch test did not run first: file the branch now
+            gd_bundle = summary_of(cli(workdir, "run", "quarterly", "--period", summary["period"], "--entity",
+                                       "GD", "--as-of", AS_OF, "--json", *common(workdir)))["bundle"]
+        r = summary_of(cli(workdir, "render", gd_bundle, "--json", *common(workdir)))
+        h = summary_of(cli(workdir, "render", summary["bundle"], "--json", *common(workdir)))
+    finally:
+        config.write_text(original, encoding="utf-8")
+    assert "广东分公司信笺" in texts(Path(r["document"]))
+    assert "广东分公司信笺" not in texts(Path(h["document"]))  # the head office keeps the shipped one

@@ -166,3 +166,22 @@ def test_deployments_carry_the_typed_parameters(tmp_path: Path) -> None:
     assert schema["preview"]["type"] == "boolean"
     year = deployments["annual-GD"]._parameter_openapi_schema.model_dump()["properties"]["year"]
     assert year["pattern"] == r"^\d{4}$"
+
+
+def test_a_monthly_preview_workbook_is_marked_on_every_printed_page(tmp_path: Path) -> None:
+    import openpyxl
+    import pandas as pd
+
+    from complaints import ledger as L
+    from tasks.render import context_from_settings
+    from tasks.render.monthly import write_monthly_workbook
+
+    settings = load_settings().settings
+    empty = L.normalize(pd.DataFrame(columns=["complaint_id"]), "ledger")
+    for mark in (None, "【预览稿，数据截至2026年10月20日】"):
+        ctx = context_from_settings(settings, period="2026-10", run_id="r",
+                                    generated_at=dt.datetime(2026, 11, 3), narrative_dir=tmp_path,
+                                    preview_mark=mark)
+        out = write_monthly_workbook(empty, "2026-10", ctx, tmp_path / f"{bool(mark)}.xlsx")
+        heads = [ws.oddHeader.center.text for ws in openpyxl.load_workbook(out).worksheets]
+        assert len(heads) == 3 and heads == [mark] * 3
