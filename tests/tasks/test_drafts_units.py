@@ -185,3 +185,25 @@ def test_a_monthly_preview_workbook_is_marked_on_every_printed_page(tmp_path: Pa
         out = write_monthly_workbook(empty, "2026-10", ctx, tmp_path / f"{bool(mark)}.xlsx")
         heads = [ws.oddHeader.center.text for ws in openpyxl.load_workbook(out).worksheets]
         assert len(heads) == 3 and heads == [mark] * 3
+
+
+def test_the_flow_run_is_tagged_with_filing_entity_period_and_preview() -> None:
+    from types import SimpleNamespace
+
+    from prefect import flow, get_client
+    from prefect.context import FlowRunContext
+
+    from flows.filing import tag_flow_run
+
+    @flow(name="tag-probe")
+    def probe() -> str:
+        tag_flow_run(SimpleNamespace(filing="quarterly", entity=SimpleNamespace(code="GD"),  # type: ignore[arg-type]
+                                     period=SimpleNamespace(code="2026Q4"), preview=True, rendered_from=None))
+        ctx = FlowRunContext.get()
+        assert ctx is not None and ctx.flow_run is not None
+        return str(ctx.flow_run.id)
+
+    run_id = probe()
+    with get_client(sync_client=True) as client:
+        tags = set(client.read_flow_run(run_id).tags)
+    assert {"filing", "quarterly", "GD", "2026Q4", "preview"} <= tags and "draft" not in tags
