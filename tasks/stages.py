@@ -238,7 +238,7 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed,
     """The filing document (DOCX; XLSX for the monthly tables), for the officer (output dir, under a new
     versioned name) and byte-for-byte in the bundle. ``settings``: what the content is made from (default
     the run's; ``complaints render`` passes the archived bundle's); where the templates and the narrative
-    are found is always the run's own configuration and working directory (``tasks/render/lookup.py``)."""
+    are found is always the run's own configuration and working directory (``tasks/lookup.py``)."""
     settings = settings or ctx.loaded.settings
     if ctx.filing == "monthly":
         return _publish_file(ctx, render_monthly(ctx, gate.ledger, settings))
@@ -288,7 +288,7 @@ def stage_narrative(ctx: RunContext) -> None:
 
 
 def render_overrides(ctx: RunContext) -> dict[str, Any]:
-    """The entity's template folder (``tasks/render/lookup.py``) and, for a preview, the page mark."""
+    """The entity's template folder (``tasks/lookup.py``) and, for a preview, the page mark."""
     out: dict[str, Any] = {}
     template = filing_kind(ctx.filing).template
     if template:

@@ -192,7 +192,9 @@ def test_a_branch_never_receives_the_head_office_narrative(demo: tuple[Path, dic
     gd.write_text(yaml.safe_dump({"problems": ["广东分公司车险理赔时效仍需提升。"],
                                   "measures": ["广东分公司设立理赔投诉专班。"]}, allow_unicode=True),
                   encoding="utf-8")
-    r = summary_of(cli(workdir, "render", s["bundle"], "--json", *common(workdir)))
+    out = workdir / "for-review"
+    r = summary_of(cli(workdir, "render", s["bundle"], "--output", str(out), "--json", *common(workdir)))
+    assert Path(r["document"]).parent == out and r["rendered_from"] == s["bundle"]
     text = "\n".join(texts(Path(r["document"])))
     assert "广东分公司设立理赔投诉专班。" in text
     assert not any(line.strip() in text for line in ho_lines)
