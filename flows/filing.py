@@ -7,8 +7,9 @@ per-(filing, entity, period) run lock (``tasks.runs.run_lock``) from extract to 
 filing over entities is ``flows/fanout.py``.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: the flows' parameter types (patterns in ``Annotated``)
+# must be objects, not strings, where Prefect validates them in another process (dask, a worker), whose
+# unpickled flow function does not carry the module's globals to resolve them.
 import contextlib
 import datetime as dt
 import logging
