@@ -27,6 +27,7 @@ from pydantic import Field
 from complaints.deadlines import at_risk_from
 from complaints.errors import UserError
 from complaints.figures import flatten
+from complaints.figures.catalogue import label
 from complaints.filings import FILING_KINDS, filing_kind, period_not_ended, preview_refusal
 from complaints.masking import mask_value
 from complaints.periods import Period
@@ -235,6 +236,13 @@ _DUE_ZH = {"late": "已逾期", "at_risk": "临近截止", "open": "未到期", 
 _FILING_ZH = {"quarterly": "季度报告", "annual": "年度自查报告", "monthly": "月度通报"}
 
 
+def _shown(value: Any, unit: str) -> Any:
+    """A figure as the officer reads it: a ratio as a percentage, other values as they are."""
+    if unit == "ratio" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _pct(value)
+    return value
+
+
 def _pct(value: Any) -> str:
     return "—" if not isinstance(value, (int, float)) else f"{value * 100:.2f}%"
 
@@ -251,7 +259,7 @@ def publish(summary: FilingSummary, figures: dict[str, Any]) -> None:
         key=f"figures-{key}",
         description=f"{summary['entity']} {summary['period']} 全部指标（figures.json）",
         table=[
-            {"指标": safe_text(k), "数值": safe_text(v)}
+            {"指标": safe_text(label(k)[0]), "数值": safe_text(_shown(v, label(k)[1])), "键": safe_text(k)}
             for k, v in flatten(figures)
             if not isinstance(v, (dict, list))
         ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -207,3 +208,34 @@ def test_the_flow_run_is_tagged_with_filing_entity_period_and_preview() -> None:
     with get_client(sync_client=True) as client:
         tags = set(client.read_flow_run(run_id).tags)
     assert {"filing", "quarterly", "GD", "2026Q4", "preview"} <= tags and "draft" not in tags
+
+
+def test_the_run_artifacts_speak_chinese_with_percentages_flags_document_and_bundle(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.filing as F
+
+    made: dict[str, Any] = {}
+    monkeypatch.setattr(F, "create_markdown_artifact", lambda **kw: made.setdefault("md", kw))
+    monkeypatch.setattr(F, "create_table_artifact", lambda **kw: made.setdefault("table", kw))
+    summary = {
+        "filing": "quarterly", "period": "2026Q3", "entity": "GD", "run_id": "r" * 32,
+        "as_of": "2026-10-20T09:00:00+08:00", "rows": {"read": 10, "accepted": 9, "quarantined": 1},
+        "headline": {"cases": 9, "contacts": 11, "valid_cases": 8, "regulator_forwarded_cases": 2,
+                     "timeliness_rate": 0.9876, "satisfaction_rate": None, "per_100m_premium": 1.5},
+        "due": "2026-10-15", "due_error": None, "document": "/w/output/2026Q3/GD/报告-v3.docx",
+        "incomplete": ["改进措施：未提供"], "bundle": "quarterly/GD/2026Q3/20261020T010203Z-abcdef01",
+        "bundle_location": "x", "signed": True, "quarantine_xlsx": "q", "accept_risk": None,
+        "accept_empty": None, "preview": False, "rendered_from": None, "due_state": "late"}
+    F.publish(summary, {"counts": {"cases": 9}, "timeliness": {"rate": 0.9876}})  # type: ignore[arg-type]
+    md = made["md"]["markdown"]
+    assert made["md"]["key"] == "summary-quarterly-gd-2026q3"
+    assert "| 处理及时率 | 98.76% |" in md and "| 期限状态 | 已逾期 |" in md and "| 客户满意度 | — |" in md
+    assert "报告-v3.docx" in md and "quarterly/GD/2026Q3/20261020T010203Z-abcdef01" in md
+    assert "| 待补充事项 | 改进措施：未提供 |" in md and "报告草稿" in md
+    rows = {r["键"]: r for r in made["table"]["table"]}
+    assert rows["timeliness.rate"]["指标"] == "投诉处理及时率" and rows["timeliness.rate"]["数值"] == "98.76%"
+    assert rows["counts.cases"]["指标"] == "投诉件数" and rows["counts.cases"]["数值"] == 9
+    made.clear()
+    F.publish({**summary, "preview": True, "due_state": "at_risk"}, {})  # type: ignore[arg-type]
+    assert made["md"]["key"].endswith("-preview") and "预览稿" in made["md"]["markdown"]
+    assert "| 期限状态 | 临近截止 |" in made["md"]["markdown"]
