@@ -253,7 +253,7 @@ def publish(summary: FilingSummary, figures: dict[str, Any]) -> None:
     source values (an unknown channel in a breakdown) and the summary file names: both are masked and
     redacted like every other exit."""
     key = f"{summary['filing']}-{summary['entity']}-{summary['period']}".lower().replace("_", "-")
-    if summary["preview"]:
+    if summary.get("preview"):
         key += "-preview"
     create_table_artifact(
         key=f"figures-{key}",
@@ -265,30 +265,31 @@ def publish(summary: FilingSummary, figures: dict[str, Any]) -> None:
         ],
     )
     h, rows = summary["headline"], summary["rows"]
-    kind = "预览稿（期间未结束，不可报送）" if summary["preview"] else "报告草稿（待审核后报送）"
+    kind = "预览稿（期间未结束，不可报送）" if summary.get("preview") else "报告草稿（待审核后报送）"
     due = summary["due"] or f"未知（{summary['due_error']}）"
     table = [
         ("报送事项", f"{_FILING_ZH.get(summary['filing'], summary['filing'])} · {summary['entity']} · "
                  f"{summary['period']}"),
         ("文稿性质", kind),
-        ("数据截至", summary["as_of"]),
+        ("数据截至", summary.get("as_of") or "—"),
         ("读取/接受/隔离行数", f"{rows['read']} / {rows['accepted']} / {rows['quarantined']}"),
         ("投诉件数 / 人次", f"{h['cases']} / {h['contacts']}"),
         ("有效投诉", str(h["valid_cases"])),
-        ("监管转办", str(h["regulator_forwarded_cases"])),
+        ("监管转办", str(h.get("regulator_forwarded_cases", "—"))),
     ]
     if summary["filing"] != "monthly":
-        per = h["per_100m_premium"]
-        table += [("处理及时率", _pct(h["timeliness_rate"])), ("客户满意度", _pct(h["satisfaction_rate"])),
+        per = h.get("per_100m_premium")
+        table += [("处理及时率", _pct(h.get("timeliness_rate"))),
+                  ("客户满意度", _pct(h.get("satisfaction_rate"))),
                   ("亿元保费投诉量", "—" if per is None else f"{per:.2f}")]
     table += [
         ("报送截止日", due),
-        ("期限状态", _DUE_ZH.get(summary["due_state"], "—")),
-        ("报告文件", summary["document"]),
+        ("期限状态", _DUE_ZH.get(summary.get("due_state"), "—")),
+        ("报告文件", summary.get("document") or "—"),
         ("证据包编号", summary["bundle"]),
         ("待补充事项", "；".join(summary["incomplete"]) or "无"),
     ]
-    if summary["rendered_from"]:
+    if summary.get("rendered_from"):
         table.append(("重新生成自证据包", summary["rendered_from"]))
     lines = [f"# {table[0][1]}", "", "| 项目 | 内容 |", "| --- | --- |",
              *(f"| {k} | {str(v).replace('|', '／')} |" for k, v in table)]
