@@ -17,6 +17,7 @@ from cli import (
     deadlines,
     demo,
     figures,
+    render,
     report,
     run,
     sources,
@@ -45,7 +46,8 @@ def _root() -> None:
     """投诉报送 — complaint-filing pipeline: quarterly and annual filings with signed evidence bundles."""
 
 
-for _area in (demo, run, deadlines, figures, benchmark, validate, report, bundles, sources, status, submit,
+for _area in (demo, run, render, deadlines, figures, benchmark, validate, report, bundles, sources, status,
+              submit,
               archive):
     _area.register(app)
 

@@ -130,7 +130,9 @@ def demo(
             typer.echo(note, err=True)
         else:
             console.print(note, soft_wrap=True, highlight=False)
-    narrative = workdir / "narratives" / f"{period.code}.yaml"
+    head_office = load_settings(config).settings.head_office.code
+    # the head office's own narrative (a branch never receives it: narratives/<ENTITY>/<period>.yaml)
+    narrative = workdir / "narratives" / head_office / f"{period.code}.yaml"
     if not narrative.exists():
         narrative.parent.mkdir(parents=True, exist_ok=True)
         narrative.write_text(yaml.safe_dump(DEMO_NARRATIVE, allow_unicode=True), encoding="utf-8")

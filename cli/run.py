@@ -13,9 +13,10 @@ from rich.table import Table
 from cli.errors import fail, one_line_errors
 from cli.options import AsOfOpt, CalendarOpt, ConfigOpt, JsonOpt, WorkdirOpt, parse_as_of
 from complaints.errors import UserError
-from complaints.filings import filing_kind
+from complaints.filings import filing_kind, period_not_ended, preview_refusal
 from complaints.periods import Period
 from tasks.config_files import load_settings
+from tasks.lookup import check_narrative, narrative_path
 from tasks.memory import tune
 
 run_app = typer.Typer(help="Run a filing flow: extract → validate → compute → render → archive.",
@@ -40,6 +41,11 @@ By = Annotated[str | None, typer.Option(
     "--by", help="who runs it (recorded in run.json and bag-info as Run-By; default the OS user)")]
 
 
+PreviewFlag = Annotated[bool, typer.Option(
+    "--preview", help="for a period not yet ended: a preview marked 【预览稿，数据截至…】 on every page, "
+    "archived apart from the drafts and never submitted")]
+
+
 def run_filing(filing: str, period: str, **kwargs: Any) -> dict[str, Any]:
     """Run the filing flow and return its summary; user errors exit with one message (cli.errors)."""
     # deferred: would import Prefect (seconds) at every start-up
@@ -47,7 +53,7 @@ def run_filing(filing: str, period: str, **kwargs: Any) -> dict[str, Any]:
 
     fn, key = FILING_FLOWS[filing]
     with one_line_errors(kwargs.get("workdir")):
-        return cast(dict[str, Any], fn(**{key: period}, **kwargs))
+        return cast(dict[str, Any], fn(**{key: Period.parse(period).code}, **kwargs))
     raise AssertionError("unreachable")  # pragma: no cover - the context manager exits or re-raises
 
 
@@ -79,23 +85,29 @@ def print_entities(result: dict[str, Any], console: Console | None = None) -> No
 
 
 def check_arguments(filing: str, period: str, as_of: str | None, entity: str | None = None,
-                    config: Path | None = None, calendar: list[Path] | None = None) -> None:
-    """The period (its form, its years, its kind for ``filing``), ``--as-of``, ``--calendar`` files and a
-    single ``--entity`` as the flow will take them, refused here in one line (exit 2) before a flow run
-    starts."""
+                    config: Path | None = None, calendar: list[Path] | None = None,
+                    preview: bool = False, workdir: Path | None = None) -> None:
+    """The period (its form, its years, its kind for ``filing``, whether it has ended or ``--preview`` is
+    given), ``--as-of``, ``--calendar`` files, a single ``--entity`` and its narrative file as the flow will
+    take them, refused here in one line (exit 2) before a flow run starts."""
 
     with one_line_errors():
         p = Period.parse(period)
         expected = filing_kind(filing).period_kind
         if p.kind != expected:
             raise UserError(f"the {filing} filing takes a {expected} period, not {period!r}")
-        parse_as_of(as_of)
+        today = parse_as_of(as_of).date()
+        if period_not_ended(p, today) and not preview:
+            raise UserError(preview_refusal(filing, p, today))
         for path in calendar or []:
             if not path.is_file():
                 why = "is a directory" if path.is_dir() else "file not found"
                 raise UserError(f"--calendar {path}: {why}; give a calendar year file (YAML)")
-        if entity is not None and entity.strip().lower() != "all" and "," not in entity:
-            load_settings(config).settings.entity(entity)  # an unknown code names the known ones
+        if entity is None or (entity.strip().lower() != "all" and "," not in entity):
+            settings = load_settings(config).settings
+            code = settings.entity(entity).code  # an unknown code names the known ones
+            base = Path(workdir or ".") / settings.rendering.narrative_dir
+            check_narrative(narrative_path(base, code, p.code))  # a YAML mistake: file and line, at once
 
 
 def _pct(value: Any) -> str:
@@ -145,9 +157,10 @@ def _command(filing: str) -> Any:
         workdir: WorkdirOpt = Path("."),
         accept_risk: AcceptRisk = None, calendar: CalendarOpt = None, as_json: JsonOpt = False,
         all_entities: AllEntities = False, launch: Launch = "auto", max_parallel: MaxParallel = 2,
-        accept_empty: AcceptEmpty = None, by: By = None,
+        accept_empty: AcceptEmpty = None, by: By = None, preview: PreviewFlag = False,
     ) -> None:
-        check_arguments(filing, period, as_of, entity, config, calendar)  # one line, exit 2, before a flow
+        # one line, exit 2, before a flow
+        check_arguments(filing, period, as_of, entity, config, calendar, preview, workdir)
         if by and by.strip():  # the flow's run context reads it (tasks.runs.current_person)
             import os
 
@@ -157,7 +170,7 @@ def _command(filing: str) -> Any:
         tune()
         common: dict[str, Any] = {"as_of": as_of, "config": str(config) if config else None,
                                   "workdir": str(workdir), "trigger": "cli", "accept_risk": accept_risk,
-                                  "calendar_files": [str(c) for c in calendar or []]}
+                                  "calendar_files": [str(c) for c in calendar or []], "preview": preview}
         if all_entities or (entity is not None and (entity.strip().lower() == "all" or "," in entity)):
             if accept_empty:
                 raise fail("--accept-empty acknowledges one entity's empty period: run that entity alone "

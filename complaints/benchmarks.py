@@ -347,8 +347,11 @@ def quarter_views(figures: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]
 
 
 def _shares(table: Mapping[str, int] | None, names: Mapping[str, str], total: int) -> list[dict[str, Any]]:
-    """(code, term, count, share of ``total``) per code of a by_issue / by_product table."""
+    """(code, term, count, share of ``total``) per code of a by_issue / by_product table, most cases first
+    (ties by code): the order never depends on the table's key order, which figures.json sorts by name,
+    so a draft re-rendered from a bundle lists them as the first draft did."""
+    items = sorted((table or {}).items(), key=lambda cn: (-cn[1], str(cn[0])))
     return [
         {"code": c, "term": names.get(c, c), "count": n, "share": n / total if total else None}
-        for c, n in (table or {}).items()
+        for c, n in items
     ]

@@ -5,8 +5,11 @@ Adding a filing kind is one :class:`FilingKind` entry here plus its flow, its re
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, get_args
+
+from complaints.periods import Period
 
 Filing = Literal["quarterly", "annual", "monthly"]
 Level = Literal["head_office", "branch"]
@@ -88,3 +91,24 @@ def filing_kind(name: str) -> FilingKind:
         return FILING_KINDS[name]  # type: ignore[index]
     except KeyError:
         raise ValueError(f"no filing {name!r} (one of {', '.join(FILING_KINDS)})") from None
+
+
+# -- previews: a period not yet ended ----------------------------------------------------------------
+
+def period_not_ended(period: Period, as_of: dt.date) -> bool:
+    """Whether ``period`` has not ended at ``as_of``: its last day is on or after the as-of date (the
+    figures of that day are not complete, so a run then makes a preview, never a draft)."""
+    return period.last_day >= as_of
+
+
+def preview_mark(as_of: dt.date) -> str:
+    """The mark every page of a preview carries: 【预览稿，数据截至2026年11月29日】."""
+    return f"【预览稿，数据截至{as_of.year}年{as_of.month}月{as_of.day}日】"
+
+
+def preview_refusal(filing: str, period: Period, as_of: dt.date) -> str:
+    """The one line that refuses a draft of a period not yet ended, naming ``--preview``."""
+    return (f"{period.code} has not ended (its last day {period.last_day.isoformat()} is on or after the "
+            f"as-of date {as_of.isoformat()}): a {filing} draft is made only for an ended period; "
+            "re-run with --preview for a preview marked 【预览稿】 on every page (never submitted, kept "
+            "apart from drafts)")

@@ -92,6 +92,8 @@ class S3Store(_Model):
     prefix: str = "bundles/"
     object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] | None = "COMPLIANCE"
     retention_days: int = 3650
+    # a preview (a period not yet ended) is kept apart and locked only this long: it is never submitted
+    preview_retention_days: int = Field(1, ge=1)
     server_side_encryption: Literal["AES256", "aws:kms"] | None = None
     kms_key_id: str | None = None
     multipart_threshold_mb: int = 16
@@ -118,7 +120,12 @@ class Archive(_Model):
 class Rendering(_Model):
     body_font: str = "宋体"
     heading_font: str = "黑体"
-    narrative_dir: str = "narratives"  # relative to the working directory: <period>.yaml per period
+    # relative to the working directory: <ENTITY>/<period>.yaml per entity and period (a branch never
+    # falls back to the head office's narrative)
+    narrative_dir: str = "narratives"
+    # the officers' templates and letterheads, outside the code checkout: <dir>/<ENTITY>/<template>, then
+    # <dir>/<template>, then the shipped templates (relative: to the configuration file's folder)
+    templates_dir: str | None = None
     unmask_roles: list[str] = []  # roles allowed to see personal data; empty = masked for everybody
     worsening_threshold_pct: float = 10.0  # a figure worse by more than this % QoQ/YoY is a finding
     major_cases_listed: int = (

@@ -160,6 +160,7 @@ def filings_for_entities(
     deployment: str | None = None,
     dask_address: str | None = None,
     wait_seconds: float = 3600.0,
+    preview: bool = False,
 ) -> State[Any]:
     """One filing for many entities (``entities``: None or "all" = every configured one) as parallel
     child flow runs, each with its own bundle. Completed when every child filed, else Failed; the
@@ -174,18 +175,19 @@ def filings_for_entities(
     loaded = load_settings(config)
     work = str(Path(workdir).resolve())
     common = {"as_of": as_of, "config": str(loaded.path), "workdir": work, "trigger": trigger,
-              "accept_risk": accept_risk, "calendar_files": calendar_files or None}
+              "accept_risk": accept_risk, "calendar_files": calendar_files or None, "preview": preview}
     names = deployment_names(filing, codes, deployment)
     mode = resolve_entity_launch(launch, names)
     logger = get_run_logger()
     logger.info("%s %s for %d entities (%s) as %s", filing, period, len(codes), ", ".join(codes), mode)
     store = open_store(loaded.settings.archive, Path(work))
-    before = {c: set(store.list(filing, c, period)) for c in codes}
+    kind = filing + ("-preview" if preview else "")  # previews are listed under their own first part
+    before = {c: set(store.list(kind, c, period)) for c in codes}
     if mode == "deployment":
         outcomes = start_deployments(filing, period, codes, common, names, wait_seconds)
     else:
         outcomes = run_local(filing, period, codes, common, mode, max_parallel, dask_address)
-    _attach_bundles(outcomes, filing, period, config, work, before)
+    _attach_bundles(outcomes, kind, period, config, work, before)
     ok = [o for o in outcomes if o["ok"]]
     message = f"{filing} {period}: {len(ok)} of {len(outcomes)} entities filed ({mode})"
     failed = [f"{o['entity']} {o['state']}: {o['message']}" for o in outcomes if not o["ok"]]

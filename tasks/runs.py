@@ -86,6 +86,11 @@ class RunContext:
     by: str = field(default_factory=current_person)  # the person (--by, $COMPLAINTS_BY or the OS user)
     # reasons found before rendering that the filing needs a person (e.g. a branch file left unread)
     incomplete: list[str] = field(default_factory=list)
+    # a preview of a period not yet ended: marked on every page, archived apart, never submitted
+    preview: bool = False
+    # ``complaints render``: the bundle whose accepted data and figures this run re-renders (no extract)
+    rendered_from: str | None = None
+    output: Path | None = None  # where the documents go instead of <workdir>/output/<period>/<entity>
 
     @property
     def run_dir(self) -> Path:
@@ -98,6 +103,8 @@ class RunContext:
     @property
     def output_dir(self) -> Path:
         """Where the officer finds the filing documents and the data owners the quarantine workbook."""
+        if self.output is not None:
+            return self.output
         return self.workdir / "output" / self.period.code / self.entity.code
 
     @property
@@ -111,6 +118,8 @@ class RunContext:
             "trigger": self.trigger, "by": self.by, "started_at": iso_local(self.started_at),
             "config_file": str(self.loaded.path), "accept_risk": self.accept_risk,
             "flow_run_id": self.flow_run_id, "pid": os.getpid(), "host": socket.gethostname(),
+            "preview": self.preview,
+            **({"rendered_from": self.rendered_from} if self.rendered_from else {}),
         }
 
     @property

@@ -29,10 +29,12 @@ from complaints.figures import (
     monthly_figures,
     quarter_trend,
 )
-from complaints.filings import filing_kind
+from complaints.filings import filing_kind, preview_mark
 from complaints.masking import mask_frame
 from complaints.periods import Period
+from complaints.settings import Settings
 from complaints.times import TZ, iso_local, now_local
+from tasks import lookup
 from tasks.archive.bundle import BundleError, BundleRef, archive_bundle, bag_info_from_run
 from tasks.archive.stores import new_bundle_id, open_store
 from tasks.benchmarks import reference_for
@@ -231,12 +233,15 @@ def trend_quarters(period: Period) -> list[Period]:
 
 
 # -- 4. render ---------------------------------------------------------------------------------------
-def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResult:
-    """The filing document (DOCX; XLSX for the monthly tables), for the officer (output dir) and
-    byte-for-byte in the bundle."""
-    settings = ctx.loaded.settings
+def render(ctx: RunContext, gate: GateResult, computed: Computed,
+           settings: Settings | None = None) -> RenderResult:
+    """The filing document (DOCX; XLSX for the monthly tables), for the officer (output dir, under a new
+    versioned name) and byte-for-byte in the bundle. ``settings``: what the content is made from (default
+    the run's; ``complaints render`` passes the archived bundle's); where the templates and the narrative
+    are found is always the run's own configuration and working directory (``tasks/lookup.py``)."""
+    settings = settings or ctx.loaded.settings
     if ctx.filing == "monthly":
-        return _publish_file(ctx, render_monthly(ctx, gate.ledger))
+        return _publish_file(ctx, render_monthly(ctx, gate.ledger, settings))
     failed = [(f"{r.id} {r.description_zh}", r.failing_rows) for r in gate.results if not r.passed]
     rec = gate.reconciliation["ledger"]
     quality = QualitySummary(rows_read=rec["read"], rows_accepted=rec["accepted"],
@@ -249,8 +254,9 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
     major = major.head(settings.rendering.major_cases_listed)
     rctx = context_from_settings(
         settings, period=ctx.period.code, run_id=ctx.run_id, generated_at=ctx.started_at,
-        entity_code=ctx.entity.code, narrative_dir=ctx.workdir / settings.rendering.narrative_dir,
-        quality=quality, major_cases=major, trend=computed.trend)
+        entity_code=ctx.entity.code, narrative_dir=entity_narrative_dir(ctx),
+        quality=quality, major_cases=major, trend=computed.trend, **render_overrides(ctx))
+    stage_narrative(ctx)
     out = document_path(ctx, ".docx")
     renderer = render_quarterly if ctx.filing == "quarterly" else render_annual
     with _RENDER_LOCK:
@@ -258,22 +264,63 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
     return _publish_file(ctx, result)
 
 
-def render_monthly(ctx: RunContext, ledger: pd.DataFrame) -> RenderResult:
+def entity_narrative_dir(ctx: RunContext) -> Path:
+    """``<workdir>/<rendering.narrative_dir>/<ENTITY>``: the entity's own narratives, no fallback."""
+    return lookup.narrative_dir(ctx.workdir / ctx.loaded.settings.rendering.narrative_dir, ctx.entity.code)
+
+
+def narrative_file(ctx: RunContext) -> Path:
+    return entity_narrative_dir(ctx) / f"{ctx.period.code}.yaml"
+
+
+def check_narrative(ctx: RunContext) -> None:
+    """Refuse a broken narrative file before any extraction (one line: file and line, exit 2)."""
+    lookup.check_narrative(narrative_file(ctx))
+
+
+def stage_narrative(ctx: RunContext) -> None:
+    """Bundle the narrative the document was made with (``narratives/<ENTITY>/<period>.yaml``)."""
+    src = narrative_file(ctx)
+    if src.is_file():
+        dst = ctx.staging / "narratives" / ctx.entity.code / src.name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+
+
+def render_overrides(ctx: RunContext) -> dict[str, Any]:
+    """The entity's template folder (``tasks/lookup.py``) and, for a preview, the page mark."""
+    out: dict[str, Any] = {}
+    template = filing_kind(ctx.filing).template
+    if template:
+        dirs = lookup.template_dirs(ctx.loaded.settings, ctx.loaded.config_dir, ctx.entity.code)
+        out["templates_dir"] = lookup.find_template(template, dirs).parent
+    if ctx.preview:
+        out["preview_mark"] = preview_mark(ctx.as_of.date())
+    return out
+
+
+def render_monthly(ctx: RunContext, ledger: pd.DataFrame, settings: Settings | None = None) -> RenderResult:
     """The monthly publication workbook (three sheets, personal data masked) of the accepted ``ledger``'s
     records received in the month, into the output dir."""
-    settings = ctx.loaded.settings
+    settings = settings or ctx.loaded.settings
     rows = month_rows(ledger, ctx.period)
     rctx = context_from_settings(settings, period=ctx.period.code, run_id=ctx.run_id,
                                  generated_at=ctx.started_at, entity_code=ctx.entity.code,
-                                 narrative_dir=ctx.workdir / settings.rendering.narrative_dir)
+                                 narrative_dir=entity_narrative_dir(ctx), **render_overrides(ctx))
     return RenderResult(write_monthly_workbook(rows, ctx.period.code, rctx, document_path(ctx, ".xlsx")), [])
 
 
 def document_path(ctx: RunContext, suffix: str) -> Path:
-    """``<output dir>/<company>-<entity>-<period>-<filing title><suffix>``."""
+    """``<output dir>/<company>-<entity>-<period>-<filing title>[-预览稿]-v<N><suffix>``, N the first version
+    not in the folder: a run never overwrites a document the officer may have edited, and the versions
+    sort in the order they were made (the bundle holds the exact draft, named the same)."""
     company = ctx.loaded.settings.company
-    return ctx.output_dir / f"{company.short_name or company.name}-{ctx.entity.code}-{ctx.period.code}-" \
-                            f"{filing_kind(ctx.filing).title_zh}{suffix}"
+    base = f"{company.short_name or company.name}-{ctx.entity.code}-{ctx.period.code}-" \
+           f"{filing_kind(ctx.filing).title_zh}" + ("-预览稿" if ctx.preview else "")
+    n = 1
+    while (ctx.output_dir / f"{base}-v{n}{suffix}").exists():
+        n += 1
+    return ctx.output_dir / f"{base}-v{n}{suffix}"
 
 
 def _publish_file(ctx: RunContext, result: RenderResult) -> RenderResult:
@@ -291,7 +338,7 @@ def archive(ctx: RunContext, gate: GateResult, computed: Computed, rendered: Ren
     settings = ctx.loaded.settings
     store = open_store(settings.archive, ctx.workdir)
     bundle_id = new_bundle_id(ctx.filing, ctx.entity.code, ctx.period.code, ctx.run_id,
-                              dt.datetime.now(dt.UTC))
+                              dt.datetime.now(dt.UTC), preview=ctx.preview)
     if (ctx.staging / "bagit.txt").is_file():  # a retry: the earlier attempt sealed the bag; reuse it
         run = load_run(ctx.staging / "data")
         ref = archive_bundle(ctx.staging, bundle_id, store, bag_info_from_run(run), settings.archive.signing)

@@ -122,6 +122,8 @@ def load_draft(store: Store, bundle_id: str, public_key: str | None) -> Draft:
         parsed = parse_bundle_id(bundle_id)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    if parsed.preview:
+        raise Refused(f"bundle {bundle_id} is a preview; a preview is never submitted")
     if parsed.filing not in (*FILINGS, *ON_REQUEST):
         if draft_filing(parsed.filing) is not None:
             raise UserError(f"{bundle_id} is a submission; give the id of the draft it records "
@@ -325,6 +327,8 @@ def read_archive(store: Store, public_key: str | None) -> Archive:
             continue
         bundle_id = str(getattr(item, "bundle_id", item))
         parsed = parse_bundle_id(bundle_id)
+        if parsed.preview:
+            continue
         if parsed.filing in (*FILINGS, *ON_REQUEST):
             if not _is_preview(store, bundle_id):
                 drafts.append(bundle_id)

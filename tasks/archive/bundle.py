@@ -147,8 +147,11 @@ def bag_info_from_run(run: Mapping[str, Any]) -> dict[str, str]:
     names = {"run_id": "Run-Id", "period": "Period", "entity": "Entity", "as_of": "As-Of",
              "trigger": "Trigger", "filing": "Filing", "code_version": "Code-Version",
              "package_versions": "Package-Versions", "started_at": "Started-At",
-             "finished_at": "Finished-At", "by": "Run-By"}
-    return {tag: _one_line(run[key]) for key, tag in names.items() if run.get(key) not in (None, "")}
+             "finished_at": "Finished-At", "by": "Run-By", "rendered_from": "Rendered-From"}
+    info = {tag: _one_line(run[key]) for key, tag in names.items() if run.get(key) not in (None, "")}
+    if run.get("preview"):  # a preview says so in its bag-info (drafts carry no Preview tag)
+        info["Preview"] = "true"
+    return info
 
 
 def _info(staging: Path, info: Mapping[str, Any]) -> dict[str, str]:
@@ -340,6 +343,11 @@ def check_identity(info: Mapping[str, Any], run: Mapping[str, Any] | None,
             if got != part:
                 problems.append(f"identity mismatch: the id {want} says {tag.lower()} {part} but bag-info "
                                 f"says {tag} {got}")
+        preview = (_first(info.get("Preview")) or "").lower() == "true"
+        if preview != parsed.preview:
+            what = "a preview" if parsed.preview else "a draft"
+            problems.append(f"identity mismatch: the id {want} is {what} but bag-info says "
+                            f"{'Preview: true' if preview else 'no Preview'}")
         run_id = _first(info.get("Run-Id"))
         if run_id is None or run_part(run_id) != parsed.run:
             problems.append(f"identity mismatch: the id {want} says run {parsed.run} but bag-info says "

@@ -18,7 +18,7 @@ from complaints.ledger import CODE_LISTS
 from complaints.periods import Period
 
 from .context import RenderContext
-from .docx_utils import apply_fonts, normalize_zip, set_core_properties, write_atomic
+from .docx_utils import apply_fonts, mark_every_page, normalize_zip, set_core_properties, write_atomic
 
 DASH = "—"
 _OWN_SECTION_NOTES = ("regulator_basis", "benchmark")
@@ -216,6 +216,9 @@ def render_template(
     if not path.exists():
         raise FileNotFoundError(f"{path}: template missing; restore it from templates/ of the release")
     tpl = DocxTemplate(str(path))
+    if ctx.preview_mark:  # into the template's headers before they are filled (docxtpl replaces their parts)
+        tpl.init_docx()
+        mark_every_page(tpl.docx, ctx.preview_mark)
     context = dict(values)
     for name, image in images.items():
         context[name] = InlineImage(tpl, str(image), width=Mm(150)) if image is not None else None

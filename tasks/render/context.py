@@ -82,6 +82,7 @@ class RenderContext:
     unmask_roles: Sequence[str] = ()
     rectification_days: int = 30
     templates_dir: Path = TEMPLATES_DIR
+    preview_mark: str | None = None  # a preview: this text heads every page (【预览稿，数据截至…】)
 
     @property
     def institution(self) -> str:

@@ -114,3 +114,33 @@ def write_atomic(path: Path, data: bytes) -> Path:
     tmp.write_bytes(data)
     os.replace(tmp, path)
     return path
+
+
+def mark_every_page(document: DocumentObject, text: str) -> None:
+    """Put ``text`` as the first paragraph of every page header of ``document`` (each section's default,
+    first-page and even-page headers that are its own), so every printed page carries it (the preview
+    mark). A section without a header gets one; a header linked to the previous section's is skipped
+    (it shows that section's, already marked)."""
+    seen: set[int] = set()
+    for i, section in enumerate(document.sections):
+        headers = [section.header]
+        if section.different_first_page_header_footer:
+            headers.append(section.first_page_header)
+        if document.settings.odd_and_even_pages_header_footer:
+            headers.append(section.even_page_header)
+        for header in headers:
+            if i > 0 and header.is_linked_to_previous:
+                continue
+            if id(header._element) in seen:  # noqa: SLF001 - one header part shared by two sections
+                continue
+            seen.add(id(header._element))  # noqa: SLF001
+            paragraphs = header.paragraphs
+            if paragraphs and not "".join(p.text for p in paragraphs).strip():
+                para = paragraphs[0]  # an empty header: use its paragraph
+            elif paragraphs:
+                para = paragraphs[0].insert_paragraph_before()
+            else:
+                para = header.add_paragraph()
+            para.alignment = 1  # centred
+            run = para.add_run(text)
+            run.bold = True

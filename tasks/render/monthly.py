@@ -145,8 +145,19 @@ def write_monthly_workbook(ledger_month: pd.DataFrame, month: str, ctx: RenderCo
     wb.properties.created = stamp
     wb.properties.modified = stamp
     neutralise(wb)  # source text starting with = + - @ is stored as text, never a formula
+    if ctx.preview_mark:
+        mark_printed_pages(wb, ctx.preview_mark)
     buffer = io.BytesIO()
     wb.save(buffer)
     out = Path(out)
     target = out if out.suffix.lower() == ".xlsx" else out / f"投诉月度通报_{period.code}.xlsx"
     return write_atomic(target, normalize_zip(buffer.getvalue(), core_time=stamp))
+
+
+def mark_printed_pages(wb: Workbook, text: str) -> None:
+    """A preview: ``text`` in every sheet's page header (each printed page; the title rows stay as they are,
+    and the file name says 预览稿)."""
+    for sheet in wb.worksheets:
+        sheet.oddHeader.center.text = text
+        sheet.evenHeader.center.text = text
+        sheet.firstHeader.center.text = text

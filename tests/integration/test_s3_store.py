@@ -326,3 +326,23 @@ def test_server_side_encryption_is_requested(settings: S3Config, s3_server: Any,
     store.put(b, make_bag(staging(tmp_path / "s"), {}, Signing()))
     head = store.client.head_object(Bucket=store.bucket, Key=f"{store.prefix}data/{b}/data/run.json")
     assert head["ServerSideEncryption"] == "AES256"
+
+
+def test_a_preview_is_listed_apart_and_locked_only_briefly(settings: S3Config, tmp_path: Path) -> None:
+    """A preview (``<filing>-preview/…``) is never listed with the drafts and is locked for
+    ``preview_retention_days`` (1 by default), not the drafts' ``retention_days``."""
+    store = S3Store(settings.model_copy(update={"retention_days": 3}))  # short: test buckets are shared
+    draft = bid("run1")
+    preview = new_bundle_id("quarterly", "HO", "2026Q3", str(RUN["run_id"]), AT + dt.timedelta(minutes=1),
+                            preview=True)
+    store.put(draft, make_bag(staging(tmp_path / "d"), {}, Signing()))
+    store.put(preview, make_bag(staging(tmp_path / "p"), {"Preview": "true"}, Signing()))
+    assert store.list("quarterly") == [draft] and store.list("quarterly-preview") == [preview]
+
+    def days(bundle_id: str) -> float:
+        key = f"{store.prefix}data/{bundle_id}/data/run.json"
+        head = store.client.head_object(Bucket=store.bucket, Key=key)
+        return (head["ObjectLockRetainUntilDate"] - dt.datetime.now(dt.UTC)).total_seconds() / 86400
+
+    assert 0.9 < days(preview) <= 1.0 and 2.9 < days(draft) <= 3.0
+    assert store.lock_status(preview).problems == []

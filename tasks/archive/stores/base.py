@@ -46,25 +46,39 @@ class BundleNotFound(StoreError):
     exit_code = 2  # a wrong id, not a failing store
 
 
+#: the first part of a preview's bundle id is ``<filing>-preview``: previews live under their own prefix,
+#: apart from the drafts that can be submitted (a listing by filing never returns them)
+PREVIEW_SUFFIX = "-preview"
+
+
 class BundleId(NamedTuple):
-    filing: str
+    filing: str  # the filing kind ("quarterly"), also for a preview
     entity: str
     period: str
     created: dt.datetime  # UTC
     run: str
+    preview: bool = False  # a preview of a period not yet ended: never a draft, never filed
+
+    @property
+    def kind(self) -> str:
+        """The first part of the id: the filing, or ``<filing>-preview`` for a preview."""
+        return self.filing + (PREVIEW_SUFFIX if self.preview else "")
 
     def __str__(self) -> str:
-        return f"{self.filing}/{self.entity}/{self.period}/{self.created:%Y%m%dT%H%M%SZ}-{self.run}"
+        return f"{self.kind}/{self.entity}/{self.period}/{self.created:%Y%m%dT%H%M%SZ}-{self.run}"
 
 
-def new_bundle_id(filing: str, entity: str, period: str, run_id: str, at: dt.datetime) -> str:
-    """``<filing>/<entity>/<period>/<UTC yyyymmddThhmmssZ>-<first 8 of run id>``: sorts by time per period.
+def new_bundle_id(filing: str, entity: str, period: str, run_id: str, at: dt.datetime,
+                  preview: bool = False) -> str:
+    """``<filing>/<entity>/<period>/<UTC yyyymmddThhmmssZ>-<first 8 of run id>``: sorts by time per period;
+    a preview's first part is ``<filing>-preview``.
 
     A naive ``at`` is read as Asia/Shanghai (the project's convention for naive times).
     """
     if at.tzinfo is None:
         at = at.replace(tzinfo=SHANGHAI)
-    bundle_id = f"{filing}/{entity}/{period}/{at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{run_part(run_id)}"
+    kind = filing + (PREVIEW_SUFFIX if preview else "")
+    bundle_id = f"{kind}/{entity}/{period}/{at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{run_part(run_id)}"
     parse_bundle_id(bundle_id)  # validates every part
     return bundle_id
 
@@ -83,16 +97,21 @@ def parse_bundle_id(bundle_id: str) -> BundleId:
             "e.g. quarterly/HO/2026Q3/20261121T210405Z-1a2b3c4d)"
         )
     created = dt.datetime.strptime(m["stamp"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
-    return BundleId(m["filing"], m["entity"], m["period"], created, m["run"])
+    filing, preview = m["filing"], m["filing"].endswith(PREVIEW_SUFFIX)
+    if preview:
+        filing = filing[: -len(PREVIEW_SUFFIX)]
+    return BundleId(filing, m["entity"], m["period"], created, m["run"], preview)
 
 
 def _matches(bundle_id: str, filing: str | None, entity: str | None, period: str | None) -> bool:
+    """``filing`` is matched against the id's first part: ``quarterly`` lists drafts, never previews
+    (``quarterly-preview`` lists those)."""
     try:
         b = parse_bundle_id(bundle_id)
     except ValueError:
         return False
     return all(want is None or want == got for want, got in
-               ((filing, b.filing), (entity, b.entity), (period, b.period)))
+               ((filing, b.kind), (entity, b.entity), (period, b.period)))
 
 
 def bag_files(bag_dir: Path) -> list[str]:

@@ -291,8 +291,9 @@ class S3Store:
                              f"({features.get('errors', {}).get('sse')}); archive.s3.server_side_encryption "
                              "cannot be met by this store")
         now = dt.datetime.now(dt.UTC)
-        until = now + dt.timedelta(days=self.settings.retention_days) if self.settings.object_lock_mode \
-            else None
+        days = self.settings.preview_retention_days if parse_bundle_id(bundle_id).preview \
+            else self.settings.retention_days  # a preview is never submitted: a short lock
+        until = now + dt.timedelta(days=days) if self.settings.object_lock_mode else None
         extra = self._extra_args(until)
         objects: dict[str, dict[str, Any]] = {}
         for rel in bag_files(Path(bag_dir)):
