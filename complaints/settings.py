@@ -43,6 +43,18 @@ class Entity(_Model):
         return v
 
 
+class Office(_Model):
+    """A handling office below an entity (中心支公司, 支公司 …): how documents name it and whose it is.
+
+    The source system's branch master table (机构信息) in configuration form: ``parent`` is the code
+    of the entity (or office) it reports to, so a province's figure can include its sub-branches.
+    """
+
+    code: str
+    name: str
+    parent: str = ""
+
+
 class MajorCriteria(_Model):
     """Which criteria make a case major (FIGURES.md counts.major_cases); each can be switched off."""
 
@@ -110,8 +122,11 @@ class Rendering(_Model):
     unmask_roles: list[str] = []  # roles allowed to see personal data; empty = masked for everybody
     worsening_threshold_pct: float = 10.0  # a figure worse by more than this % QoQ/YoY is a finding
     major_cases_listed: int = (
-        30  # 重大投诉情况 lists this many (largest amounts); all are in the bundle lineage
+        30  # 重大投诉情况 lists this many (forwarded, media, group, undecided first, then by amount)
     )
+    contact_person: str = ""  # 联系人 printed under the quarterly/annual reports' signature
+    contact_phone: str = ""  # 联系电话
+    document_number: str = ""  # 文号 prefix, e.g. 示例人寿发〔2026〕 (the number is filled in by hand)
 
 
 class Notifier(_Model):
@@ -145,6 +160,7 @@ class Benchmarks(_Model):
 class Settings(_Model):
     company: Company
     entities: list[Entity]
+    offices: list[Office] = []  # handling offices below the entities (names for the documents)
     sources: list[str] = ["sources/demo_callcenter.yaml"]  # relative to the config directory
     rulebooks_dir: str = "rulebooks"
     calendar_dir: str = "calendar"
