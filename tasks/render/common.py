@@ -301,6 +301,8 @@ def render_template(
     ctx: RenderContext,
     out: Path,
     title: str,
+    *,
+    keep_closing: bool = False,
 ) -> Path:
     """Fill ``template`` (autoescape on), embed ``images`` (150 mm wide) and save byte-deterministically."""
     path = ctx.templates_dir / template
@@ -314,7 +316,8 @@ def render_template(
     if ctx.fonts is not None:
         apply_fonts(tpl.docx, ctx.fonts.body, ctx.fonts.heading)
     fit_tables(tpl.docx)
-    keep_signature_together(tpl.docx)
+    if keep_closing:
+        keep_signature_together(tpl.docx)
     set_core_properties(
         tpl.docx,
         title=title,

@@ -240,7 +240,9 @@ def fit_tables(document: DocumentObject) -> None:
 
 def keep_signature_together(document: DocumentObject, closing: str = "特此报告。") -> None:
     """The signature block is never alone on a page: the last body paragraph before 「特此报告。」 and
-    every paragraph from there to the end of the signature keep with the next one."""
+    everything from there to the end of the signature (附件 line, seal, date, contact) go into one
+    borderless table row that may not split (LibreOffice ignores keep-with-next chains here), so they
+    move to the next page together."""
     paragraphs = document.paragraphs
     start = next((i for i, p in enumerate(paragraphs) if p.text.strip() == closing), None)
     if start is None:
@@ -254,6 +256,40 @@ def keep_signature_together(document: DocumentObject, closing: str = "特此报�
     first = start
     while first > 0 and not paragraphs[first - 1].text.strip():
         first -= 1
-    first = max(first - 1, 0)
-    for p in paragraphs[first:end]:
-        p.paragraph_format.keep_with_next = True
+    if first > 0 and not (paragraphs[first - 1].style.name or "").startswith("Heading"):
+        first -= 1
+    block = [p._p for p in paragraphs[first : end + 1]]
+    if any(p.getparent() is not block[0].getparent() for p in block):
+        return  # not a run of body paragraphs (e.g. inside a table already)
+    section = document.sections[0]
+    width = int((section.page_width - section.left_margin - section.right_margin) / 635)  # EMU → twips
+    table = _block_table(width)
+    block[0].addprevious(table)
+    cell = table.find(qn("w:tr")).find(qn("w:tc"))  # type: ignore[attr-defined]
+    for p in block:
+        cell.append(p)
+
+
+def _block_table(width_twips: int) -> object:
+    """A one-cell table without borders or cell margins whose single row may not split across pages."""
+    tbl = OxmlElement("w:tbl")
+    tblpr = OxmlElement("w:tblPr")
+    _set_on(tblpr, "w:tblW", {"w:w": str(width_twips), "w:type": "dxa"})
+    borders = _set_on(tblpr, "w:tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        _set_on(borders, f"w:{side}", {"w:val": "nil"})
+    _set_on(tblpr, "w:tblLayout", {"w:type": "fixed"})
+    margins = _set_on(tblpr, "w:tblCellMar")
+    for side in ("top", "left", "bottom", "right"):
+        _set_on(margins, f"w:{side}", {"w:w": "0", "w:type": "dxa"})
+    tbl.append(tblpr)
+    grid = OxmlElement("w:tblGrid")
+    _set_on(grid, "w:gridCol", {"w:w": str(width_twips)})
+    tbl.append(grid)
+    tr = OxmlElement("w:tr")
+    _set_on(_set_on(tr, "w:trPr"), "w:cantSplit")
+    tc = OxmlElement("w:tc")
+    _set_on(_set_on(tc, "w:tcPr"), "w:tcW", {"w:w": str(width_twips), "w:type": "dxa"})
+    tr.append(tc)
+    tbl.append(tr)
+    return tbl

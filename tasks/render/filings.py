@@ -842,6 +842,7 @@ def render_quarterly(figures: Mapping[str, Any], ctx: RenderContext, out: Path) 
             ctx,
             Path(out),
             f"{ctx.institution}{period.label_zh}保险消费投诉处理工作情况报告",
+            keep_closing=True,
         )
     return RenderResult(path, incomplete)
 
@@ -850,6 +851,9 @@ def _quarter_rows(
     fmt: Fmt, figures: Mapping[str, Any], ctx: RenderContext, period: Period
 ) -> list[dict[str, str]]:
     earlier = {str(t["period"]): t for t in ctx.trend}
+    # a previous year without any case in the data is no data (「同比无可比数据」), not a year of zeros
+    if not any(_count(earlier.get(f"{period.year - 1}Q{i}", {}).get("cases")) for i in range(1, 5)):
+        earlier = {}
     rows = []
     for i, q in enumerate(("Q1", "Q2", "Q3", "Q4"), start=1):
         block = _as_map(dig(figures, f"by_quarter.{q}"))
@@ -1013,7 +1017,7 @@ def render_annual(figures: Mapping[str, Any], ctx: RenderContext, out: Path) -> 
     values["quarter_rows"] = _quarter_rows(fmt, figures, ctx, period)
     yoy = _as_map(figures.get("yoy"))
     values["prev_year"] = {
-        k: format_value(dig(yoy, f"{k}.previous"), "count") for k in ("cases", "valid_cases")
+        k: format_value(dig(yoy, f"{k}.previous") or None, "count") for k in ("cases", "valid_cases")
     }
     values["notes_overview"] = values["notes_overview"] + fmt.take_notes()
     values["execution_rows"] = _execution_rows(fmt, ctx)
@@ -1049,5 +1053,6 @@ def render_annual(figures: Mapping[str, Any], ctx: RenderContext, out: Path) -> 
             ctx,
             Path(out),
             f"{ctx.institution}{period.label_zh}保险消费投诉处理工作自查报告",
+            keep_closing=True,
         )
     return RenderResult(path, incomplete)

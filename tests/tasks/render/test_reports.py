@@ -131,8 +131,9 @@ def test_findings_then_narrative_complete(quarterly_doc: Any) -> None:
 def test_missing_narrative_is_visible_and_reported(settings: Any, tmp_path: Path) -> None:
     result = render_quarterly(Q, quarterly_ctx(settings, None, None, quality=None), tmp_path / "q.docx")
     text = "\n".join(paragraphs(result.path))
-    # problems, measures, typical cases, suggestions, quality statement
-    assert text.count("【待补充】") == 5
+    # problems, measures, typical cases, suggestions, quality statement (the last narrative slot sits
+    # in the closing block's table with 特此报告 and the signature)
+    assert all_xml_text(result.path).count("【待补充】") == 5
     assert "本季度未发生重大投诉" not in text  # the count says 38: no "none" claim without rows
     assert [r.split("：")[0] for r in result.incomplete] == [
         "存在的问题", "改进措施", "典型案例", "意见和建议", "数据质量说明"
