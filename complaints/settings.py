@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from complaints.errors import ConfigError
 
@@ -174,6 +174,17 @@ class Settings(_Model):
     department_targets: dict[str, float] = {}  # "timeliness.rate" / "satisfaction.rate" per department
     rules_in_force: list[Rule] = []  # internal rules listed in the annual self-inspection
     benchmarks: Benchmarks = Benchmarks()
+
+    @model_validator(mode="after")
+    def _offices_belong(self) -> Settings:
+        entities = {e.code for e in self.entities}
+        offices = {o.code for o in self.offices}
+        if entities & offices:
+            raise ValueError(f"offices repeat entity codes: {sorted(entities & offices)}")
+        unknown = sorted(o.parent for o in self.offices if o.parent and o.parent not in entities | offices)
+        if unknown:
+            raise ValueError(f"offices name unknown parents {unknown} (an entity's or an office's code)")
+        return self
 
     @field_validator("entities")
     @classmethod

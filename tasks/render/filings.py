@@ -561,7 +561,7 @@ def _major_texts(
     severity_major = dig(figures, "by_severity.major")
     criteria = _criteria_text(ctx.major_criteria)
     texts = []
-    if criteria and is_number(count):
+    if criteria and is_number(count) and count:
         text = (
             f"本报告所称重大投诉，是指符合{criteria}任一情形的投诉，"
             f"本期共{format_value(count, 'count')}件。"
