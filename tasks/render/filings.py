@@ -397,24 +397,29 @@ def _forwarded_texts(fmt: Fmt, ctx: RenderContext) -> list[str]:
     if not n:
         return ["本期未收到监管部门转办的投诉。"]
     on_time, late, pending = (fmt.get(f"forwarded_timeliness.{k}") for k in ("on_time", "late", "pending"))
-    text = (
-        f"本期收到监管部门转办投诉{format_value(n, 'count')}件，其中"
-        f"按时办结{format_value(on_time, 'count')}件，超时办结{format_value(late, 'count')}件，"
-        f"尚在处理时限内{format_value(pending, 'count')}件，"
-        f"办理及时率为{fmt.value('forwarded_timeliness.rate')}。"
-    )
+    text = f"本期收到监管部门转办投诉{format_value(n, 'count')}件。"
+    if all(is_number(v) for v in (on_time, late, pending)):
+        text += (
+            f"其中应按规定时限考核的{format_value(on_time + late + pending, 'count')}件中，"
+            f"按时办结{format_value(on_time, 'count')}件，超时办结{format_value(late, 'count')}件，"
+            f"尚在处理时限内{format_value(pending, 'count')}件，"
+            f"办理及时率为{fmt.value('forwarded_timeliness.rate')}。"
+        )
     major = ctx.major_cases
     if major is not None and not major.empty and ctx.major_criteria.get("regulator_forwarded"):
         fwd = major[_flag(major, "regulator_forwarded")]
-        rejected = int((_frame_col(fwd, "accepted", True).fillna(True).astype(bool) == False).sum())  # noqa: E712
-        decided = pd.to_datetime(_frame_col(fwd, "decided_at")).notna()
+        rejected = ~_frame_col(fwd, "accepted", True).fillna(True).astype(bool)
+        decided = pd.to_datetime(_frame_col(fwd, "decided_at")).notna() & ~rejected
         closed = pd.to_datetime(_frame_col(fwd, "closed_at")).notna()
-        text += (
-            f"上述转办投诉中，不予受理{rejected}件，已作出处理决定{int(decided.sum())}件"
-            f"（其中已结案{int((decided & closed).sum())}件），"
-            f"尚未作出处理决定{int((~decided & ~closed).sum())}件。"
-            ""
-        )
+        parts = [  # a partition of the period's forwarded cases: the parts add up to the count above
+            ("不予受理", rejected),
+            ("已作出处理决定", decided),
+            ("未作出处理决定即结案（如投诉人撤诉）", ~rejected & ~decided & closed),
+            ("尚在处理中", ~rejected & ~decided & ~closed),
+        ]
+        if len(fwd) == n:
+            listed = "，".join(f"{name}{int(mask.sum())}件" for name, mask in parts if mask.any())
+            text += f"按处理状态分，{listed}。"
     return [text]
 
 

@@ -276,6 +276,14 @@ def test_report_has_the_content_a_real_report_carries(doc: Rendered) -> None:
     if not doc.ctx.period.isdigit():
         assert "群体投诉" in text
         assert "典型案例" in text and "对监管工作的意见和建议" in text
+    # the breakdowns by status add up to the totals they break down
+    forwarded = re.search(r"按处理状态分，(.*?)。", text)
+    if forwarded:
+        parts = [int(x) for x in re.findall(r"(\d+)件", forwarded.group(1))]
+        assert sum(parts) == doc.figures["counts"]["regulator_forwarded_cases"]
+    still_open = re.search(r"尚未作出处理决定的投诉共(\d+)件，其中(.*?)。", text)
+    if still_open:
+        assert sum(int(x) for x in re.findall(r"(\d+)件", still_open.group(2))) == int(still_open.group(1))
     # the call-back sentence does not count the unreached among the call-backs
     sat = doc.figures["satisfaction"]
     if sat.get("not_reached") and not doc.ctx.period.isdigit():
