@@ -285,7 +285,11 @@ def _trend(figures: Mapping[str, Any], ctx: RenderContext, period: Period) -> li
         for e in ordered
         if Period.parse(str(e["period"])) <= (period if period.kind == "quarter" else period.quarters()[-1])
     ]
-    return ordered[-8:]
+    ordered = ordered[-8:]
+    # quarters before the data begins are no data, not quarters without complaints
+    while ordered and not _count(ordered[0].get("cases")):
+        ordered = ordered[1:]
+    return ordered
 
 
 def _trend_rows(trend: list[dict[str, Any]]) -> list[dict[str, str]]:
