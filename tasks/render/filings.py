@@ -797,7 +797,8 @@ def _charts(
 
 def _short(code: str) -> str:
     p = Period.parse(code)
-    return f"{p.year}年Q{p.index}" if p.kind == "quarter" else p.label_zh
+    # Chinese on the chart too (it is read as part of the document): 「2025年\n一季度」
+    return f"{p.year}年\n{'一二三四'[p.index - 1]}季度" if p.kind == "quarter" else p.label_zh
 
 
 def _int(v: Any) -> int | None:
