@@ -525,7 +525,7 @@ def _major_rows(ctx: RenderContext) -> list[dict[str, str]]:
     outcome = col("outcome").map(lambda c: OUTCOMES.get(str(c), "") if isinstance(c, str) else "")
     status = pd.Series("处理中", index=frame.index).mask(decided, "已作出处理决定")
     status = status.mask(closed, "已结案" + outcome.map(lambda o: f"（{o}）" if o else ""))
-    rejected = col("accepted").map(lambda v: v is False or v == 0 or str(v).lower() == "false")
+    rejected = ~_frame_col(frame, "accepted", True).fillna(True).astype(bool)
     status = status.mask(rejected, "不予受理")
     tags = flags.apply(lambda r: "、".join(name for key, name in PRIORITY if r[key]) or DASH, axis=1)
     rows = pd.DataFrame(
