@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from complaints.errors import ConfigError
 
@@ -42,6 +42,18 @@ class Entity(_Model):
         if not _CODE.match(v):
             raise ValueError(f"entity code {v!r} must be 1-32 letters, digits, '_' or '-'")
         return v
+
+
+class Office(_Model):
+    """A handling office below an entity (中心支公司, 支公司 …): how documents name it and whose it is.
+
+    The source system's branch master table (机构信息) in configuration form: ``parent`` is the code
+    of the entity (or office) it reports to, so a province's figure can include its sub-branches.
+    """
+
+    code: str
+    name: str
+    parent: str = ""
 
 
 class MajorCriteria(_Model):
@@ -129,8 +141,11 @@ class Rendering(_Model):
     unmask_roles: list[str] = []  # roles allowed to see personal data; empty = masked for everybody
     worsening_threshold_pct: float = 10.0  # a figure worse by more than this % QoQ/YoY is a finding
     major_cases_listed: int = (
-        30  # 重大投诉情况 lists this many (largest amounts); all are in the bundle lineage
+        30  # 重大投诉情况 lists this many (forwarded, media, group, undecided first, then by amount)
     )
+    contact_person: str = ""  # 联系人 printed under the quarterly/annual reports' signature
+    contact_phone: str = ""  # 联系电话
+    document_number: str = ""  # 文号 prefix, e.g. 示例人寿发〔2026〕 (the number is filled in by hand)
 
 
 class Notifier(_Model):
@@ -175,6 +190,7 @@ class Submission(_Model):
 class Settings(_Model):
     company: Company
     entities: list[Entity]
+    offices: list[Office] = []  # handling offices below the entities (names for the documents)
     sources: list[str] = ["sources/demo_callcenter.yaml"]  # relative to the config directory
     rulebooks_dir: str = "rulebooks"
     calendar_dir: str = "calendar"
@@ -189,6 +205,17 @@ class Settings(_Model):
     rules_in_force: list[Rule] = []  # internal rules listed in the annual self-inspection
     benchmarks: Benchmarks = Benchmarks()
     submission: Submission = Submission()
+
+    @model_validator(mode="after")
+    def _offices_belong(self) -> Settings:
+        entities = {e.code for e in self.entities}
+        offices = {o.code for o in self.offices}
+        if entities & offices:
+            raise ValueError(f"offices repeat entity codes: {sorted(entities & offices)}")
+        unknown = sorted(o.parent for o in self.offices if o.parent and o.parent not in entities | offices)
+        if unknown:
+            raise ValueError(f"offices name unknown parents {unknown} (an entity's or an office's code)")
+        return self
 
     @field_validator("entities")
     @classmethod

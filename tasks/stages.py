@@ -30,6 +30,7 @@ from complaints.figures import (
     quarter_trend,
 )
 from complaints.filings import filing_kind, preview_mark
+from complaints.ledger import local_dates
 from complaints.masking import mask_frame
 from complaints.periods import Period
 from complaints.settings import Settings
@@ -232,6 +233,18 @@ def trend_quarters(period: Period) -> list[Period]:
     return [last.shift(-k) for k in range(7 if period.kind == "year" else 4, -1, -1)]
 
 
+def open_cases(ledger: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Accepted cases received by the period's last day with no decision and not closed (the reports
+    say why they are still open)."""
+    if ledger.empty or "decided_at" not in ledger:
+        return ledger.iloc[0:0]
+    received = pd.Series(local_dates(pd.to_datetime(ledger["received_at"]).astype("datetime64[us]")),
+                         index=ledger.index)
+    undecided = ledger["decided_at"].isna() & ledger["closed_at"].isna()
+    accepted = ledger["accepted"].fillna(True).astype(bool) if "accepted" in ledger else True
+    return ledger[undecided & accepted & (received <= pd.Timestamp(period.last_day))]
+
+
 # -- 4. render ---------------------------------------------------------------------------------------
 def render(ctx: RunContext, gate: GateResult, computed: Computed,
            settings: Settings | None = None) -> RenderResult:
@@ -249,13 +262,13 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed,
                              failed_checks=failed, accept_risk=gate.accept_risk,
                              accept_empty=computed.accept_empty)
     major_ids = set(computed.result.ids("counts.major_cases"))
+    # all major cases: the renderer picks what the list shows (forwarded, media, group, undecided first)
     major = gate.ledger[gate.ledger["complaint_id"].isin(major_ids)]
-    major = major.sort_values(["amount_involved", "received_at"], ascending=[False, True], na_position="last")
-    major = major.head(settings.rendering.major_cases_listed)
     rctx = context_from_settings(
         settings, period=ctx.period.code, run_id=ctx.run_id, generated_at=ctx.started_at,
         entity_code=ctx.entity.code, narrative_dir=entity_narrative_dir(ctx),
-        quality=quality, major_cases=major, trend=computed.trend, **render_overrides(ctx))
+        quality=quality, major_cases=major, trend=computed.trend,
+        open_cases=open_cases(gate.ledger, ctx.period), **render_overrides(ctx))
     stage_narrative(ctx)
     out = document_path(ctx, ".docx")
     renderer = render_quarterly if ctx.filing == "quarterly" else render_annual

@@ -76,16 +76,37 @@ def _sheet_rows(result: GateResult, check: C.Check) -> pd.DataFrame:
     return _text_frame(rows[cols + ["failed_checks"]])
 
 
+SUMMARY_SHEET, RECONCILIATION_SHEET = "校验汇总", "记录核对"
+SUMMARY_HEADERS = {
+    "check_id": "校验规则编号", "table": "数据表", "severity": "严重程度", "level": "校验层级",
+    "passed": "是否通过", "failing_rows": "未通过记录数", "description_zh": "规则说明",
+    "description_en": "规则说明（英文）", "error": "错误信息", "failing_ids": "未通过记录编号（已脱敏）",
+}
+RECONCILIATION_HEADERS = {"table": "数据表", "read": "读取记录数", "accepted": "通过记录数",
+                          "quarantined": "隔离记录数"}
+TABLE_NAMES = {"ledger": "投诉台账", "exposure": "业务量", "events": "处理过程记录"}
+VALUE_NAMES = {"blocking": "阻断", "warning": "警告", "row": "逐行", "table": "整表", True: "是", False: "否"}
+
+
+def _zh_columns(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """The columns of a quarantine sheet under their Chinese labels (LEDGER.md), as the officer who
+    fixes the source reads them."""
+    labels = {c.name: c.label for c in L.TABLES.get(table, ())}
+    labels.update(row_number="行号", failed_checks="未通过的校验规则")
+    return frame.rename(columns=lambda c: labels.get(str(c), str(c)))
+
+
 def write_quarantine_xlsx(result: GateResult, path: Path) -> Path:
-    """One summary sheet, then one sheet per check that quarantined rows (offending values shown)."""
+    """One summary sheet, then one sheet per check that quarantined rows (offending values shown);
+    headers in Chinese (the English description stays as a column for the developers)."""
     summary = pd.DataFrame(
         [
             {
                 "check_id": r.id,
-                "table": r.table,
-                "severity": r.severity,
-                "level": r.level,
-                "passed": r.passed,
+                "table": TABLE_NAMES.get(r.table, r.table),
+                "severity": VALUE_NAMES.get(r.severity, r.severity),
+                "level": VALUE_NAMES.get(r.level, r.level),
+                "passed": VALUE_NAMES[bool(r.passed)],
                 "failing_rows": r.failing_rows,
                 "description_zh": r.description_zh,
                 "description_en": r.description_en,
@@ -94,23 +115,23 @@ def write_quarantine_xlsx(result: GateResult, path: Path) -> Path:
             }
             for r in result.results
         ]
-    )
+    ).rename(columns=SUMMARY_HEADERS)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        summary.to_excel(writer, sheet_name="summary", index=False)
+        summary.to_excel(writer, sheet_name=SUMMARY_SHEET, index=False)
         recon = pd.DataFrame(
             [
-                {"table": t, **{k: v for k, v in rec.items() if k != "by_check"}}
+                {"table": TABLE_NAMES.get(t, t), **{k: v for k, v in rec.items() if k != "by_check"}}
                 for t, rec in result.reconciliation.items()
             ]
-        )
-        recon.to_excel(writer, sheet_name="reconciliation", index=False)
+        ).rename(columns=RECONCILIATION_HEADERS)
+        recon.to_excel(writer, sheet_name=RECONCILIATION_SHEET, index=False)
         for r in result.results:
             check = C.BY_ID[r.id]
             if check.level != "row" or check.severity != "blocking" or r.passed:
                 continue
             rows = _sheet_rows(result, check)
             if not rows.empty:
-                rows.to_excel(writer, sheet_name=r.id, index=False)
+                _zh_columns(rows, check.table).to_excel(writer, sheet_name=r.id, index=False)
         neutralise(writer.book)  # source values starting with = + - @ stay text, never formulas
     return path
 

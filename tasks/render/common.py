@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import re
@@ -17,8 +18,16 @@ from complaints.findings import dig, format_value, is_number
 from complaints.ledger import CODE_LISTS
 from complaints.periods import Period
 
-from .context import RenderContext
-from .docx_utils import apply_fonts, mark_every_page, normalize_zip, set_core_properties, write_atomic
+from .context import NameMissing, RenderContext
+from .docx_utils import (
+    apply_fonts,
+    fit_tables,
+    keep_signature_together,
+    mark_every_page,
+    normalize_zip,
+    set_core_properties,
+    write_atomic,
+)
 
 DASH = "—"
 _OWN_SECTION_NOTES = ("regulator_basis", "benchmark")
@@ -48,8 +57,8 @@ class Fmt:
         return None
 
     def missing(self, key: str) -> str:
-        reason = self.note_for(key)
-        name = label(key)[0]
+        reason = note_zh(self.note_for(key))
+        name = figure_name(key)
         self._pending.setdefault(
             key, f"{name}显示为「{DASH}」：{reason}" if reason else f"{name}显示为「{DASH}」：无可用数据。"
         )
@@ -73,8 +82,54 @@ class Fmt:
     def all_notes(self) -> list[dict[str, str]]:
         """The notes of the figures this document prints (the regulator-basis comparison says its own
         notes in its section, in Chinese; its English notes stay in figures.json)."""
-        return [{"name": label(k)[0], "reason": r} for k, r in sorted(self.notes.items())
-                if not k.startswith(_OWN_SECTION_NOTES)]
+        return [{"name": figure_name(k), "reason": note_zh(r) or "无可用数据。"}
+                for k, r in sorted(self.notes.items()) if not k.startswith(_OWN_SECTION_NOTES)]
+
+
+_PERIOD = re.compile(r"\b(\d{4}(?:Q[1-4]|M\d{2}|-\d{2})?)\b")
+_NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), text)
+    for pattern, text in (
+        (r"^0 ÷ 0: no .*revisited", "本期无已完成回访的投诉，无法计算比率。"),
+        (r"^0 ÷ 0: no .*has a decision", "本期无已作出处理决定的投诉，无法计算比率。"),
+        (r"^0 ÷ 0: no .*regulator-forwarded", "本期无应考核的监管转办投诉，无法计算比率。"),
+        (r"^0 ÷ 0", "本期无应纳入考核的投诉，无法计算比率。"),
+        (r"^qoq is not used for a year", "年度报告不计算环比。"),
+        (r"previous value .* is unknown", "上期数据不可得，无法计算变化率。"),
+        (r"previous value .* is 0", "上期数值为0，无法计算变化率。"),
+        (r"current value .* is unknown", "本期数据不可得，无法计算变化率。"),
+        (r"no exposure table", "未取得业务量数据（保费收入、承保件数、承保人次）。"),
+        (r"no exposure row", "业务量数据中缺少相应期间、机构或业务条线的记录。"),
+        (r"duplicate exposure rows", "业务量数据中同一机构、业务条线有重复记录。"),
+        (r"is missing in \d+ exposure row", "业务量数据中有记录缺少该项数值。"),
+        (r"^Σ \w+ is 0", "业务量数据中该项合计为0，无法计算。"),
+        (r"no events table", "未取得投诉处理过程记录，无法测算。"),
+        (r"no eligible case .* has a decision", "本期无已作出处理决定的投诉。"),
+        (r"no eligible", "本期无应纳入考核的投诉。"),
+    )
+)
+
+
+def figure_name(key: str) -> str:
+    """The figure's Chinese name; a code the catalogue has no name for (「unspecified」) is named."""
+    return re.sub(r"(?<![A-Za-z])unspecified(?![A-Za-z])\s*", "未填写", label(key)[0])
+
+
+def note_zh(reason: str | None) -> str | None:
+    """The Chinese sentence a document prints for a figure's (English) note; the English stays in the
+    figures and logs. Chinese notes pass through; an unknown English note becomes a neutral sentence."""
+    if not reason:
+        return None
+    if re.search(r"[\u4e00-\u9fff]", reason):  # a Chinese note: drop its technical asides, name periods
+        text = re.sub(r"[（(][^（）()]*[A-Za-z]{2,}[^（）()]*[）)]", "", reason)
+        text = re.sub(r"\d{4}Q[1-4]|\d{4}-\d{2}", lambda m: period_label(m.group(0)), text)
+        text = re.sub(r"\s+([，。；])", r"\1", text)
+        if not re.search(r"[A-Za-z]", text):
+            return text
+    for pattern, text in _NOTES_ZH:
+        if pattern.search(reason):
+            return text
+    return "该项数据不可得。"
 
 
 def share(count: Any, total: Any) -> str:
@@ -84,12 +139,19 @@ def share(count: Any, total: Any) -> str:
 
 
 def code_label(code: str, code_list: str | None, names: Mapping[str, str] | None = None) -> str:
+    """The name a document prints for ``code``: from ``names`` (branches, offices: configuration), the
+    code list, or 未填写; a branch/office code without a name is an error naming it (never printed)."""
     if names and code in names:
         return names[code]
-    if code in UNSPECIFIED:
-        return UNSPECIFIED[code]
-    if code_list and code in CODE_LISTS[code_list]:
+    if code in UNSPECIFIED or code in ("nan", "None"):
+        return UNSPECIFIED.get(code, "未填写")
+    if code_list and code in CODE_LISTS.get(code_list, {}):
         return CODE_LISTS[code_list][code]
+    if code_list is None:
+        raise NameMissing(
+            f"no name for branch/office code {code!r}: add it to 'offices' (code, name, parent) "
+            "or 'entities' in the configuration"
+        )
     return code
 
 
@@ -99,7 +161,7 @@ def breakdown_rows(
     """Rows {name, cases, share} sorted by count (descending), then by the code list's order."""
     if not isinstance(mapping, Mapping):
         return []
-    order = list(CODE_LISTS[code_list]) if code_list else []
+    order = list(CODE_LISTS.get(code_list, {})) if code_list else []
     items = [(str(code), n) for code, n in mapping.items() if is_number(n) and n]
 
     def sort_key(item: tuple[str, Any]) -> tuple[float, int, str]:
@@ -152,7 +214,7 @@ def rule_versions(figures: Mapping[str, Any]) -> str:
     for key in ("rule_sets", "rule_versions", "rulesets", "rules"):
         value = figures.get(key)
         if isinstance(value, Mapping) and value:
-            return "；".join(f"{k} {v}" for k, v in sorted(value.items()))
+            return "；".join(_rule_text({"name": k, "version": v}) for k, v in sorted(value.items()))
         if isinstance(value, list | tuple) and value:
             return "；".join(_rule_text(v) for v in value)
         if isinstance(value, str) and value:
@@ -161,16 +223,32 @@ def rule_versions(figures: Mapping[str, Any]) -> str:
 
 
 def _rule_text(rule: Any) -> str:
-    """One rule set from figures.json ``rule_sets`` ({id, version, name, …}) or a plain string."""
+    """One rule set from figures.json ``rule_sets`` ({id, version, name, document, effective_from}) by its
+    Chinese title and the date it took effect (its id and version stay in figures.json)."""
     if isinstance(rule, Mapping):
-        name = rule.get("name") or rule.get("document") or rule.get("id") or ""
-        version = rule.get("version")
-        return f"{name}（{rule.get('id', '')} v{version}）" if version is not None else str(name)
+        name = str(rule.get("name") or rule.get("document") or "")
+        if not name or re.search(r"[A-Za-z]{2,}", name):
+            name = "统计规则"
+        parts = []
+        document = str(rule.get("document") or "")
+        if document and document != name and document.startswith(("银保监", "保监", "国家金融")):
+            parts.append(document)
+        since = rule.get("effective_from") or rule.get("version")
+        with contextlib.suppress(ValueError):
+            parts.append(f"{date_zh(dt.date.fromisoformat(str(since)))}起施行")
+        return f"{name}（{'，'.join(parts)}）" if parts else name
     return str(rule)
 
 
 def numbered(items: list[str], start: int = 1) -> list[str]:
-    return [f"{i}．{text}" for i, text in enumerate(items, start)]
+    """「1．…」 per item; an item written over several lines gives one paragraph per line (a line break
+    inside a justified paragraph stretches the line before it)."""
+    out: list[str] = []
+    for i, text in enumerate(items, start):
+        lines = [line.strip() for line in str(text).splitlines() if line.strip()] or [""]
+        out.append(f"{i}．{lines[0]}")
+        out.extend(lines[1:])
+    return out
 
 
 def period_label(code: str) -> str:
@@ -193,7 +271,21 @@ def base_context(ctx: RenderContext, period_label: str) -> dict[str, Any]:
         "report_date_text": date_zh(ctx.generated_at),
         "org_word": "公司" if ctx.entity_level == "head_office" else "分公司",
         "narrative_file": ctx.narrative_file or f"narratives/{ctx.period}.yaml",
+        "doc_number_text": _doc_number(ctx),
+        "contact_text": _contact(ctx),
     }
+
+
+def _doc_number(ctx: RenderContext) -> str:
+    """文号: the configured prefix (「{year}」 → the report's year) and a blank for the number."""
+    prefix = ctx.document_number.replace("{year}", str(ctx.generated_at.year))
+    return f"{prefix}　　号" if prefix else "〔　　〕　　号"
+
+
+def _contact(ctx: RenderContext) -> str:
+    person = ctx.contact_person or "【待补充】"
+    phone = ctx.contact_phone or "【待补充】"
+    return f"联系人：{person}　　联系电话：{phone}"
 
 
 _SAFE_NAME = re.compile(r"[^0-9A-Za-z_\-\u4e00-\u9fa5]+")
@@ -210,6 +302,8 @@ def render_template(
     ctx: RenderContext,
     out: Path,
     title: str,
+    *,
+    keep_closing: bool = False,
 ) -> Path:
     """Fill ``template`` (autoescape on), embed ``images`` (150 mm wide) and save byte-deterministically."""
     path = ctx.templates_dir / template
@@ -225,6 +319,9 @@ def render_template(
     tpl.render(context, autoescape=True)
     if ctx.fonts is not None:
         apply_fonts(tpl.docx, ctx.fonts.body, ctx.fonts.heading)
+    fit_tables(tpl.docx)
+    if keep_closing:
+        keep_signature_together(tpl.docx)
     set_core_properties(
         tpl.docx,
         title=title,

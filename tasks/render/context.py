@@ -20,6 +20,10 @@ class FiguresError(UserError):
     """The figures dict lacks a required section; the message lists every missing key."""
 
 
+class NameMissing(UserError):
+    """A code the document prints (branch, office, department) has no name in the configuration."""
+
+
 class NarrativeError(UserError):
     """The officer's narrative file exists but cannot be used (invalid YAML or wrong shape)."""
 
@@ -50,6 +54,8 @@ class Narrative:
 
     problems: tuple[str, ...] = ()
     measures: tuple[str, ...] = ()
+    typical_cases: tuple[str, ...] = ()  # 典型案例 (quarterly)
+    suggestions: tuple[str, ...] = ()  # 对监管工作的意见建议 (quarterly)
     # annual: last year's measures, each {"measure": str, "figure": dotted key (optional)}
     last_year_measures: tuple[Mapping[str, str], ...] = ()
     source: Path | None = None
@@ -68,6 +74,9 @@ class RenderContext:
     addressee: str = "国家金融监督管理总局"
     quality: QualitySummary | None = None
     major_cases: pd.DataFrame | None = None  # ledger rows (masked here again before printing)
+    major_cases_listed: int = 30  # how many of them the list prints (the rest are counted)
+    major_criteria: Mapping[str, Any] = field(default_factory=dict)  # settings.major, for the explanation
+    open_cases: pd.DataFrame | None = None  # undecided ledger rows received by the period's end
     trend: Sequence[Mapping[str, Any]] = ()  # [{period, cases, valid_cases}] oldest first, incl. this period
     narrative: Narrative | None = None
     narrative_file: str = ""  # where the officer writes the narrative (printed in 「待补充」 markers)
@@ -77,6 +86,10 @@ class RenderContext:
     fonts: Fonts | None = None  # None: keep the template's fonts (officer's Word edits win)
     rules_in_force: Sequence[Mapping[str, str]] = ()  # [{name, effective_from, source}]
     entity_names: Mapping[str, str] = field(default_factory=dict)  # branch/entity code -> name
+    office_parents: Mapping[str, str] = field(default_factory=dict)  # office code -> its entity's code
+    contact_person: str = ""
+    contact_phone: str = ""
+    document_number: str = ""  # 文号 prefix ("{year}" is the report's year)
     previous_figures: Mapping[str, Any] | None = None  # annual: last year's figures, for measures' effect
     role: str | None = None
     unmask_roles: Sequence[str] = ()
@@ -118,11 +131,10 @@ def load_narrative(narrative_dir: str | Path, period: str) -> Narrative | None:
         raise NarrativeError(f"{path}: not valid UTF-8 YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise NarrativeError(f"{path}: expected a mapping with keys problems, measures, last_year_measures")
-    unknown = set(data) - {"problems", "measures", "last_year_measures"}
+    allowed = ("problems", "measures", "last_year_measures", "typical_cases", "suggestions")
+    unknown = set(data) - set(allowed)
     if unknown:
-        raise NarrativeError(
-            f"{path}: unknown keys {sorted(unknown)} (allowed: problems, measures, last_year_measures)"
-        )
+        raise NarrativeError(f"{path}: unknown keys {sorted(unknown)} (allowed: {', '.join(allowed)})")
     last: list[Mapping[str, str]] = []
     for item in data.get("last_year_measures") or []:
         if isinstance(item, str):
@@ -135,6 +147,8 @@ def load_narrative(narrative_dir: str | Path, period: str) -> Narrative | None:
         problems=_as_items(data.get("problems"), "problems", path),
         measures=_as_items(data.get("measures"), "measures", path),
         last_year_measures=tuple(last),
+        typical_cases=_as_items(data.get("typical_cases"), "typical_cases", path),
+        suggestions=_as_items(data.get("suggestions"), "suggestions", path),
         source=path,
     )
 
@@ -166,7 +180,16 @@ def context_from_settings(
         department_targets=dict(settings.department_targets),
         worsening_threshold_pct=settings.rendering.worsening_threshold_pct,
         rules_in_force=[r.model_dump() for r in settings.rules_in_force],
-        entity_names={e.code: e.name for e in settings.entities},
+        entity_names={
+            **{o.code: o.name for o in settings.offices},
+            **{e.code: e.name for e in settings.entities},
+        },
+        office_parents={o.code: o.parent for o in settings.offices if o.parent},
+        contact_person=settings.rendering.contact_person,
+        contact_phone=settings.rendering.contact_phone,
+        document_number=settings.rendering.document_number,
+        major_cases_listed=settings.rendering.major_cases_listed,
+        major_criteria=settings.major.model_dump(),
         unmask_roles=tuple(settings.rendering.unmask_roles),
         rectification_days=settings.filings.rectification_days,
         narrative=load_narrative(directory, period),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ from .common import (
     period_label,
     render_template,
     rule_versions,
+    share,
     signed_pct,
 )
 from .context import FiguresError, RenderContext, RenderResult
@@ -146,9 +148,8 @@ def _volume(fmt: Fmt, figures: Mapping[str, Any]) -> dict[str, Any]:
             "name": "全部业务",
             "cases": fmt.value("counts.cases"),
             **vol,
-            "per_10k_insured": fmt.value("rates_by_business_line.life.per_10k_insured")
-            if "life" in _as_map(figures.get("rates_by_business_line"))
-            else "不适用",
+            # 万人次投诉量 is a life-only rate: the all-business row does not carry life's figure
+            "per_10k_insured": "不适用",
         }
     ]
     by_line = _as_map(figures.get("rates_by_business_line"))
@@ -177,16 +178,84 @@ def _distribution(figures: Mapping[str, Any], ctx: RenderContext) -> dict[str, A
     top = cats[:5]
     top5 = "、".join(f"{r['name']}（{r['cases']}件，占{r['share']}）" for r in top)
     top5_text = f"投诉量居前{len(top)}位的事由依次为：{top5}。" if top else "本期无投诉。"
-    return {
+    tables = {
+        "channel": breakdown_rows(figures.get("by_channel"), total, "channel"),
+        "product": breakdown_rows(figures.get("by_product_line"), total, "product_line"),
+        "province": breakdown_rows(figures.get("by_province"), total, "province"),
+        "severity": breakdown_rows(figures.get("by_severity"), total, "severity"),
+    }
+    out: dict[str, Any] = {
         "category_rows": cats,
         "top5_text": top5_text,
-        "category_share_total": "100.00%" if cats else DASH,
-        "channel_rows": breakdown_rows(figures.get("by_channel"), total, "channel"),
-        "product_rows": breakdown_rows(figures.get("by_product_line"), total, "product_line"),
-        "branch_rows": breakdown_rows(figures.get("by_branch"), total, None, ctx.entity_names),
-        "province_rows": breakdown_rows(figures.get("by_province"), total, None),
-        "severity_rows": breakdown_rows(figures.get("by_severity"), total, "severity"),
+        "category_total": _total_row(cats, total),
+        "issues_total": format_value(sum(_count(v) for v in issues.values()), "count"),
     }
+    for name, rows in tables.items():
+        out[f"{name}_rows"] = rows
+        out[f"{name}_total"] = _total_row(rows, total)
+    branch_rows, branch_total = _branch_rows(figures.get("by_branch"), total, ctx)
+    out.update(branch_rows=branch_rows, branch_total=branch_total)
+    out["category_share_total"] = out["category_total"]["share"]
+    return out
+
+
+def _count(v: Any) -> float:
+    return float(v) if is_number(v) else 0.0
+
+
+def _total_row(rows: list[dict[str, str]], total: Any) -> dict[str, str]:
+    """合计 of a distribution table: the sum of its rows (and its share of the period's cases)."""
+    n = sum(_count(float(r["cases"].replace(",", ""))) for r in rows if r.get("level", 0) == 0)
+    return {"cases": format_value(n, "count"), "share": share(n, total) if rows else DASH}
+
+
+def _branch_rows(
+    mapping: Any, total: Any, ctx: RenderContext
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """One row per reporting entity with the total of its province (the entity and its offices), then
+    「其中」 rows for the entity itself and each office when it has offices; names, never codes."""
+    if not isinstance(mapping, Mapping):
+        return [], _total_row([], total)
+    parents = ctx.office_parents
+    entities = set(ctx.entity_names) - set(parents)
+
+    def top(code: str) -> str:
+        seen = set()
+        while code in parents and code not in entities and code not in seen:
+            seen.add(code)
+            code = parents[code]
+        return code
+
+    groups: dict[str, dict[str, float]] = {}
+    for code, n in mapping.items():
+        if is_number(n) and n:
+            groups.setdefault(top(str(code)), {})[str(code)] = float(n)
+    ordered = sorted(groups.items(), key=lambda g: (-sum(g[1].values()), g[0]))
+    rows: list[dict[str, Any]] = []
+    for head, members in ordered:
+        group_n = sum(members.values())
+        has_offices = any(code != head for code in members)
+        name = code_label(head, None, ctx.entity_names)
+        rows.append(
+            {
+                "name": f"{name}（含下辖机构）" if has_offices else name,
+                "cases": format_value(group_n, "count"),
+                "share": share(group_n, total),
+                "level": 0,
+            }
+        )
+        if has_offices:
+            for code, n in sorted(members.items(), key=lambda m: (m[0] != head, -m[1], m[0])):
+                label_ = "本级" if code == head else code_label(code, None, ctx.entity_names)
+                rows.append(
+                    {
+                        "name": f"　　其中：{label_}",
+                        "cases": format_value(n, "count"),
+                        "share": share(n, total),
+                        "level": 1,
+                    }
+                )
+    return rows, _total_row(rows, total)
 
 
 def _trend(figures: Mapping[str, Any], ctx: RenderContext, period: Period) -> list[dict[str, Any]]:
@@ -216,7 +285,11 @@ def _trend(figures: Mapping[str, Any], ctx: RenderContext, period: Period) -> li
         for e in ordered
         if Period.parse(str(e["period"])) <= (period if period.kind == "quarter" else period.quarters()[-1])
     ]
-    return ordered[-8:]
+    ordered = ordered[-8:]
+    # quarters before the data begins are no data, not quarters without complaints
+    while ordered and not _count(ordered[0].get("cases")):
+        ordered = ordered[1:]
+    return ordered
 
 
 def _trend_rows(trend: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -253,14 +326,186 @@ def _handling(fmt: Fmt, ctx: RenderContext) -> dict[str, Any]:
     out = {k: f.value(f"outcomes.{k}") for k in ("decided", "upheld", "upheld_rate", "redress_total")}
     rev = {k: f.value(f"reviews.{k}") for k in ("requested", "decided_on_time")}
     sat = {k: f.value(f"satisfaction.{k}") for k in ("revisited", "satisfied", "not_reached", "rate")}
-    return {"tl": tl, "ftl": ftl, "compliance_rows": rows, "out": out, "rev": rev, "sat": sat}
+    # FIGURES.md: revisited counts cases with a result (满意/基本满意/不满意); not_reached are not among them
+    sat_text = (
+        f"本期对{sat['revisited']}件投诉完成回访，其中满意及基本满意{sat['satisfied']}件，"
+        f"客户满意度为{sat['rate']}；另有{sat['not_reached']}件回访未联系上投诉人，未计入上述回访件数。"
+    )
+    return {
+        "tl": tl,
+        "ftl": ftl,
+        "compliance_rows": rows,
+        "out": out,
+        "rev": rev,
+        "sat": sat,
+        "sat_text": sat_text,
+        "open_texts": _open_texts(fmt, ctx),
+        "forwarded_texts": _forwarded_texts(fmt, ctx),
+    }
+
+
+def _frame_col(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([default] * len(frame), index=frame.index, dtype=object)
+
+
+def _flag(frame: pd.DataFrame, name: str) -> pd.Series:
+    return _frame_col(frame, name, False).fillna(False).astype(bool)
+
+
+OPEN_REASONS = (  # (reason, test on the open cases' fields), first match wins
+    ("已进入诉讼或仲裁程序", lambda f: _frame_col(f, "rejection_reason").eq("in_litigation")),
+    ("经批准延长处理期限", lambda f: _frame_col(f, "complexity").eq("approved_extension")),
+    (
+        "待投诉人补充材料、处理时限中止计算",
+        lambda f: pd.to_numeric(_frame_col(f, "clock_paused_days"), errors="coerce").fillna(0).gt(0)
+        & pd.to_datetime(_frame_col(f, "clock_restarted_at")).isna(),
+    ),
+    ("案情复杂、仍在调查核实", lambda f: _frame_col(f, "complexity").eq("complex")),
+    ("尚未确认收到（未完成登记确认）", lambda f: pd.to_datetime(_frame_col(f, "acknowledged_at")).isna()),
+)
+
+
+def _open_texts(fmt: Fmt, ctx: RenderContext) -> list[str]:
+    """Why the cases without a decision are still open, by their status in the ledger."""
+    frame = ctx.open_cases
+    overdue = fmt.get("timeliness.overdue_open")
+    if frame is None:
+        return []
+    if frame.empty:
+        return ["截至统计时点，本期及以前各期受理的投诉均已作出处理决定。"]
+    left = pd.Series(True, index=frame.index)
+    parts = []
+    for reason, test in OPEN_REASONS:
+        hit = left & test(frame).fillna(False).astype(bool)
+        if hit.any():
+            parts.append(f"{reason}{int(hit.sum())}件")
+        left &= ~hit
+    if left.any():
+        parts.append(f"已登记受理、正在处理中{int(left.sum())}件")
+    text = (
+        f"截至统计时点，本期及以前各期受理但尚未作出处理决定的投诉共{len(frame)}件，"
+        f"其中{'，'.join(parts)}。"
+    )
+    if is_number(overdue) and overdue:
+        text += f"上述投诉中已超过处理时限的{format_value(overdue, 'count')}件。"
+    return [text]
+
+
+def _forwarded_texts(fmt: Fmt, ctx: RenderContext) -> list[str]:
+    """How the regulator-forwarded cases of the period were handled."""
+    n = fmt.get("counts.regulator_forwarded_cases")
+    if not is_number(n):
+        return []
+    if not n:
+        return ["本期未收到监管部门转办的投诉。"]
+    on_time, late, pending = (fmt.get(f"forwarded_timeliness.{k}") for k in ("on_time", "late", "pending"))
+    text = f"本期收到监管部门转办投诉{format_value(n, 'count')}件。"
+    if all(is_number(v) for v in (on_time, late, pending)):
+        text += (
+            f"其中应按规定时限考核的{format_value(on_time + late + pending, 'count')}件中，"
+            f"按时办结{format_value(on_time, 'count')}件，超时办结{format_value(late, 'count')}件，"
+            f"尚在处理时限内{format_value(pending, 'count')}件，"
+            f"办理及时率为{fmt.value('forwarded_timeliness.rate')}。"
+        )
+    major = ctx.major_cases
+    if major is not None and not major.empty and ctx.major_criteria.get("regulator_forwarded"):
+        fwd = major[_flag(major, "regulator_forwarded")]
+        rejected = ~_frame_col(fwd, "accepted", True).fillna(True).astype(bool)
+        decided = pd.to_datetime(_frame_col(fwd, "decided_at")).notna() & ~rejected
+        closed = pd.to_datetime(_frame_col(fwd, "closed_at")).notna()
+        parts = [  # a partition of the period's forwarded cases: the parts add up to the count above
+            ("不予受理", rejected),
+            ("已作出处理决定", decided),
+            ("未作出处理决定即结案（如投诉人撤诉）", ~rejected & ~decided & closed),
+            ("尚在处理中", ~rejected & ~decided & ~closed),
+        ]
+        if len(fwd) == n:
+            listed = "，".join(f"{name}{int(mask.sum())}件" for name, mask in parts if mask.any())
+            text += f"按处理状态分，{listed}。"
+    return [text]
+
+
+PRIORITY = (  # the major-case list puts first what the regulator looks at (FILINGS.md)
+    ("regulator_forwarded", "监管转办"),
+    ("media_exposed", "媒体曝光"),
+    ("group", "群体投诉"),
+    ("undecided", "尚未办结"),
+)
+
+
+def _major_flags(frame: pd.DataFrame, ctx: RenderContext) -> pd.DataFrame:
+    threshold = ctx.major_criteria.get("group_size_threshold") or 20
+    size = pd.to_numeric(_frame_col(frame, "group_size"), errors="coerce").fillna(1)
+    decided = pd.to_datetime(_frame_col(frame, "decided_at")).notna()
+    closed = pd.to_datetime(_frame_col(frame, "closed_at")).notna()
+    return pd.DataFrame(
+        {
+            "regulator_forwarded": _flag(frame, "regulator_forwarded"),
+            "media_exposed": _flag(frame, "media_exposed"),
+            "group": size >= threshold,
+            "undecided": ~decided & ~closed,
+        },
+        index=frame.index,
+    )
+
+
+def major_rank(tags: str) -> int:
+    """The list's group of a row from its 「重点情形」 cell: 0 forwarded … 3 undecided, 4 the rest."""
+    for i, (_, name) in enumerate(PRIORITY):
+        if name in tags:
+            return i
+    return len(PRIORITY)
+
+
+def _major_selection(ctx: RenderContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All major cases in the list's order, and their flags: by the first priority each one meets
+    (forwarded, media, group, undecided), then by amount (largest first), then received, id."""
+    frame = ctx.major_cases
+    if frame is None or frame.empty:
+        empty = pd.DataFrame()
+        return empty, empty
+    flags = _major_flags(frame, ctx)
+    rank = _ranks(flags)
+    order = pd.DataFrame(
+        {
+            "rank": rank,
+            "amount": -pd.to_numeric(_frame_col(frame, "amount_involved"), errors="coerce").fillna(0),
+            "received": pd.to_datetime(_frame_col(frame, "received_at")),
+            "id": _frame_col(frame, "complaint_id").astype(str),
+        },
+        index=frame.index,
+    ).sort_values(["rank", "amount", "received", "id"], kind="stable")
+    return frame.loc[order.index], flags.loc[order.index]
+
+
+def _ranks(flags: pd.DataFrame) -> pd.Series:
+    rank = pd.Series(len(PRIORITY), index=flags.index)
+    for i, (key, _) in reversed(list(enumerate(PRIORITY))):
+        rank = rank.mask(flags[key], i)
+    return rank
+
+
+def _pick(frame: pd.DataFrame, flags: pd.DataFrame, limit: int) -> pd.Index:
+    """Which cases the list shows: the groups (forwarded, media, group, undecided, the rest) take turns,
+    each giving its next largest case, so no group is crowded out by another; in the list's order."""
+    rank = _ranks(flags)
+    queues = [list(frame.index[rank.to_numpy() == g]) for g in range(len(PRIORITY) + 1)]
+    chosen: set[Any] = set()
+    while len(chosen) < limit and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < limit:
+                chosen.add(queue.pop(0))
+    return pd.Index([i for i in frame.index if i in chosen])
 
 
 def _major_rows(ctx: RenderContext) -> list[dict[str, str]]:
-    frame = ctx.major_cases
-    if frame is None or frame.empty:
+    frame, flags = _major_selection(ctx)
+    if frame.empty:
         return []
-    frame = frame.sort_values(["received_at", "complaint_id"]) if "received_at" in frame else frame
+    frame = frame.loc[_pick(frame, flags, max(ctx.major_cases_listed, 0))]
+    flags = flags.loc[frame.index]
     n = len(frame)
 
     def col(name: str) -> pd.Series:
@@ -271,17 +516,18 @@ def _major_rows(ctx: RenderContext) -> list[dict[str, str]]:
     summary = col("summary").astype("str")
     if not may_unmask(ctx.role, ctx.unmask_roles):
         summary = mask_text(summary)
-    received = (
-        pd.Series(local_dates(pd.to_datetime(col("received_at")).astype("datetime64[us]")), index=frame.index)
-        .astype(str)
-        .replace("NaT", DASH)
-    )
+    received = pd.Series(
+        local_dates(pd.to_datetime(col("received_at")).astype("datetime64[us]")), index=frame.index
+    ).map(lambda d: f"{d.month}月{d.day}日" if pd.notna(d) else DASH)
     amount = pd.to_numeric(col("amount_involved"), errors="coerce").map(lambda v: format_value(v, "money"))
     decided = pd.to_datetime(col("decided_at")).notna()
     closed = pd.to_datetime(col("closed_at")).notna()
     outcome = col("outcome").map(lambda c: OUTCOMES.get(str(c), "") if isinstance(c, str) else "")
     status = pd.Series("处理中", index=frame.index).mask(decided, "已作出处理决定")
     status = status.mask(closed, "已结案" + outcome.map(lambda o: f"（{o}）" if o else ""))
+    rejected = ~_frame_col(frame, "accepted", True).fillna(True).astype(bool)
+    status = status.mask(rejected, "不予受理")
+    tags = flags.apply(lambda r: "、".join(name for key, name in PRIORITY if r[key]) or DASH, axis=1)
     rows = pd.DataFrame(
         {
             "id": col("complaint_id").astype(str),
@@ -289,11 +535,97 @@ def _major_rows(ctx: RenderContext) -> list[dict[str, str]]:
             "branch": col("branch_code").map(lambda c: code_label(str(c), None, ctx.entity_names)),
             "category": col("category").map(lambda c: CATEGORIES.get(str(c), str(c))),
             "amount": amount,
+            "tags": tags,
             "status": status,
             "summary": summary.fillna(DASH),
         }
     )
+    rows["summary"] = "【" + rows["category"] + "】" + rows["summary"]
     return rows.to_dict("records")  # type: ignore[return-value]
+
+
+def _criteria_text(criteria: Mapping[str, Any]) -> str:
+    parts = []
+    if criteria.get("severity_major"):
+        parts.append("受理时定级为重大")
+    amount = criteria.get("amount_threshold")
+    if is_number(amount):
+        parts.append(f"涉及金额{format_value(amount / 10000, 'number').rstrip('0').rstrip('.')}万元及以上")
+    if criteria.get("media_exposed"):
+        parts.append("经媒体曝光")
+    group = criteria.get("group_size_threshold")
+    if is_number(group):
+        parts.append(f"投诉人数{int(group)}人及以上的群体投诉")
+    if criteria.get("regulator_forwarded"):
+        parts.append("监管部门转办")
+    return "、".join(parts)
+
+
+def _major_texts(
+    figures: Mapping[str, Any], ctx: RenderContext, rows: list[dict[str, str]]
+) -> dict[str, Any]:
+    """The section's sentences: what 重大投诉 means here (and how it differs from the severity table's
+    重大投诉件), how the list is ordered and how many it leaves out, and the group complaints."""
+    count = dig(figures, "counts.major_cases")
+    severity_major = dig(figures, "by_severity.major")
+    criteria = _criteria_text(ctx.major_criteria)
+    texts = []
+    if criteria and is_number(count) and count:
+        text = (
+            f"本报告所称重大投诉，是指符合{criteria}任一情形的投诉，"
+            f"本期共{format_value(count, 'count')}件。"
+        )
+        if is_number(severity_major):
+            text += (
+                f"第三部分“按投诉级别”表中的“重大投诉件”{format_value(severity_major, 'count')}件"
+                "仅指受理时定级为重大的投诉，是上述重大投诉的一部分，二者口径不同。"
+            )
+        texts.append(text)
+    intro = ""
+    if rows:
+        left_out = (int(count) - len(rows)) if is_number(count) else 0
+        frame, flags = _major_selection(ctx)
+        rank = _ranks(flags)
+        shown = pd.Series([major_rank(r["tags"]) for r in rows]).value_counts()
+        groups = [name for _, name in PRIORITY] + ["其他"]
+        parts = [
+            f"{groups[g]}{int((rank == g).sum())}件（列示{int(shown.get(g, 0))}件）"
+            for g in range(len(groups))
+            if (rank == g).any()
+        ]
+        intro = (
+            f"下表列示其中{len(rows)}件：按监管转办、媒体曝光、群体投诉、尚未办结、其他的顺序分类列示"
+            "（同时符合多种情形的，归入排序在前的一类），各类轮流按涉及金额从高到低选取，"
+            f"类内按涉及金额从高到低排列。各类件数为{'、'.join(parts)}"
+            + (f"；其余{left_out}件未列示，清单可应监管部门要求另行报送" if left_out > 0 else "")
+            + "。投诉人个人信息已脱敏："
+        )
+    return {"major_texts": texts, "major_intro": intro, "group_texts": _group_texts(ctx)}
+
+
+def _group_texts(ctx: RenderContext) -> list[str]:
+    threshold = ctx.major_criteria.get("group_size_threshold")
+    frame = ctx.major_cases
+    if not is_number(threshold) or frame is None:
+        return []
+    size = pd.to_numeric(_frame_col(frame, "group_size"), errors="coerce").fillna(1)
+    group = frame[size >= threshold]
+    if group.empty:
+        return [f"本期未发生投诉人数{int(threshold)}人及以上的群体投诉。"]
+    decided = pd.to_datetime(_frame_col(group, "decided_at")).notna() | pd.to_datetime(
+        _frame_col(group, "closed_at")
+    ).notna()
+    cats = (
+        group["category"].map(lambda c: CATEGORIES.get(str(c), str(c))).value_counts()
+        if "category" in group
+        else None
+    )
+    by_cat = "、".join(f"{c}{n}件" for c, n in cats.items()) if cats is not None else ""
+    return [
+        f"本期发生投诉人数{int(threshold)}人及以上的群体投诉{len(group)}件，涉及投诉人{int(size[group.index].sum())}人"
+        + (f"，按事由分为{by_cat}" if by_cat else "")
+        + f"；已作出处理决定{int(decided.sum())}件，尚在处理中{int((~decided).sum())}件。"
+    ]
 
 
 def _narrative(ctx: RenderContext, findings_count: int, annual: bool) -> tuple[dict[str, Any], list[str]]:
@@ -308,14 +640,37 @@ def _narrative(ctx: RenderContext, findings_count: int, annual: bool) -> tuple[d
         incomplete.append(f"改进措施：未提供（{file} 的 measures）")
     if annual and not (nar and nar.last_year_measures):
         incomplete.append(f"上年度改进措施落实情况：未提供（{file} 的 last_year_measures）")
-    return {"problems": numbered(problems, findings_count + 1), "measures": numbered(measures)}, incomplete
+    typical = list(nar.typical_cases) if nar else []
+    suggestions = list(nar.suggestions) if nar else []
+    if not annual:
+        if not typical:
+            incomplete.append(f"典型案例：未提供（{file} 的 typical_cases）")
+        if not suggestions:
+            incomplete.append(f"意见和建议：未提供（{file} 的 suggestions）")
+    return {
+        "problems": numbered(problems, findings_count + 1),
+        "measures": numbered(measures),
+        "typical_cases": numbered(typical),
+        "suggestions": numbered(suggestions),
+    }, incomplete
+
+
+_CHECK_ID = re.compile(r"^[A-Z]{1,4}\d{2,4}\s+")
+_COLUMN_NAME = re.compile(r"\s*[(（][A-Za-z_][A-Za-z0-9_.]*[)）]")
+
+
+def _check_zh(check: str) -> str:
+    """A failed check as the annex prints it: its Chinese description, without the rule id or the
+    ledger's column names (「L002 必填项“机构代码”(entity_code)不得为空」 → 「必填项“机构代码”不得为空」)."""
+    text = _COLUMN_NAME.sub("", _CHECK_ID.sub("", check)).strip()
+    return text if text and not re.search(r"[A-Za-z]{3,}", text) else "数据校验规则（详见质量校验结果）"
 
 
 def _quality(ctx: RenderContext) -> tuple[dict[str, Any], list[str]]:
     q = ctx.quality
     if q is None:
         return {"has_quality": False, "quality": {}}, ["数据质量说明：未提供质量校验结果"]
-    failed = [{"check": str(c), "count": format_value(n, "count")} for c, n in q.failed_checks]
+    failed = [{"check": _check_zh(str(c)), "count": format_value(n, "count")} for c, n in q.failed_checks]
     # the templates print one statement of accepted risk; an acknowledged empty period is one
     statements = [q.accept_risk or ""]
     if q.accept_empty:
@@ -513,7 +868,8 @@ def _charts(
 
 def _short(code: str) -> str:
     p = Period.parse(code)
-    return f"{p.year}年Q{p.index}" if p.kind == "quarter" else p.label_zh
+    # Chinese on the chart too (it is read as part of the document): 「2025年\n一季度」
+    return f"{p.year}年\n{'一二三四'[p.index - 1]}季度" if p.kind == "quarter" else p.label_zh
 
 
 def _int(v: Any) -> int | None:
@@ -556,12 +912,7 @@ def render_quarterly(figures: Mapping[str, Any], ctx: RenderContext, out: Path) 
     values["notes_handling"] = fmt.take_notes()
     values.update(_benchmark(figures))
     values["major_rows"] = _major_rows(ctx)
-    major_count = dig(figures, "counts.major_cases")
-    values["major_listed_text"] = (
-        f"（下表按涉及金额从高到低列示其中{len(values['major_rows'])}件，全部案件清单见本期证据包）"
-        if is_number(major_count) and major_count != len(values["major_rows"])
-        else ""
-    )
+    values.update(_major_texts(figures, ctx, values["major_rows"]))
     values["all_notes"] = fmt.all_notes()
     with tempfile.TemporaryDirectory(prefix="charts-") as tmp:
         images = _charts(values, trend, Path(tmp), period.label_zh)
@@ -572,6 +923,7 @@ def render_quarterly(figures: Mapping[str, Any], ctx: RenderContext, out: Path) 
             ctx,
             Path(out),
             f"{ctx.institution}{period.label_zh}保险消费投诉处理工作情况报告",
+            keep_closing=True,
         )
     return RenderResult(path, incomplete)
 
@@ -580,6 +932,9 @@ def _quarter_rows(
     fmt: Fmt, figures: Mapping[str, Any], ctx: RenderContext, period: Period
 ) -> list[dict[str, str]]:
     earlier = {str(t["period"]): t for t in ctx.trend}
+    # a previous year without any case in the data is no data (「同比无可比数据」), not a year of zeros
+    if not any(_count(earlier.get(f"{period.year - 1}Q{i}", {}).get("cases")) for i in range(1, 5)):
+        earlier = {}
     rows = []
     for i, q in enumerate(("Q1", "Q2", "Q3", "Q4"), start=1):
         block = _as_map(dig(figures, f"by_quarter.{q}"))
@@ -743,7 +1098,7 @@ def render_annual(figures: Mapping[str, Any], ctx: RenderContext, out: Path) -> 
     values["quarter_rows"] = _quarter_rows(fmt, figures, ctx, period)
     yoy = _as_map(figures.get("yoy"))
     values["prev_year"] = {
-        k: format_value(dig(yoy, f"{k}.previous"), "count") for k in ("cases", "valid_cases")
+        k: format_value(dig(yoy, f"{k}.previous") or None, "count") for k in ("cases", "valid_cases")
     }
     values["notes_overview"] = values["notes_overview"] + fmt.take_notes()
     values["execution_rows"] = _execution_rows(fmt, ctx)
@@ -782,5 +1137,6 @@ def render_annual(figures: Mapping[str, Any], ctx: RenderContext, out: Path) -> 
             ctx,
             Path(out),
             f"{ctx.institution}{period.label_zh}保险消费投诉处理工作自查报告",
+            keep_closing=True,
         )
     return RenderResult(path, incomplete)

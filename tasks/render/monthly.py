@@ -25,6 +25,7 @@ from complaints.masking import mask_policy_no, mask_text, may_unmask
 from complaints.periods import Period
 from tasks.xlsx_safe import neutralise
 
+from .common import code_label
 from .context import RenderContext
 from .docx_utils import normalize_zip, write_atomic
 
@@ -109,7 +110,9 @@ def write_monthly_workbook(ledger_month: pd.DataFrame, month: str, ctx: RenderCo
     if period.kind != "month":
         raise ValueError(f"{month!r} is not a month (YYYY-MM)")
     unmask = may_unmask(ctx.role, ctx.unmask_roles)
-    names = dict(ctx.entity_names)
+    # names, never codes: every branch/office code of the month has one (else an error naming it)
+    codes = ledger_month["branch_code"].dropna().astype(str).unique() if "branch_code" in ledger_month else []
+    names = {**dict(ctx.entity_names), **{c: code_label(c, None, ctx.entity_names) for c in codes}}
     wb = Workbook()
     ws = wb.active
     assert ws is not None

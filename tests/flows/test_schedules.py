@@ -100,7 +100,8 @@ def test_watcher_schedule_starts_quarterly_runs_via_deployments(
             # HO, GD quarterly and HO monthly started; September's monthly tables were due on 12 October:
             # drafted today, still late until a submission is recorded, so the watcher's run fails on it
             assert done.state.type.value == "FAILED", (done.state.message, serve_log.read_text()[-4000:])
-            assert "1 late" in (done.state.message or "") and "3 started (0 failed)" in (done.state.message or "")
+            message = done.state.message or ""
+            assert "1 late" in message and "3 started (0 failed)" in message
 
             quarterly = client.read_flow_runs(
                 flow_filter=FlowFilter(name=FlowFilterName(any_=["quarterly-filing"])),

@@ -219,9 +219,11 @@ def test_gate_quarantines_rows_blocks_on_table_failures_and_records_accepted_ris
     q = pd.read_parquet(paths["quarantine_parquet"])
     assert q["table"].tolist() == ["ledger", "ledger"] and q["row_number"].tolist() == [1, 2]
     wb = openpyxl.load_workbook(paths["quarantine_xlsx"], read_only=True)
-    assert {"summary", "reconciliation", "L000", "L026"} <= set(wb.sheetnames)
+    assert {"校验汇总", "记录核对", "L000", "L026"} <= set(wb.sheetnames)
     l000 = [row for row in wb["L000"].iter_rows(values_only=True)]
-    assert "amount_involved" in l000[0] and "a lot" in l000[1]
+    # Chinese headers (issue 17): the ledger's labels, not its column names
+    assert "涉及金额" in l000[0] and "amount_involved" not in l000[0] and "a lot" in l000[1]
+    assert not [h for h in next(wb["校验汇总"].iter_rows(values_only=True)) if h.isascii()]
     wb.close()
     docs = paths["data_docs"]
     assert (docs / "index.html").is_file()

@@ -14,6 +14,7 @@ from docx import Document
 
 from complaints.ledger import CATEGORIES, CHANNELS
 from complaints.masking import contains_identifier
+from tasks.config_files import load_settings
 from tasks.render import FiguresError, Fonts, render_annual, render_quarterly
 
 from .conftest import (
@@ -67,10 +68,18 @@ def test_category_and_channel_tables(quarterly_doc: Any) -> None:
         ]
     assert table[-1] == ["合计", str(cases), "100.00%", str(Q["counts"]["issues"])]
     assert [r[0] for r in table[1:4]] == ["理赔", "销售", "退保"]  # largest first
-    channels = {row[0]: row[1] for row in find_table(quarterly_doc.path, "投诉渠道")[1:]}
+    channel_table = find_table(quarterly_doc.path, "投诉渠道")
+    channels = {row[0]: row[1] for row in channel_table[1:-1]}
     assert channels == {CHANNELS[k]: str(v) for k, v in Q["by_channel"].items()}
-    branches = {row[0]: row[1] for row in find_table(quarterly_doc.path, "处理机构")[1:]}
-    assert branches["广东分公司"] == "142" and branches["总公司"] == "12"
+    assert channel_table[-1][:2] == ["合计", str(sum(Q["by_channel"].values()))]
+    # by name, a province's entity first with the total of its offices, then 「其中」 rows
+    branch_table = find_table(quarterly_doc.path, "机构")
+    names = {e.code: e.name for e in load_settings().settings.entities}
+    names.update({o.code: o.name for o in load_settings().settings.offices})
+    top = {row[0]: row[1] for row in branch_table[1:-1] if not row[0].startswith("\u3000")}
+    assert top["总公司"] == str(Q["by_branch"]["HO"])
+    assert branch_table[-1][:2] == ["合计", str(sum(Q["by_branch"].values()))]
+    assert not any(code in "".join(r[0] for r in branch_table) for code in Q["by_branch"])
 
 
 def test_rates_nulls_and_notes(quarterly_doc: Any) -> None:
@@ -85,7 +94,8 @@ def test_rates_nulls_and_notes(quarterly_doc: Any) -> None:
     ]
     assert rows["财产险"][2] == "—" and rows["财产险"][5] == "不适用"
     text = "\n".join(paragraphs(quarterly_doc.path))
-    assert "注：财产险亿元保费投诉量显示为「—」：山东分公司2026Q3财产险保费数据未报送" in text
+    note = "山东分公司2026年第三季度财产险保费数据未报送，无法计算。"  # its English aside dropped
+    assert f"注：财产险亿元保费投诉量显示为「—」：{note}" in text
 
 
 def test_handling_section(quarterly_doc: Any) -> None:
@@ -121,16 +131,22 @@ def test_findings_then_narrative_complete(quarterly_doc: Any) -> None:
 def test_missing_narrative_is_visible_and_reported(settings: Any, tmp_path: Path) -> None:
     result = render_quarterly(Q, quarterly_ctx(settings, None, None, quality=None), tmp_path / "q.docx")
     text = "\n".join(paragraphs(result.path))
-    assert text.count("【待补充】") == 3  # problems, measures, quality statement
+    # problems, measures, typical cases, suggestions, quality statement (the last narrative slot sits
+    # in the closing block's table with 特此报告 and the signature)
+    assert all_xml_text(result.path).count("【待补充】") == 5
     assert "本季度未发生重大投诉" not in text  # the count says 38: no "none" claim without rows
-    assert [r.split("：")[0] for r in result.incomplete] == ["存在的问题", "改进措施", "数据质量说明"]
+    assert [r.split("：")[0] for r in result.incomplete] == [
+        "存在的问题", "改进措施", "典型案例", "意见和建议", "数据质量说明"
+    ]
 
 
 def test_header_footer_fonts_and_properties(quarterly_doc: Any) -> None:
     doc = Document(str(quarterly_doc.path))
     header = "\n".join(p.text for p in doc.sections[0].header.paragraphs)
     assert "示例人寿保险股份有限公司" in header and "2026年第三季度" in header
-    assert "20261010-0930-a1b2c3" in header and "2026-10-10 09:30" in header
+    # the run id is in the annex and the document properties, not on every page (issue 17)
+    assert "20261010-0930-a1b2c3" not in header and "2026-10-10 09:30" in header
+    assert "20261010-0930-a1b2c3" in doc.core_properties.keywords
     with zipfile.ZipFile(quarterly_doc.path) as z:
         footer = next(z.read(n).decode() for n in z.namelist() if n.startswith("word/footer"))
         styles = z.read("word/styles.xml").decode()
@@ -153,7 +169,7 @@ def test_escaping_ampersand_and_angle_brackets(settings: Any, major_cases: Any, 
     major.loc[0, "summary"] = "退保 & 理赔 <急> 客户称“A&B”"
     result = render_quarterly(Q, quarterly_ctx(settings, None, major), tmp_path / "q.docx")
     rows = find_table(result.path, "投诉编号")
-    assert rows[1][-1] == "退保 & 理赔 <急> 客户称“A&B”"
+    assert rows[1][-1].endswith("】退保 & 理赔 <急> 客户称“A&B”")  # 【事由】summary
 
 
 def test_required_sections_are_enforced(settings: Any, tmp_path: Path) -> None:
