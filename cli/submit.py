@@ -49,7 +49,7 @@ def submit(
     from tasks.archive.stores import open_store
     from tasks.config_files import load_settings
     from tasks.runs import current_person
-    from tasks.submission import channels, compare, load_draft, record_submission
+    from tasks.submission import channels, compare, load_draft, record_submission, unfinished_places
 
     def one(text: str | None) -> str | None:
         return " ".join(text.split()) if text and text.strip() else None
@@ -89,6 +89,12 @@ def submit(
         raise fail(f"--at {submitted_at.isoformat(sep=' ')} is before the draft was made "
                    f"({finished.isoformat(sep=' ')}); a submission derives from its draft")
     drift = compare(draft, document)
+    marks = unfinished_places(document)
+    if marks and reason is None:  # a placeholder the officer did not fill is not what the regulator reads
+        for place in marks:
+            typer.secho(f"still to be completed: {place}", err=True, fg=typer.colors.RED)
+        raise fail(f"{document.name}: {len(marks)} place(s) still carry 【待补充】; complete the document, "
+                   "or record what was actually submitted with --accept-changes REASON", Refused.exit_code)
     if drift and reason is None:
         for d in drift:
             typer.secho(f"figure changed: {d}", err=True, fg=typer.colors.RED)
@@ -96,7 +102,8 @@ def submit(
                    "document, or record it anyway with --accept-changes REASON", Refused.exit_code)
     done = record_submission(store, settings, draft, document, submitted_at=submitted_at, channel=str(chan),
                              by=by_name, reference=one(reference), approver=approver,
-                             accept_reason=reason if drift else None, drift=drift,
+                             accept_reason=reason if drift or marks else None, drift=drift,
+                             unfinished=marks,
                              workdir=workdir.resolve())
     if as_json:
         typer.echo(json.dumps({**done.record, "location": done.ref.location, "signed": done.ref.signed},
@@ -112,6 +119,8 @@ def submit(
         typer.echo(f"  {len(drift)} figure change(s) accepted: {reason}")
         for d in drift:
             typer.echo(f"    {d}")
+    if marks:
+        typer.echo(f"  {len(marks)} place(s) still carrying 【待补充】 accepted: {reason}")
     typer.echo(f"  stored      {done.ref.location}" + ("" if done.ref.signed else "  (UNSIGNED: no signing "
                                                          "key configured)"))
 

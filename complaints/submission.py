@@ -254,6 +254,22 @@ def paragraph_drift(draft: Sequence[str], submitted: Sequence[str], free_text: S
     return out
 
 
+#: what a draft prints where a person still has to act; a submitted document must not carry them
+UNFINISHED_MARKS = ("【待补充】", "【预览稿")
+
+
+def unfinished(document: DocumentText) -> list[str]:
+    """Where ``document`` still carries a 【待补充】 or preview mark (paragraph or table cell, by its opening
+    words): a filing with these is not what the regulator should receive."""
+    out = [f"paragraph 「{_opening(p)}」" for p in document.paragraphs
+           if any(m in p for m in UNFINISHED_MARKS)]
+    for t, table in enumerate(document.tables, 1):
+        for r, row in enumerate(table, 1):
+            out += [f"table {t}, row {r} 「{_opening(c)}」" for c in dict.fromkeys(row)
+                    if any(m in c for m in UNFINISHED_MARKS)]
+    return out
+
+
 def figure_drift(draft: DocumentText, submitted: DocumentText, free_text: Sequence[str] = ()) -> list[Drift]:
     """Every figure the draft printed that the submitted document changed or lacks (tables first);
     ``free_text``: the officer's narrative passages, whose paragraphs may change freely."""

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -190,6 +190,13 @@ def compare(draft: Draft, submitted: Path) -> list[Drift]:
         return figure_drift(document_text(path), document_text(submitted), draft.free_text)
 
 
+def unfinished_places(submitted: Path) -> list[str]:
+    """Where the submitted document still carries 【待补充】 (or a preview mark)."""
+    from complaints.submission import unfinished
+
+    return unfinished(document_text(submitted))
+
+
 def channels(settings: Settings) -> list[str]:
     """The channels a submission may name: the built-in ones and those configured."""
     from complaints.submission import CHANNELS
@@ -208,7 +215,7 @@ class Submitted:
 def record_submission(store: Store, settings: Settings, draft: Draft, document: Path, *,
                       submitted_at: dt.datetime, channel: str, by: str, reference: str | None,
                       approver: dict[str, str] | None, accept_reason: str | None, drift: list[Drift],
-                      workdir: Path, trigger: str = "cli") -> Submitted:
+                      workdir: Path, trigger: str = "cli", unfinished: Sequence[str] = ()) -> Submitted:
     """Archive the record and the submitted file as a signed submission bag; returns what was committed."""
     run_id = uuid.uuid4().hex
     recorded = dt.datetime.now(SHANGHAI).replace(microsecond=0)
@@ -228,9 +235,10 @@ def record_submission(store: Store, settings: Settings, draft: Draft, document: 
         "submitted_at": iso_local(submitted_at),
         "channel": channel, "reference": reference or None, "by": by,
         "approver": approver,
-        "accepted_changes": bool(drift) and accept_reason is not None,
+        "accepted_changes": bool(drift or unfinished) and accept_reason is not None,
         "accept_reason": accept_reason,
         "drift": [d.to_dict() for d in drift],
+        "unfinished": list(unfinished),  # places still carrying 【待补充】 when submitted (with the reason)
         "document": {"name": name, "path": f"data/{SUBMITTED_DIR}/{name}", "bytes": len(data),
                      "sha512": hashlib.sha512(data).hexdigest(),
                      "draft_name": draft.document_name,

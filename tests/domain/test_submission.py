@@ -106,3 +106,12 @@ def test_ordinals_captions_and_the_officers_narrative_are_not_figures() -> None:
     assert [(d.draft, d.submitted) for d in paragraph_drift(draft, edited)] == [("3", "2")]
     assert paragraph_drift(draft, edited, free_text=[narrative]) == []
     assert paragraph_drift(draft, edited[:1], free_text=[narrative]) != []  # figures elsewhere still count
+
+
+def test_unfinished_places_are_named() -> None:
+    from complaints.submission import unfinished
+
+    doc = DocumentText(paragraphs=["一、总体情况", "【待补充】请在 narratives 中填写 problems 后重新生成。"],
+                       tables=[[["联系人", "【待补充】"], ["电话", "020-1"]]])
+    assert unfinished(doc) == ["paragraph 「【待补充】请在 narratives…」", "table 1, row 1 「【待补充】」"]
+    assert unfinished(DocumentText(paragraphs=["特此报告。"], tables=[[["a", "1"]]])) == []

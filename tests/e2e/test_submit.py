@@ -98,6 +98,15 @@ def test_draft_submit_refuse_verify(demo: tuple[Path, dict], tmp_path: Path) -> 
                              "--by", "张三", *config_args(workdir))
     assert bad_channel.returncode == 2 and "监管报送系统" in bad_channel.stderr
 
+    # a placeholder left unfilled is refused (exit 1), naming where it is
+    unfinished = docx.Document(str(edited))
+    unfinished.add_paragraph("联系人：【待补充】")
+    unfinished_path = tmp_path / "未完成.docx"
+    unfinished.save(str(unfinished_path))
+    left = complaints(workdir, "submit", draft_id, "--document", str(unfinished_path),
+                      "--channel", "电子邮件", "--by", "张三", *config_args(workdir))
+    assert left.returncode == 1 and "still to be completed: paragraph 「联系人：【待补充】」" in left.stderr
+
     ok = complaints(workdir, "submit", draft_id, "--document", str(edited), "--channel", "监管报送系统",
                     "--by", "张三", "--reference", "监管受理-2026-0042", "--approved-by", "李四",
                     "--approver-role", "消费者权益保护工作分管负责人", "--json", *config_args(workdir))

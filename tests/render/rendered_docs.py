@@ -71,11 +71,14 @@ def to_pdf(docx: Path, tmp: Path) -> tuple[Path, list[str]]:
     return pdf, pdf_pages_text(pdf)
 
 
-def _write_narratives(workdir: Path, periods: list[str]) -> None:
-    folder = workdir / "narratives"
-    folder.mkdir(exist_ok=True)
-    for period in periods:
-        (folder / f"{period}.yaml").write_text(json.dumps(NARRATIVE, ensure_ascii=False), encoding="utf-8")
+def _write_narratives(workdir: Path, periods: list[str], entities: tuple[str, ...] = ("HO", "GD")) -> None:
+    """Each entity's own narrative (narratives/<ENTITY>/<period>.yaml: a branch never gets the HO's)."""
+    for entity in entities:
+        folder = workdir / "narratives" / entity
+        folder.mkdir(parents=True, exist_ok=True)
+        for period in periods:
+            text = json.dumps(NARRATIVE, ensure_ascii=False)
+            (folder / f"{period}.yaml").write_text(text, encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,7 @@ def render_edge(
     run_id = f"edge{abs(hash(name)) % 10**8:08d}"
     ctx = context_from_settings(
         settings, period=period.code, run_id=run_id, generated_at=as_of, entity_code=entity_code,
-        narrative_dir=demo.workdir / "narratives", major_cases=major, trend=trend,
+        narrative_dir=demo.workdir / "narratives" / entity_code, major_cases=major, trend=trend,
         open_cases=open_cases(scoped, period),
     )
     out = tmp / f"{name}.docx"

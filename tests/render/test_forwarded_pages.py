@@ -94,6 +94,10 @@ def test_branch_is_named_never_printed_as_a_code(settings: Any, tmp_path: Path) 
     cells = [c.text for t in Document(str(path)).tables for row in t.rows for c in row.cells]
     assert "广东分公司" in cells and "GD" not in cells
     case = edge_case("withdrawn")
-    case["branch_code"] = "GD01"  # a sub-branch nobody named
-    with pytest.raises(UserError, match="branch code 'GD01' has no name"):
+    case["branch_code"] = "GD01"  # a sub-branch: named by the configuration's offices
+    path = render_forwarded_report(case, None, _ctx(settings), tmp_path / "sub.docx")
+    cells = [c.text for t in Document(str(path)).tables for row in t.rows for c in row.cells]
+    assert "广州中心支公司" in cells and "GD01" not in cells
+    case["branch_code"] = "GD09"  # a sub-branch nobody named
+    with pytest.raises(UserError, match="branch code 'GD09' has no name"):
         render_forwarded_report(case, None, _ctx(settings), tmp_path / "coded.docx")
