@@ -243,6 +243,13 @@ def fit_tables(document: DocumentObject) -> None:
                 for tc in row:
                     _cell_font_size(tc, font)
         spare = usable - sum(need)
+        # where there is room, a header is set on one line rather than broken mid-word (行业中/位数)
+        heads = ["".join(t.text or "" for t in tc.iter(qn("w:t"))) for tc in cells[0]]
+        short = sorted((_text_width_pt(h, font) + CELL_PADDING_PT - need[c], c) for c, h in enumerate(heads))
+        for deficit, c in short:
+            if 0 < deficit <= spare:
+                need[c] += deficit
+                spare -= deficit
         flexible = [c for c in range(ncols) if wrap[c]] or list(range(ncols))
         if spare > 0:  # half to every column, half to the text columns
             for c in range(ncols):

@@ -756,7 +756,7 @@ def _benchmark_by_quarter(figures: Mapping[str, Any]) -> dict[str, Any]:
     above: dict[str, list[str]] = {}
     below: dict[str, list[str]] = {}
     missing: dict[str, list[str]] = {}
-    earlier: list[str] = []
+    earlier: dict[tuple[str, str], list[str]] = {}  # (line, bulletins used) -> quarters
     for code, view in quarter_views(figures):
         quarter = QUARTERS_ZH[code[-2:]]
         for line in filter(_has_business, comparison(view)["lines"]):
@@ -788,7 +788,7 @@ def _benchmark_by_quarter(figures: Mapping[str, Any]) -> dict[str, Any]:
             used = sorted({str(r["median_period"]) for r in rated} - {code})
             if used:
                 source = "、".join(period_label(p) for p in used)
-                earlier.append(f"{quarter}{name}的行业中位数取自最近一期即{source}的监管通报")
+                earlier.setdefault((name, source), []).append(quarter)
     if not rows:
         return {"bench_q_rows": [], "bench_q_texts": [NO_QUARTER_BENCHMARK] if quarter_views(figures) else []}
     texts = []
@@ -803,7 +803,10 @@ def _benchmark_by_quarter(figures: Mapping[str, Any]) -> dict[str, Any]:
         if name in above or name in below:
             texts.append(f"{name}按季度对比：{'；'.join(parts)}。")
     if earlier:
-        texts.append(f"注：当季监管通报尚未公布的，{'；'.join(earlier)}。")
+        said = [f"{'各季度' if len(quarters) == 4 else '、'.join(quarters)}{name}的行业中位数取自最近一期即"
+                f"{source}的监管通报"
+                for (name, source), quarters in earlier.items()]
+        texts.append(f"注：当季监管通报尚未公布，{'；'.join(said)}。")
     return {"bench_q_rows": rows, "bench_q_texts": texts}
 
 

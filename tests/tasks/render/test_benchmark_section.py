@@ -207,7 +207,7 @@ def test_annual_compares_quarter_by_quarter(settings: Any, tmp_path: Path) -> No
         "第三季度、第四季度各项指标均未高于行业中位数；"
     ) in body
     assert "第一季度无可比的行业中位数" in body
-    assert "第三季度人身保险的行业中位数取自最近一期即" in body
+    assert "第三季度、第四季度人身保险的行业中位数取自最近一期即2025年第二季度的监管通报" in body
     assert "财产保险按季度对比" not in body  # property is never measurable: no verdict sentence
     cells = [c for row in table for c in row]
     assert not re.search(r"[A-Za-z_]", "\n".join(section + cells))
