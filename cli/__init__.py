@@ -23,6 +23,7 @@ from cli import (
     status,
     submit,
     validate,
+    weekly,
 )
 from cli.errors import BoundaryGroup
 
@@ -46,7 +47,7 @@ def _root() -> None:
 
 
 for _area in (demo, run, deadlines, figures, benchmark, validate, report, bundles, sources, status, submit,
-              archive):
+              archive, weekly):
     _area.register(app)
 
 

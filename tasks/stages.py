@@ -58,6 +58,7 @@ from tasks.runs import (
     write_json,
 )
 from tasks.sources import Extract, extract_period
+from tasks.weekly import render_weekly, weekly_figures
 from tasks.xlsx_safe import write_frames_xlsx
 
 log = logging.getLogger("complaints.run")
@@ -189,7 +190,7 @@ def compute(ctx: RunContext, gate: GateResult, accept_empty: str | None = None) 
     the trend of earlier quarters, the due date; ``accept_empty`` is kept when the period is empty."""
     settings = ctx.loaded.settings
     result = figures_for(ctx, gate, ctx.period, load_rulebooks(rulebooks_dir(ctx)))
-    trend = [] if ctx.filing == "monthly" else quarter_trend(
+    trend = [] if ctx.period.kind in ("month", "week") else quarter_trend(
         gate.ledger, trend_quarters(ctx.period), entity=ctx.entity.code,
         head_office=settings.head_office.code)
     figures_dir = ctx.staging / "figures"
@@ -214,6 +215,8 @@ def figures_for(ctx: RunContext, gate: GateResult, period: Period, rulebooks: An
     settings = ctx.loaded.settings
     rec = gate.reconciliation["ledger"]
     rows = {"read": rec["read"], "accepted": rec["accepted"], "quarantined": rec["quarantined"]}
+    if period.kind == "week":
+        return weekly_figures(ctx, gate, period, rulebooks, rows)
     if period.kind == "month":
         return monthly_figures(gate.ledger, month=period, as_of=ctx.as_of, entity=ctx.entity.code,
                                names={e.code: e.name for e in settings.entities}, rows=rows)
@@ -237,6 +240,8 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
     settings = ctx.loaded.settings
     if ctx.filing == "monthly":
         return _publish_file(ctx, render_monthly(ctx, gate.ledger))
+    if ctx.filing == "weekly":
+        return _publish_file(ctx, render_weekly(ctx, gate.ledger, computed.figures))
     failed = [(f"{r.id} {r.description_zh}", r.failing_rows) for r in gate.results if not r.passed]
     rec = gate.reconciliation["ledger"]
     quality = QualitySummary(rows_read=rec["read"], rows_accepted=rec["accepted"],

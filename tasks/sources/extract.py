@@ -70,11 +70,17 @@ class Extract:
 def _windows(period: Period) -> list[Period]:
     """The periods to read: P first, then back to the same period a year earlier without gaps, so that
     QoQ, YoY and the filing's multi-quarter trend chart all come from this one snapshot. A month (the
-    monthly publication tables) compares with nothing: the month alone."""
+    monthly publication tables) compares with nothing: the month alone. A week (the weekly overdue
+    publication) needs the cases still open at its end: the quarter of its last day and the four quarters
+    before (a case open longer than that is read only by a quarterly filing)."""
     if period.kind == "year":
         return [period, period.previous()]
     if period.kind == "month":
         return [period]
+    if period.kind == "week":  # the cases still open at its end: its quarter and the four before it
+        last = period.last_day
+        quarter = Period("quarter", last.year, (last.month - 1) // 3 + 1)
+        return [quarter.shift(-k) for k in range(5)]
     return [period.shift(-k) for k in range(5)]
 
 
