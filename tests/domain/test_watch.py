@@ -362,8 +362,9 @@ def test_on_request_filings_are_reported_until_submitted() -> None:
     (D(2026, 10, 9), ("20261008T010000Z",), "filed", None),  # committed 10-08 09:00 Shanghai: on time
     (D(2026, 10, 12), ("20261009T010000Z",), "filed_late", None),
 ])
-def test_weekly_publication_is_filed_by_its_bundle(cal: WorkCalendar, today: dt.date, bundles: tuple[str, ...],
-                                                   state: str, action: str | None) -> None:
+def test_weekly_publication_is_filed_by_its_bundle(cal: WorkCalendar, today: dt.date,
+                                                   bundles: tuple[str, ...], state: str,
+                                                   action: str | None) -> None:
     drafts = filed(*(bundle("weekly", "HO", "2026-W40", b) for b in bundles))
     d = decide_one(today, "weekly", "2026-W40", "HO", "head_office", cal, RULES, drafts)
     assert (d.due, d.window_opens, d.state, d.action) == (D(2026, 10, 8), D(2026, 10, 8), state, action)
