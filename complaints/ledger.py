@@ -119,6 +119,7 @@ LEDGER_COLUMNS: tuple[Column, ...] = (
     Column("complainant_ref", "text", False, "投诉人标识"),
     Column("policy_no", "text", False, "保单号"),
     Column("summary", "text", False, "投诉摘要"),
+    Column("delay_requested", "bool", False, "客户申请延期处理"),
 )
 
 EXPOSURE_COLUMNS: tuple[Column, ...] = (

@@ -20,6 +20,7 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NONE
 
+from complaints.callback import run_seed
 from complaints.deadlines import due_date
 from complaints.figures import (
     FiguresResult,
@@ -219,12 +220,21 @@ def figures_for(ctx: RunContext, gate: GateResult, period: Period, rulebooks: An
         return weekly_figures(ctx, gate, period, rulebooks, rows)
     if period.kind == "month":
         return monthly_figures(gate.ledger, month=period, as_of=ctx.as_of, entity=ctx.entity.code,
-                               names={e.code: e.name for e in settings.entities}, rows=rows)
+                               names={e.code: e.name for e in settings.entities}, rows=rows,
+                               callback=callback_arguments(ctx, period, rulebooks))
     return compute_figures(
         gate.ledger, period=period, as_of=ctx.as_of, calendar=ctx.calendar, rulebooks=rulebooks,
         exposure=gate.exposure, events=gate.events, entity=ctx.entity.code,
         head_office=settings.head_office.code, major=settings.major,
         department_targets=settings.department_targets, rows=rows, reference=reference_for(ctx.loaded))
+
+
+def callback_arguments(ctx: RunContext, period: Period, rulebooks: Any) -> dict[str, Any]:
+    """The monthly call-back sample's inputs: the seed comes from the run id (recorded in run.json), so
+    ``bundles reproduce`` redraws the same sample."""
+    settings = ctx.loaded.settings
+    return {"calendar": ctx.calendar, "rulebooks": rulebooks, "seed": run_seed(ctx.run_id, period.code),
+            "share": settings.publications.callback_sample_share, "head_office": settings.head_office.code}
 
 
 def trend_quarters(period: Period) -> list[Period]:
@@ -239,7 +249,7 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
     byte-for-byte in the bundle."""
     settings = ctx.loaded.settings
     if ctx.filing == "monthly":
-        return _publish_file(ctx, render_monthly(ctx, gate.ledger))
+        return _publish_file(ctx, render_monthly(ctx, gate.ledger, computed.figures.get("callback")))
     if ctx.filing == "weekly":
         return _publish_file(ctx, render_weekly(ctx, gate.ledger, computed.figures))
     failed = [(f"{r.id} {r.description_zh}", r.failing_rows) for r in gate.results if not r.passed]
@@ -263,7 +273,8 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
     return _publish_file(ctx, result)
 
 
-def render_monthly(ctx: RunContext, ledger: pd.DataFrame) -> RenderResult:
+def render_monthly(ctx: RunContext, ledger: pd.DataFrame,
+                   callback: dict[str, Any] | None = None) -> RenderResult:
     """The monthly publication workbook (three sheets, personal data masked) of the accepted ``ledger``'s
     records received in the month, into the output dir."""
     settings = ctx.loaded.settings
@@ -271,7 +282,8 @@ def render_monthly(ctx: RunContext, ledger: pd.DataFrame) -> RenderResult:
     rctx = context_from_settings(settings, period=ctx.period.code, run_id=ctx.run_id,
                                  generated_at=ctx.started_at, entity_code=ctx.entity.code,
                                  narrative_dir=ctx.workdir / settings.rendering.narrative_dir)
-    return RenderResult(write_monthly_workbook(rows, ctx.period.code, rctx, document_path(ctx, ".xlsx")), [])
+    return RenderResult(write_monthly_workbook(rows, ctx.period.code, rctx, document_path(ctx, ".xlsx"),
+                                               callback=callback), [])
 
 
 def document_path(ctx: RunContext, suffix: str) -> Path:
