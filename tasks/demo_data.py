@@ -182,6 +182,7 @@ TSGD = sa.Table(
     sa.Column("bdh", sa.String(30), comment="保单号"),
     sa.Column("tsnr", sa.String(400), comment="投诉内容摘要"),
     sa.Column("lrr", sa.String(20), comment="录入人"),
+    sa.Column("khyq", sa.String(1), comment="客户申请延期处理 Y/N（有录音或书面记录）"),
 )
 GDLS = sa.Table(
     "kf_gdls",
@@ -490,6 +491,7 @@ def generate(
         }
     )
     _plant_defects(tickets, rng, kind, link)
+    tickets["khyq"] = _delay_requests(seed, tickets)
 
     events = _events(rng, tickets, kind)
     callbacks = _callbacks(rng, tickets, now)
@@ -562,6 +564,17 @@ def _events(rng: np.random.Generator, t: pd.DataFrame, kind: np.ndarray) -> pd.D
     frame.insert(0, "ls_id", np.arange(1, len(frame) + 1))
     frame["czr"] = np.char.add("kf", rng.integers(1001, 1060, len(frame)).astype(str)).astype(object)
     return frame
+
+
+def _delay_requests(seed: int, t: pd.DataFrame) -> np.ndarray:
+    """客户申请延期 on a few accepted tickets decided more than 15 days after receipt (about one in eight of
+    them), "N" elsewhere. Its own generator: the rest of the demo stays as it was for a seed."""
+    rng = np.random.default_rng([seed, 19])
+    received = t["slsj"].to_numpy("datetime64[s]")
+    decided = t["dfsj"].to_numpy("datetime64[s]")
+    slow = ~np.isnat(decided) & ((decided - received) > np.timedelta64(15 * 86400, "s"))
+    asked = slow & (t["sfsl"].to_numpy() == "Y") & (rng.random(len(t)) < 0.125)
+    return np.where(asked, "Y", "N").astype(object)
 
 
 def _callbacks(rng: np.random.Generator, t: pd.DataFrame, now: np.datetime64) -> pd.DataFrame:

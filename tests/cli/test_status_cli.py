@@ -113,7 +113,8 @@ def test_json_keys_and_states(cli: typer.Typer, workdir: Path) -> None:
     code, out, err = run(cli, workdir, "--year", "2026", "--today", "2026-10-13", "--json")
     rows = json.loads(out)
     assert all(set(r) == KEYS for r in rows)
-    assert len(rows) == 4 * 3 + 3 + 12  # quarterly and annual per entity, monthly for the head office
+    # quarterly and annual per entity, monthly and weekly (53 ISO weeks in 2026) for the head office
+    assert len(rows) == 4 * 3 + 3 + 12 + 53
     by = {(r["filing"], r["period"], r["entity"]): r for r in rows}
     gd = by[("quarterly", "2026Q3", "GD")]
     assert gd["submission"].startswith("submission-quarterly/GD/2026Q3/")
