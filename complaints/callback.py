@@ -109,3 +109,53 @@ def callback_sample(
     return CallbackSample(population=population, sample=draw(population, share, seed),
                           left_out_delay_requested=sorted(ids[not_in_time & delay].tolist()),
                           share=share, seed=seed)
+
+
+#: the call list's result columns and their allowed answers (the workbook's dropdowns)
+RESULT_CHOICES: dict[str, tuple[str, ...]] = {
+    "是否主动联系客户": ("是", "否"),
+    "对处理结果的意见": ("满意", "基本满意", "不满意", "未接通"),
+    "服务态度评价": ("满意", "基本满意", "不满意"),
+    "处理效率评价": ("满意", "基本满意", "不满意"),
+}
+RESULT_KEYS = {"是否主动联系客户": "contacted", "对处理结果的意见": "opinion", "服务态度评价": "attitude",
+               "处理效率评价": "efficiency"}
+
+
+def check_result_row(row: dict[str, object]) -> list[str]:
+    """Why a filled-in call-list row cannot be read (empty: it can). ``row``: header → cell value."""
+    errors = []
+    cid = row.get("投诉编号")
+    if cid is None or not str(cid).strip():
+        errors.append("投诉编号为空")
+    answered = [c for c in RESULT_CHOICES if str(row.get(c) or "").strip()]
+    if not answered:
+        errors.append("未填写抽访结果")
+    for col, allowed in RESULT_CHOICES.items():
+        value = str(row.get(col) or "").strip()
+        if value and value not in allowed:
+            errors.append(f"{col}“{value}”不是可选值（{'/'.join(allowed)}）")
+    when = row.get("回访日期")
+    if when not in (None, "") and not isinstance(when, dt.date):
+        try:
+            dt.date.fromisoformat(str(when).strip()[:10])
+        except ValueError:
+            errors.append(f"回访日期“{when}”不是日期（如2026-10-15）")
+    return errors
+
+
+def summarise_results(rows: list[dict[str, object]], month: str) -> dict[str, object]:
+    """The summary of the call-back results of ``month``'s sample (rows already checked): cases called back,
+    and per result column the count of each answer (in the dropdown's order; 0 where none)."""
+    latest: dict[str, dict[str, object]] = {}
+    for row in rows:  # a case listed twice (two files): the later file's row counts
+        latest[str(row["投诉编号"]).strip()] = row
+    out: dict[str, object] = {"month": month, "cases": len(latest)}
+    for col, allowed in RESULT_CHOICES.items():
+        counts = {a: 0 for a in allowed}
+        for row in latest.values():
+            value = str(row.get(col) or "").strip()
+            if value:
+                counts[value] += 1
+        out[RESULT_KEYS[col]] = counts
+    return out

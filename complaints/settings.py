@@ -89,6 +89,8 @@ class Publications(_Model):
     weekly_escalation_share: float = Field(0.5, ge=0, lt=1)
     # monthly call-back sample: at least this share of the population, rounded up
     callback_sample_share: float = Field(0.2, gt=0, le=1)
+    # the filled-in call lists (working directory), read back into the next month's publication
+    callback_results_dir: str = "callbacks"
 
 
 class LocalStore(_Model):

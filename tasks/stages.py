@@ -37,6 +37,7 @@ from complaints.times import TZ, iso_local, now_local
 from tasks.archive.bundle import BundleError, BundleRef, archive_bundle, bag_info_from_run
 from tasks.archive.stores import new_bundle_id, open_store
 from tasks.benchmarks import reference_for
+from tasks.callback_results import results_figures, stage_callback_results, write_errors
 from tasks.memory import release_memory
 from tasks.quality import GateResult, run_quality_gate, run_quality_gate_owned, write_quality_outputs
 from tasks.render import (
@@ -75,6 +76,8 @@ def rulebooks_dir(ctx: RunContext) -> Path:
 def extract(ctx: RunContext) -> Extract:
     """Read the sources in one snapshot; stage the inputs used and the extract as read."""
     stage_inputs(ctx, rulebook_files(rulebooks_dir(ctx)))
+    if ctx.filing == "monthly":  # the filled-in call lists, read back from the bundle's copies
+        stage_callback_results(ctx)
     result = extract_period(ctx.loaded, ctx.period, ctx.as_of, entity=ctx.entity.code, workdir=ctx.workdir)
     ledger = result.ledger
     if not ctx.loaded.settings.archive.include_personal_data:
@@ -221,7 +224,8 @@ def figures_for(ctx: RunContext, gate: GateResult, period: Period, rulebooks: An
     if period.kind == "month":
         return monthly_figures(gate.ledger, month=period, as_of=ctx.as_of, entity=ctx.entity.code,
                                names={e.code: e.name for e in settings.entities}, rows=rows,
-                               callback=callback_arguments(ctx, period, rulebooks))
+                               callback=callback_arguments(ctx, period, rulebooks),
+                               callback_results=results_figures(ctx, period))
     return compute_figures(
         gate.ledger, period=period, as_of=ctx.as_of, calendar=ctx.calendar, rulebooks=rulebooks,
         exposure=gate.exposure, events=gate.events, entity=ctx.entity.code,
@@ -249,6 +253,7 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
     byte-for-byte in the bundle."""
     settings = ctx.loaded.settings
     if ctx.filing == "monthly":
+        write_errors(ctx, computed.figures.get("callback_results"))
         return _publish_file(ctx, render_monthly(ctx, gate.ledger, computed.figures.get("callback")))
     if ctx.filing == "weekly":
         return _publish_file(ctx, render_weekly(ctx, gate.ledger, computed.figures))

@@ -112,13 +112,15 @@ def monthly_figures(
     names: Mapping[str, str],
     rows: Mapping[str, int] | None = None,
     callback: Mapping[str, Any] | None = None,
+    callback_results: Mapping[str, Any] | None = None,
 ) -> FiguresResult:
     """The month's counts and the two summary tables, with the complaint ids behind each count.
 
     ``ledger``: the accepted, normalised ledger (any span; the month's records are taken here).
     ``callback``: when given (``calendar``, ``rulebooks``, ``seed``, ``share``, ``head_office``), the
     call-back sample (:mod:`complaints.callback`) as ``callback.*``, its population and sample with
-    lineage."""
+    lineage. ``callback_results``: the previous month's call-back results as read back (figures as given).
+    """
     month_ledger = month_rows(ledger, month)
     out = Collector()
     flags = _flags(month_ledger)
@@ -138,6 +140,8 @@ def monthly_figures(
                 out.put("callback.sample", value, ids.isin(sample.sample).to_numpy())
             else:
                 out.put(f"callback.{key}", value)
+    if callback_results is not None:  # read back from the previous month's call lists (tasks/)
+        out.put("callback_results", dict(callback_results))
     n = len(ledger)
     figures: dict[str, Any] = {
         "period": month.code,

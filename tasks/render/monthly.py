@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from complaints.callback import RESULT_CHOICES
 from complaints.figures import region_category_table, summary_table
 from complaints.ledger import (
     BUSINESS_LINES,
@@ -35,12 +36,7 @@ REGION_SHEET = "各地投诉案件分类汇总表"
 DETAIL_SHEET = "案件处理明细表"
 CALLBACK_SHEET = "响应速度抽访名单"
 #: the call list's result columns (filled in by the call centre, read back for the next month)
-CALLBACK_CHOICES: dict[str, tuple[str, ...]] = {
-    "是否主动联系客户": ("是", "否"),
-    "对处理结果的意见": ("满意", "基本满意", "不满意", "未接通"),
-    "服务态度评价": ("满意", "基本满意", "不满意"),
-    "处理效率评价": ("满意", "基本满意", "不满意"),
-}
+CALLBACK_CHOICES = RESULT_CHOICES
 CALLBACK_RESULT_COLUMNS: tuple[str, ...] = (*CALLBACK_CHOICES, "回访日期", "回访人", "备注")
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
