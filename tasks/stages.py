@@ -39,6 +39,7 @@ from tasks.archive.stores import new_bundle_id, open_store
 from tasks.benchmarks import reference_for
 from tasks.callback_results import results_figures, stage_callback_results, write_errors
 from tasks.memory import release_memory
+from tasks.penalties import penalties_figures
 from tasks.quality import GateResult, run_quality_gate, run_quality_gate_owned, write_quality_outputs
 from tasks.render import (
     QualitySummary,
@@ -83,6 +84,8 @@ def extract(ctx: RunContext) -> Extract:
     if not ctx.loaded.settings.archive.include_personal_data:
         ledger = mask_frame(ledger)  # free text and policy numbers; no figure depends on them
     frames = {"ledger": ledger, "exposure": result.exposure, "events": result.events}
+    if result.penalties is not None:  # a source has the penalties side table (投诉罚单)
+        frames["penalties"] = result.penalties
     if not result.branch_errors.empty:
         frames["branch_errors"] = mask_frame(result.branch_errors)
         ctx.output_dir.mkdir(parents=True, exist_ok=True)
@@ -225,7 +228,8 @@ def figures_for(ctx: RunContext, gate: GateResult, period: Period, rulebooks: An
         return monthly_figures(gate.ledger, month=period, as_of=ctx.as_of, entity=ctx.entity.code,
                                names={e.code: e.name for e in settings.entities}, rows=rows,
                                callback=callback_arguments(ctx, period, rulebooks),
-                               callback_results=results_figures(ctx, period))
+                               callback_results=results_figures(ctx, period),
+                               penalties=penalties_figures(ctx, period))
     return compute_figures(
         gate.ledger, period=period, as_of=ctx.as_of, calendar=ctx.calendar, rulebooks=rulebooks,
         exposure=gate.exposure, events=gate.events, entity=ctx.entity.code,
@@ -254,7 +258,8 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
     settings = ctx.loaded.settings
     if ctx.filing == "monthly":
         write_errors(ctx, computed.figures.get("callback_results"))
-        return _publish_file(ctx, render_monthly(ctx, gate.ledger, computed.figures.get("callback")))
+        return _publish_file(ctx, render_monthly(ctx, gate.ledger, computed.figures.get("callback"),
+                                                 computed.figures.get("penalties")))
     if ctx.filing == "weekly":
         return _publish_file(ctx, render_weekly(ctx, gate.ledger, computed.figures))
     failed = [(f"{r.id} {r.description_zh}", r.failing_rows) for r in gate.results if not r.passed]
@@ -278,8 +283,8 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed) -> RenderResul
     return _publish_file(ctx, result)
 
 
-def render_monthly(ctx: RunContext, ledger: pd.DataFrame,
-                   callback: dict[str, Any] | None = None) -> RenderResult:
+def render_monthly(ctx: RunContext, ledger: pd.DataFrame, callback: dict[str, Any] | None = None,
+                   penalties: dict[str, Any] | None = None) -> RenderResult:
     """The monthly publication workbook (three sheets, personal data masked) of the accepted ``ledger``'s
     records received in the month, into the output dir."""
     settings = ctx.loaded.settings
@@ -288,7 +293,7 @@ def render_monthly(ctx: RunContext, ledger: pd.DataFrame,
                                  generated_at=ctx.started_at, entity_code=ctx.entity.code,
                                  narrative_dir=ctx.workdir / settings.rendering.narrative_dir)
     return RenderResult(write_monthly_workbook(rows, ctx.period.code, rctx, document_path(ctx, ".xlsx"),
-                                               callback=callback), [])
+                                               callback=callback, penalties=penalties), [])
 
 
 def document_path(ctx: RunContext, suffix: str) -> Path:

@@ -113,6 +113,7 @@ def monthly_figures(
     rows: Mapping[str, int] | None = None,
     callback: Mapping[str, Any] | None = None,
     callback_results: Mapping[str, Any] | None = None,
+    penalties: Mapping[str, Any] | None = None,
 ) -> FiguresResult:
     """The month's counts and the two summary tables, with the complaint ids behind each count.
 
@@ -142,6 +143,8 @@ def monthly_figures(
                 out.put(f"callback.{key}", value)
     if callback_results is not None:  # read back from the previous month's call lists (tasks/)
         out.put("callback_results", dict(callback_results))
+    if penalties is not None:  # the fines summary (complaints.penalties), where a source has penalties
+        out.put("penalties", dict(penalties))
     n = len(ledger)
     figures: dict[str, Any] = {
         "period": month.code,

@@ -19,6 +19,7 @@ from complaints.ledger import (
     BUSINESS_LINES,
     CATEGORIES,
     CHANNELS,
+    DEPARTMENTS,
     OUTCOMES,
     PRODUCT_LINES,
     SEVERITIES,
@@ -35,6 +36,7 @@ SUMMARY_SHEET = "投诉处理汇总表"
 REGION_SHEET = "各地投诉案件分类汇总表"
 DETAIL_SHEET = "案件处理明细表"
 CALLBACK_SHEET = "响应速度抽访名单"
+PENALTIES_SHEET = "投诉罚单汇总表"
 #: the call list's result columns (filled in by the call centre, read back for the next month)
 CALLBACK_CHOICES = RESULT_CHOICES
 CALLBACK_RESULT_COLUMNS: tuple[str, ...] = (*CALLBACK_CHOICES, "回访日期", "回访人", "备注")
@@ -145,8 +147,23 @@ def callback_table(ledger: pd.DataFrame, sample: list[str], names: dict[str, str
     return out
 
 
+def penalties_table(penalties: dict[str, Any], names: dict[str, str]) -> pd.DataFrame:
+    """The fines summary as one table: by branch, by department, by reason, and the total."""
+    rows = []
+    for key, label, name in (("by_branch", "按机构", lambda c: names.get(c, c)),
+                             ("by_department", "按责任部门", lambda c: DEPARTMENTS.get(c, c)),
+                             ("by_reason", "按处罚原因", lambda c: c)):
+        for code, g in penalties[key].items():
+            rows.append({"分类": label, "名称": name(code), "罚单件数": g["count"],
+                         "罚款金额(元)": g["amount"]})
+    rows.append({"分类": "合计", "名称": f"涉及投诉{penalties['complaints']}件",
+                 "罚单件数": penalties["count"], "罚款金额(元)": penalties["amount"]})
+    return pd.DataFrame(rows, columns=["分类", "名称", "罚单件数", "罚款金额(元)"])
+
+
 def write_monthly_workbook(ledger_month: pd.DataFrame, month: str, ctx: RenderContext, out: Path,
-                           callback: dict[str, Any] | None = None) -> Path:
+                           callback: dict[str, Any] | None = None,
+                           penalties: dict[str, Any] | None = None) -> Path:
     """Write the monthly publication tables for ``month`` (``YYYY-MM``) to ``out`` (.xlsx path or directory).
 
     ``ledger_month`` is the normalised ledger restricted to the month (the loading step is the caller's).
@@ -185,6 +202,10 @@ def write_monthly_workbook(ledger_month: pd.DataFrame, month: str, ctx: RenderCo
             "投诉摘要": 60,
         },
     )
+    if penalties is not None:
+        _write(wb.create_sheet(PENALTIES_SHEET),
+               f"{head}投诉罚单汇总表（{penalties['due']}报送）", penalties_table(penalties, names),
+               {"分类": 12, "名称": 24, "罚款金额(元)": 14}, money=("罚款金额(元)",))
     if callback is not None:
         _write_call_list(wb.create_sheet(CALLBACK_SHEET), head, ledger_month, callback, names, unmask)
     stamp = ctx.generated_at.replace(microsecond=0, tzinfo=None)
