@@ -598,6 +598,7 @@ def _penalties(seed: int, t: pd.DataFrame, now: np.datetime64) -> pd.DataFrame:
     staff = np.char.add("kf", rng.integers(1001, 1060, len(idx)).astype(str)).astype(object)
     frame = pd.DataFrame({"gd_no": t["gd_no"].to_numpy()[idx], "cfdw": unit, "cfr": staff,
                           "fkje": rng.integers(2, 21, len(idx)) * 100.0, "fdrq": at, "cfyy": reason})
+    frame = frame[frame["cfdw"].notna()]  # a ticket planted without its branch fines nobody
     frame = frame.sort_values(["fdrq", "gd_no"], kind="stable").reset_index(drop=True)
     frame.insert(0, "fd_id", np.arange(1, len(frame) + 1))
     return frame
