@@ -129,6 +129,12 @@ def test_watcher_flow_states_runs_and_notifications(workdir: tuple[Path, Path], 
         if sent:
             assert sorted((u["unit_kind"], u["unit"]) for u in sent[0]["escalated"]) == escalated
         assert any(name.endswith("周公示.xlsx") for name in store.files(weekly_id))
+        # an auditor recomputes the publication from the bundle alone (`bundles reproduce`)
+        from tasks.archive.bundle import diff_figures, load_figures
+        from tasks.compute import figures_from_bundle
+
+        bag = store.path(weekly_id)
+        assert diff_figures(load_figures(bag), figures_from_bundle(bag / "data")) == []
     assert run["ok"] and run["launched_as"] == "subflow" and run["bundle"] == bundle
     assert run_monthly["ok"] and run_monthly["bundle"] == monthly
     assert got[-1]["runs"][0]["bundle"] == bundle
