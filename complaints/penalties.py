@@ -58,3 +58,16 @@ def penalties_summary(penalties: pd.DataFrame, month: Period) -> dict[str, Any]:
         "by_reason": _groups(rows, "reason"),
         "unplaced": unplaced,
     }
+
+
+def fines_state(month: Period, today: dt.date, committed: dt.date | None) -> str:
+    """The fines summary of ``month`` on ``today`` (the watcher's state names): it is published in the
+    month's monthly publication, so its first committed monthly bundle (``committed``: its commit day)
+    files it — ``filed`` on or before the 1st, ``filed_late`` after; without one: ``not_open`` until the
+    month has ended, ``at_risk`` on the 1st itself, ``late`` after it."""
+    due = fines_due(month)
+    if committed is not None:
+        return "filed" if committed <= due else "filed_late"
+    if today < month.end:
+        return "not_open"
+    return "at_risk" if today == due else "late"
