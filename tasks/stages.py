@@ -133,7 +133,7 @@ def validate(ctx: RunContext, data: Extract, accept_empty: str | None = None) ->
             f"{failures}. Details: {ctx.staging / 'quality'}. Fix the source data, or, if the officer "
             f"accepts the risk, re-run with --accept-risk \"reason\" (recorded in the filing)."
         )
-    if not accept_empty_reason(accept_empty) and period_complaints(gate, ctx.period) == 0:
+    if not accept_empty_reason(accept_empty) and relevant_complaints(ctx, gate) == 0:
         raise RunBlocked(empty_message(ctx, data, gate))
     return gate
 
@@ -147,6 +147,12 @@ def period_complaints(gate: GateResult, period: Period) -> int:
     """Accepted ledger rows received in ``period``: 0 means the filing would report 0 cases."""
     received = gate.ledger["received_at"]
     return int(((received >= pd.Timestamp(period.start)) & (received < pd.Timestamp(period.end))).sum())
+
+
+def relevant_complaints(ctx: RunContext, gate: GateResult) -> int:
+    """What makes a run non-empty: the period's complaints; for the weekly publication any accepted case
+    read (a week without new complaints still publishes the cases open and overdue at its end)."""
+    return len(gate.ledger) if ctx.filing == "weekly" else period_complaints(gate, ctx.period)
 
 
 def empty_message(ctx: RunContext, data: Extract, gate: GateResult) -> str:
@@ -211,7 +217,7 @@ def compute(ctx: RunContext, gate: GateResult, accept_empty: str | None = None) 
     except ValueError as exc:  # UnknownCalendarYear: said plainly, never guessed
         error = str(exc)
     reason = accept_empty_reason(accept_empty)
-    empty = reason if reason and period_complaints(gate, ctx.period) == 0 else None
+    empty = reason if reason and relevant_complaints(ctx, gate) == 0 else None
     if empty:
         log.warning("no complaint in %s; filed on the officer's acknowledgement: %s", ctx.period.code, empty)
     return Computed(result, trend, due, error, empty)
