@@ -24,6 +24,7 @@ from cli import (
     status,
     submit,
     validate,
+    weekly,
 )
 from cli.errors import BoundaryGroup
 
@@ -47,8 +48,7 @@ def _root() -> None:
 
 
 for _area in (demo, run, render, deadlines, figures, benchmark, validate, report, bundles, sources, status,
-              submit,
-              archive):
+              submit, archive, weekly):
     _area.register(app)
 
 

@@ -31,6 +31,7 @@ from tasks.archive.stores import StoreError, open_store, parse_bundle_id
 from tasks.calendar_files import load_calendar
 from tasks.config_files import load_settings
 from tasks.on_request_status import submitted_days
+from tasks.penalties_status import fines_rows, penalties_configured
 from tasks.submission import read_archive
 
 EXIT_CONFIG = 2
@@ -60,6 +61,18 @@ def _table(year: int, today: dt.date, decisions: list[Decision]) -> Table:
             lines.append(f"{d.bundles} draft(s), latest {d.bundle}")
         table.add_row(d.filing, d.period, d.entity, d.due.isoformat() if d.due else "—",
                       f"[{style}]{d.state} {_STATE_ZH[d.state]}[/{style}]", escape("\n".join(lines)))
+    return table
+
+
+def _fines_table(rows: list[dict[str, object]]) -> Table:
+    table = Table(title="投诉罚单汇总 (fines summary, a sheet of the monthly publication; due the 1st)")
+    for name in ("period", "due", "state", "monthly bundle"):
+        table.add_column(name, no_wrap=name != "monthly bundle", overflow="fold")
+    for r in rows:
+        state = str(r["state"])
+        style = _STYLE.get(state, "")
+        table.add_row(str(r["period"]), str(r["due"]), f"[{style}]{state} {_STATE_ZH[state]}[/{style}]",
+                      escape(str(r["bundle"] or "—")))
     return table
 
 
@@ -94,14 +107,19 @@ def status(
         on_request, on_request_problems = on_request_rows(loaded, workdir.resolve(), store, listing.drafts,
                                                           day, work_calendar,
                                                           submitted=submitted_days(listing.submissions))
+        fines = (fines_rows(year or day.year, day, settings.head_office.code, drafts)
+                 if penalties_configured(loaded) else [])
     except (ConfigError, StoreError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_CONFIG) from None
 
     if as_json:
-        typer.echo(json.dumps([*(d.to_dict() for d in decisions), *on_request], ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([*(d.to_dict() for d in decisions), *fines, *on_request], ensure_ascii=False,
+                              indent=2))
     else:
         Console().print(_table(year or day.year, day, decisions))
+        if fines:
+            Console().print(_fines_table(fines))
         if on_request:
             Console().print(on_request_table(on_request, day))
     for problem in on_request_problems:

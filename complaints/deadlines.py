@@ -11,6 +11,8 @@ Rules (defaults in :class:`complaints.settings.FilingRules`, configurable):
 * ``monthly`` (月度投诉通报: the three publication tables), period ``YYYY-MM``, published by the head
   office "before the N-th working day" of the next month (N = ``monthly_before_working_day``,
   default 5): the last allowed day is the (N-1)-th working day of the next month.
+* ``weekly`` (超时限投诉案件周公示, internal), period ``YYYY-Www`` (ISO week): published on the first
+  working day after the week; its run window opens that day too.
 * rectification (整改情况书面报告): :func:`rectification_due`, the requirement's receipt date plus
   ``rectification_days`` natural days (the 30th day is the last allowed).
 * forwarded-case report (转办投诉书面报告): :func:`forwarded_report_due`, receipt date plus the
@@ -100,6 +102,8 @@ def due_date(filing: Filing, period: Period | str, level: Level, calendar: WorkC
         return calendar.nth_workday_after(p.last_day, n)
     if filing == "annual":
         return annual_due(p.year, rules)
+    if filing == "weekly":  # the first working day after the week
+        return calendar.nth_workday_after(p.last_day, 1)
     # monthly: "before the N-th working day of the next month" -> the (N-1)-th working day
     before = rules.monthly_before_working_day
     if before < 2:
@@ -155,6 +159,8 @@ def periods_of_year(filing: Filing, year: int) -> list[Period]:
         return [Period("year", year, 1)]
     if filing == "monthly":
         return [Period("month", year, m) for m in range(1, 13)]
+    if filing == "weekly":  # the ISO weeks of the ISO year
+        return [Period("week", year, w) for w in range(1, dt.date(year, 12, 28).isocalendar()[1] + 1)]
     raise ValueError(f"unknown filing {filing!r} (known: {', '.join(FILINGS)})")
 
 
@@ -218,6 +224,8 @@ def window_opens(filing: Filing, period: Period | str, calendar: WorkCalendar, r
     ``run_window_open_working_days``-th (monthly: ``monthly_run_window_open_working_days``-th) working
     day after the period's last day (data settled); 0 means the day after the period ends."""
     p = _period(filing, period)
+    if filing == "weekly":
+        return calendar.nth_workday_after(p.last_day, 1)
     n = (rules.monthly_run_window_open_working_days if filing == "monthly"
          else rules.run_window_open_working_days)
     return calendar.nth_workday_after(p.last_day, n) if n > 0 else p.end

@@ -11,7 +11,7 @@ from typing import Literal, get_args
 
 from complaints.periods import Period
 
-Filing = Literal["quarterly", "annual", "monthly"]
+Filing = Literal["quarterly", "annual", "monthly", "weekly"]
 Level = Literal["head_office", "branch"]
 
 LEVEL_LABELS_ZH: dict[Level, str] = {"head_office": "总公司", "branch": "分公司"}
@@ -20,14 +20,19 @@ LEVEL_LABELS_ZH: dict[Level, str] = {"head_office": "总公司", "branch": "分�
 @dataclass(frozen=True)
 class FilingKind:
     name: Filing
-    period_kind: Literal["quarter", "year", "month"]  # what one filing reports on
-    period_param: str  # the flow's parameter naming the period ("period", "year", "month")
+    period_kind: Literal["quarter", "year", "month", "week"]  # what one filing reports on
+    period_param: str  # the flow's parameter naming the period ("period", "year", "month", "week")
     title_zh: str  # the document's title
     short_zh: str  # for narrow tables
     flow_name: str  # the Prefect flow (deployments are ``<flow_name>/<name>-<ENTITY>``)
     template: str | None  # the Word template in templates/ (the monthly tables are an XLSX)
     default_levels: tuple[Level, ...]  # levels that make it when no level is asked for
     example: str  # a period code, for help texts
+
+    @property
+    def published_by_bundle(self) -> bool:
+        """An internal publication: its committed bundle is the publication (no submission to record)."""
+        return self.name == "weekly"
 
 
 FILING_KINDS: dict[Filing, FilingKind] = {k.name: k for k in (
@@ -37,6 +42,9 @@ FILING_KINDS: dict[Filing, FilingKind] = {k.name: k for k in (
                "annual_self_inspection.docx", ("head_office", "branch"), "2026"),
     FilingKind("monthly", "month", "month", "投诉处理情况月度通报", "月度通报", "monthly-publication",
                None, ("head_office",), "2026-10"),
+    # internal: published (e-mailed) by the provincial customer-service centre, the bundle is the record
+    FilingKind("weekly", "week", "week", "超时限投诉案件周公示", "周公示", "weekly-overdue-publication",
+               None, ("head_office",), "2026-W40"),
 )}
 assert tuple(FILING_KINDS) == get_args(Filing)
 

@@ -119,6 +119,7 @@ LEDGER_COLUMNS: tuple[Column, ...] = (
     Column("complainant_ref", "text", False, "投诉人标识"),
     Column("policy_no", "text", False, "保单号"),
     Column("summary", "text", False, "投诉摘要"),
+    Column("delay_requested", "bool", False, "客户申请延期处理"),
 )
 
 EXPOSURE_COLUMNS: tuple[Column, ...] = (
@@ -136,8 +137,18 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("kind", "code", True, "事件类型", "event_kind"),
 )
 
+PENALTY_COLUMNS: tuple[Column, ...] = (  # optional side table (投诉罚单, LEDGER.md)
+    Column("complaint_id", "text", True, "投诉编号"),
+    Column("unit", "text", True, "被处罚机构或部门"),
+    Column("person_ref", "text", False, "被处罚人标识"),
+    Column("amount", "decimal", True, "罚款金额"),
+    Column("issued_at", "datetime", True, "罚单日期"),
+    Column("reason", "text", True, "处罚原因"),
+)
+
 TABLES: dict[str, tuple[Column, ...]] = {
     "ledger": LEDGER_COLUMNS, "exposure": EXPOSURE_COLUMNS, "events": EVENT_COLUMNS,
+    "penalties": PENALTY_COLUMNS,
 }
 
 # Text columns that may carry personal data and are masked in every output.

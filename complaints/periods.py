@@ -1,4 +1,5 @@
-"""Reporting periods: quarters ``2026Q3``, years ``2026`` and months ``2026-07`` (pure)."""
+"""Reporting periods: quarters ``2026Q3``, years ``2026``, months ``2026-07`` and ISO weeks ``2026-W40``
+(Monday to Sunday; the weekly overdue publication) (pure)."""
 
 from __future__ import annotations
 
@@ -17,16 +18,22 @@ _PATTERNS = {
     "quarter": re.compile(r"^(\d{4})Q([1-4])$"),
     "year": re.compile(r"^(\d{4})$"),
     "month": re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"),
+    "week": re.compile(r"^(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])$"),
 }
+
+
+def _iso_weeks(year: int) -> int:
+    """52 or 53: the ISO week of 28 December is the year's last."""
+    return dt.date(year, 12, 28).isocalendar()[1]
 
 
 @dataclass(frozen=True, order=True)
 class Period:
     """A half-open interval of local dates ``[start, end)``, identified by its code."""
 
-    kind: Literal["quarter", "year", "month"]
-    year: int
-    index: int  # quarter 1-4, month 1-12, 1 for a year
+    kind: Literal["quarter", "year", "month", "week"]
+    year: int  # for a week: the ISO year
+    index: int  # quarter 1-4, month 1-12, ISO week 1-53, 1 for a year
 
     @classmethod
     def parse(cls, code: str) -> Period:
@@ -41,8 +48,11 @@ class Period:
                     raise UserError(f"period {code!r}: the year must lie between {FIRST_YEAR} and "
                                     f"{LAST_YEAR}")
                 index = int(m.group(2)) if m.lastindex and m.lastindex > 1 else 1
+                if kind == "week" and index > _iso_weeks(year):
+                    raise UserError(f"period {code!r}: {year} has {_iso_weeks(year)} ISO weeks")
                 return cls(kind, year, index)  # type: ignore[arg-type]
-        raise UserError(f"period {code!r} is not a quarter (2026Q3), a year (2026) or a month (2026-07)")
+        raise UserError(f"period {code!r} is not a quarter (2026Q3), a year (2026), a month (2026-07) "
+                        f"or an ISO week (2026-W40)")
 
     @property
     def code(self) -> str:
@@ -50,6 +60,8 @@ class Period:
             return f"{self.year}Q{self.index}"
         if self.kind == "month":
             return f"{self.year}-{self.index:02d}"
+        if self.kind == "week":
+            return f"{self.year}-W{self.index:02d}"
         return str(self.year)
 
     def __str__(self) -> str:
@@ -61,6 +73,8 @@ class Period:
             return dt.date(self.year, 3 * self.index - 2, 1)
         if self.kind == "month":
             return dt.date(self.year, self.index, 1)
+        if self.kind == "week":
+            return dt.date.fromisocalendar(self.year, self.index, 1)
         return dt.date(self.year, 1, 1)
 
     @property
@@ -76,6 +90,9 @@ class Period:
         """The period ``n`` steps later (negative: earlier) of the same kind."""
         if self.kind == "year":
             return Period("year", self.year + n, 1)
+        if self.kind == "week":
+            year, week, _ = (self.start + dt.timedelta(weeks=n)).isocalendar()
+            return Period("week", year, week)
         per_year = 4 if self.kind == "quarter" else 12
         k = self.year * per_year + (self.index - 1) + n
         return Period(self.kind, k // per_year, k % per_year + 1)
@@ -91,7 +108,7 @@ class Period:
             return [Period("quarter", self.year, q) for q in range(1, 5)]
         if self.kind == "quarter":
             return [self]
-        raise ValueError("a month has no quarters")
+        raise ValueError(f"a {self.kind} has no quarters")
 
     @property
     def label_zh(self) -> str:
@@ -99,6 +116,8 @@ class Period:
             return f"{self.year}年第{'一二三四'[self.index - 1]}季度"
         if self.kind == "month":
             return f"{self.year}年{self.index}月"
+        if self.kind == "week":
+            return f"{self.year}年第{self.index}周"
         return f"{self.year}年度"
 
 

@@ -93,6 +93,18 @@ class FilingRules(_Model):
     at_risk_working_days: int = 3  # no bundle this many working days before due → at risk
 
 
+class Publications(_Model):
+    """The internal publications (FIGURES.md "Internal publications"; DOMAIN.md "Internal reporting
+    rhythm")."""
+
+    # weekly: a unit whose share of overdue open cases is MORE than this is escalated (提交领导小组督办)
+    weekly_escalation_share: float = Field(0.5, ge=0, lt=1)
+    # monthly call-back sample: at least this share of the population, rounded up
+    callback_sample_share: float = Field(0.2, gt=0, le=1)
+    # the filled-in call lists (working directory), read back into the next month's publication
+    callback_results_dir: str = "callbacks"
+
+
 class LocalStore(_Model):
     root: str = "archive"  # relative to the working directory
 
@@ -196,6 +208,7 @@ class Settings(_Model):
     calendar_dir: str = "calendar"
     major: MajorCriteria = MajorCriteria()
     filings: FilingRules = FilingRules()
+    publications: Publications = Publications()
     archive: Archive = Archive()
     rendering: Rendering = Rendering()
     schedules: Schedules = Schedules()

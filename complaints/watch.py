@@ -4,7 +4,10 @@ For a day ``today`` (Asia/Shanghai), every periodic filing of the watched years 
 entity gets one :class:`Decision`:
 
 * quarterly (季度报告) and annual (年度自查) for every entity, due by the entity level's rules;
-* monthly (月度通报) for the head office only (the head office publishes the three tables).
+* monthly (月度通报) for the head office only (the head office publishes the three tables);
+* weekly (超时限投诉案件周公示) for the head office only: an internal publication, so its first
+  committed bundle *is* the publication (filed / filed_late by the bundle's commit day); its run window
+  opens on its due day (the first working day after the week) and it is at risk only on that day.
 
 States (first match wins; a *draft* is a committed evidence bundle of a run of that filing/period/entity,
 a *submission* the recorded submission of one — FILINGS.md "Filed means submitted"):
@@ -203,6 +206,11 @@ def decide_one(today: dt.date, filing: Filing, period: str, entity: str, level: 
     due, due_err = _try(due_date, filing, period_obj, level, calendar, rules)
     window, window_err = _try(window_opens, filing, period_obj, calendar, rules)
     risk, risk_err = (None, None) if due is None else _try(at_risk_from, due, calendar, rules)
+    published_by_bundle = FILING_KINDS[filing].published_by_bundle
+    if published_by_bundle:  # the weekly publication: its window opens on its due day, no earlier risk
+        risk = due
+        if filed and not submitted:  # its first committed bundle is the publication
+            submitted = ((filed[0][0], dt.datetime.combine(filed[0][1], dt.time()), None),)
     err = due_err or window_err or risk_err
     base: dict[str, Any] = {
         "filing": filing, "period": period, "entity": entity, "level": level, "due": due,

@@ -7,6 +7,7 @@
   (Asia/Shanghai by default), a Cron schedule with that time zone; it starts filings through the
   deployments above (``launch="deployment"``).
 * ``monthly-publication/monthly-<ENTITY>`` for the head office (parameter ``month``, e.g. 2026-10);
+* ``weekly-overdue-publication/weekly-<ENTITY>`` for the head office (parameter ``week``, e.g. 2026-W40);
 
 Served by ``complaints serve`` (``prefect.serve``) against a Prefect server (``PREFECT_API_URL``);
 cron schedules do not run on Prefect's ephemeral server. Entry points are module paths
@@ -30,6 +31,7 @@ from complaints.settings import Schedules
 from flows.filing import annual_self_inspection, monthly_publication, quarterly_filing
 from flows.launch import FLOW_NAMES, deployment_name, deployments_available
 from flows.watch import deadline_watcher
+from flows.weekly import weekly_publication
 from tasks.config_files import Loaded
 
 __all__ = ["FLOW_NAMES", "WATCHER", "build_deployments", "deployment_name", "deployments_available", "serve",
@@ -78,6 +80,11 @@ def build_deployments(loaded: Loaded, workdir: str | Path, launch: str = "deploy
                 name=f"monthly-{e.code}", parameters={**common, "entity": e.code, "trigger": "deployment"},
                 description=f"月度投诉通报（三张表） · {e.name} ({e.code}); give `month`, e.g. 2026-10",
                 tags=["filing", "monthly", e.code], entrypoint_type=EntrypointType.MODULE_PATH)))
+        if e.level in FILING_KINDS["weekly"].default_levels:
+            out.append(cast("RunnerDeployment", weekly_publication.to_deployment(
+                name=f"weekly-{e.code}", parameters={**common, "entity": e.code, "trigger": "deployment"},
+                description=f"超时限投诉案件周公示 · {e.name} ({e.code}); give `week`, e.g. 2026-W40",
+                tags=["publication", "weekly", e.code], entrypoint_type=EntrypointType.MODULE_PATH)))
     out.append(cast("RunnerDeployment", deadline_watcher.to_deployment(
         name=WATCHER.split("/")[1],
         schedule=Cron(watcher_cron(settings.schedules), timezone=tz),

@@ -33,6 +33,7 @@ from complaints.masking import mask_value
 from complaints.periods import Period
 from complaints.settings import redact_text
 from complaints.times import now_local, parse_local
+from flows.weekly import weekly_publication
 from tasks import rerender, stages
 from tasks.archive.bundle import load_private_key
 from tasks.archive.stores import parse_bundle_id
@@ -516,7 +517,8 @@ def render_draft(
     return summary
 
 
-_FLOWS = {"quarterly": quarterly_filing, "annual": annual_self_inspection, "monthly": monthly_publication}
+_FLOWS = {"quarterly": quarterly_filing, "annual": annual_self_inspection, "monthly": monthly_publication,
+          "weekly": weekly_publication}
 #: each filing's flow and the name of its period parameter
 FILING_FLOWS: dict[str, tuple[Any, str]] = {
     k: (_FLOWS[k], kind.period_param) for k, kind in FILING_KINDS.items()}

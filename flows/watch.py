@@ -14,7 +14,9 @@ How a filing is started (``launch``, or the ``COMPLAINTS_WATCHER_LAUNCH`` enviro
 * ``auto`` (default): ``deployment`` when ``PREFECT_API_URL`` is set and the deployment exists,
   else ``subflow``; each run records which one was used.
 
-The monthly publication tables are started like the filings (``monthly-publication/monthly-<HO>``).
+The monthly publication tables are started like the filings (``monthly-publication/monthly-<HO>``), and
+so is the weekly overdue publication (``weekly-overdue-publication/weekly-<HO>``) on the first working day
+after its week; its escalations go to the notifier from its own run.
 The watcher run ends **Failed** (with the one-line summary as its state message) when a filing is
 late, a started run failed, a deadline cannot be computed, or a notification could not be delivered;
 otherwise Completed with the same summary. Both publish a markdown and a table artifact.

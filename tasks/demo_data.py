@@ -182,6 +182,7 @@ TSGD = sa.Table(
     sa.Column("bdh", sa.String(30), comment="保单号"),
     sa.Column("tsnr", sa.String(400), comment="投诉内容摘要"),
     sa.Column("lrr", sa.String(20), comment="录入人"),
+    sa.Column("khyq", sa.String(1), comment="客户申请延期处理 Y/N（有录音或书面记录）"),
 )
 GDLS = sa.Table(
     "kf_gdls",
@@ -212,7 +213,18 @@ GMB = sa.Table(
     sa.Column("cbjs", sa.Integer, comment="承保件数"),
     sa.Column("cbrc", sa.Integer, comment="承保人次"),
 )
-DEMO_TABLES = (JGXX, TSGD, GDLS, HF, GMB)
+FD = sa.Table(
+    "kf_fd",
+    _META,
+    sa.Column("fd_id", sa.Integer, primary_key=True, autoincrement=False, comment="罚单流水号"),
+    sa.Column("gd_no", sa.String(20), nullable=False, index=True, comment="工单号"),
+    sa.Column("cfdw", sa.String(20), nullable=False, comment="被处罚单位(机构代码或部门)"),
+    sa.Column("cfr", sa.String(20), comment="被处罚人工号"),
+    sa.Column("fkje", sa.Numeric(12, 2), nullable=False, comment="罚款金额(元)"),
+    sa.Column("fdrq", sa.DateTime, nullable=False, comment="罚单日期"),
+    sa.Column("cfyy", sa.String(40), comment="处罚原因"),
+)
+DEMO_TABLES = (JGXX, TSGD, GDLS, HF, GMB, FD)
 
 _NAT = np.datetime64("NaT", "s")
 _DAY = np.timedelta64(1, "D")
@@ -490,12 +502,14 @@ def generate(
         }
     )
     _plant_defects(tickets, rng, kind, link)
+    tickets["khyq"] = _delay_requests(seed, tickets)
 
     events = _events(rng, tickets, kind)
     callbacks = _callbacks(rng, tickets, now)
     branches = pd.DataFrame(BRANCHES, columns=["jg_dm", "jg_mc", "sf", "sj_jg_dm"])
     volume = _volume(rng, start, end, complaints / 20000)
-    return {"kf_jgxx": branches, "kf_tsgd": tickets, "kf_gdls": events, "kf_hf": callbacks, "yw_gmb": volume}
+    return {"kf_jgxx": branches, "kf_tsgd": tickets, "kf_gdls": events, "kf_hf": callbacks, "yw_gmb": volume,
+            "kf_fd": _penalties(seed, tickets, now)}
 
 
 def _plant_defects(t: pd.DataFrame, rng: np.random.Generator, kind: np.ndarray, link: np.ndarray) -> None:
@@ -562,6 +576,46 @@ def _events(rng: np.random.Generator, t: pd.DataFrame, kind: np.ndarray) -> pd.D
     frame.insert(0, "ls_id", np.arange(1, len(frame) + 1))
     frame["czr"] = np.char.add("kf", rng.integers(1001, 1060, len(frame)).astype(str)).astype(object)
     return frame
+
+
+def _penalties(seed: int, t: pd.DataFrame, now: np.datetime64) -> pd.DataFrame:
+    """投诉罚单: about one in six valid, upheld, decided tickets is fined 2 to 15 days after its decision,
+    the handling branch or the responsible department, 200 to 2,000 yuan. Its own generator: the rest of
+    the demo stays as it was for a seed."""
+    rng = np.random.default_rng([seed, 23])
+    decided = t["dfsj"].to_numpy("datetime64[s]")
+    fined = (~np.isnat(decided) & (t["yxts"].to_numpy() == "Y") & (t["sfss"].to_numpy() == "Y")
+             & (rng.random(len(t)) < 1 / 6))
+    idx = np.flatnonzero(fined)
+    at = decided[idx] + rng.integers(2, 16, len(idx)).astype("timedelta64[D]").astype("timedelta64[s]")
+    keep = at < now
+    idx, at = idx[keep], at[keep]
+    dept = t["zrbm"].to_numpy(dtype=object)[idx]
+    to_dept = (rng.random(len(idx)) < 0.4) & pd.notna(dept)
+    unit = np.where(to_dept, dept, t["cljg_dm"].to_numpy(dtype=object)[idx])
+    online = np.isin(t["tsly"].to_numpy(dtype=object)[idx], ["官网", "APP", "微信"])
+    reason = np.where(online, "网络投诉属实", _pick(rng, PENALTY_REASONS, [0.5, 0.3, 0.2], len(idx)))
+    staff = np.char.add("kf", rng.integers(1001, 1060, len(idx)).astype(str)).astype(object)
+    frame = pd.DataFrame({"gd_no": t["gd_no"].to_numpy()[idx], "cfdw": unit, "cfr": staff,
+                          "fkje": rng.integers(2, 21, len(idx)) * 100.0, "fdrq": at, "cfyy": reason})
+    frame = frame[frame["cfdw"].notna()]  # a ticket planted without its branch fines nobody
+    frame = frame.sort_values(["fdrq", "gd_no"], kind="stable").reset_index(drop=True)
+    frame.insert(0, "fd_id", np.arange(1, len(frame) + 1))
+    return frame
+
+
+PENALTY_REASONS = ["投诉处理超时限", "三次以上重复投诉", "服务态度引发投诉"]
+
+
+def _delay_requests(seed: int, t: pd.DataFrame) -> np.ndarray:
+    """客户申请延期 on a few accepted tickets decided more than 15 days after receipt (about one in eight of
+    them), "N" elsewhere. Its own generator: the rest of the demo stays as it was for a seed."""
+    rng = np.random.default_rng([seed, 19])
+    received = t["slsj"].to_numpy("datetime64[s]")
+    decided = t["dfsj"].to_numpy("datetime64[s]")
+    slow = ~np.isnat(decided) & ((decided - received) > np.timedelta64(15 * 86400, "s"))
+    asked = slow & (t["sfsl"].to_numpy() == "Y") & (rng.random(len(t)) < 0.125)
+    return np.where(asked, "Y", "N").astype(object)
 
 
 def _callbacks(rng: np.random.Generator, t: pd.DataFrame, now: np.datetime64) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NONE
 
+from complaints.callback import run_seed
 from complaints.deadlines import due_date
 from complaints.figures import (
     FiguresResult,
@@ -39,7 +40,9 @@ from tasks import lookup
 from tasks.archive.bundle import BundleError, BundleRef, archive_bundle, bag_info_from_run
 from tasks.archive.stores import new_bundle_id, open_store
 from tasks.benchmarks import reference_for
+from tasks.callback_results import results_figures, stage_callback_results, write_errors
 from tasks.memory import release_memory
+from tasks.penalties import penalties_figures
 from tasks.quality import GateResult, run_quality_gate, run_quality_gate_owned, write_quality_outputs
 from tasks.render import (
     QualitySummary,
@@ -61,6 +64,7 @@ from tasks.runs import (
     write_json,
 )
 from tasks.sources import Extract, extract_period
+from tasks.weekly import render_weekly, weekly_figures
 from tasks.xlsx_safe import write_frames_xlsx
 
 log = logging.getLogger("complaints.run")
@@ -76,11 +80,15 @@ def rulebooks_dir(ctx: RunContext) -> Path:
 def extract(ctx: RunContext) -> Extract:
     """Read the sources in one snapshot; stage the inputs used and the extract as read."""
     stage_inputs(ctx, rulebook_files(rulebooks_dir(ctx)))
+    if ctx.filing == "monthly":  # the filled-in call lists, read back from the bundle's copies
+        stage_callback_results(ctx)
     result = extract_period(ctx.loaded, ctx.period, ctx.as_of, entity=ctx.entity.code, workdir=ctx.workdir)
     ledger = result.ledger
     if not ctx.loaded.settings.archive.include_personal_data:
         ledger = mask_frame(ledger)  # free text and policy numbers; no figure depends on them
     frames = {"ledger": ledger, "exposure": result.exposure, "events": result.events}
+    if result.penalties is not None:  # a source has the penalties side table (投诉罚单)
+        frames["penalties"] = result.penalties
     if not result.branch_errors.empty:
         frames["branch_errors"] = mask_frame(result.branch_errors)
         ctx.output_dir.mkdir(parents=True, exist_ok=True)
@@ -128,7 +136,7 @@ def validate(ctx: RunContext, data: Extract, accept_empty: str | None = None) ->
             f"{failures}. Details: {ctx.staging / 'quality'}. Fix the source data, or, if the officer "
             f"accepts the risk, re-run with --accept-risk \"reason\" (recorded in the filing)."
         )
-    if not accept_empty_reason(accept_empty) and period_complaints(gate, ctx.period) == 0:
+    if not accept_empty_reason(accept_empty) and relevant_complaints(ctx, gate) == 0:
         raise RunBlocked(empty_message(ctx, data, gate))
     return gate
 
@@ -142,6 +150,12 @@ def period_complaints(gate: GateResult, period: Period) -> int:
     """Accepted ledger rows received in ``period``: 0 means the filing would report 0 cases."""
     received = gate.ledger["received_at"]
     return int(((received >= pd.Timestamp(period.start)) & (received < pd.Timestamp(period.end))).sum())
+
+
+def relevant_complaints(ctx: RunContext, gate: GateResult) -> int:
+    """What makes a run non-empty: the period's complaints; for the weekly publication any accepted case
+    read (a week without new complaints still publishes the cases open and overdue at its end)."""
+    return len(gate.ledger) if ctx.filing == "weekly" else period_complaints(gate, ctx.period)
 
 
 def empty_message(ctx: RunContext, data: Extract, gate: GateResult) -> str:
@@ -192,7 +206,7 @@ def compute(ctx: RunContext, gate: GateResult, accept_empty: str | None = None) 
     the trend of earlier quarters, the due date; ``accept_empty`` is kept when the period is empty."""
     settings = ctx.loaded.settings
     result = figures_for(ctx, gate, ctx.period, load_rulebooks(rulebooks_dir(ctx)))
-    trend = [] if ctx.filing == "monthly" else quarter_trend(
+    trend = [] if ctx.period.kind in ("month", "week") else quarter_trend(
         gate.ledger, trend_quarters(ctx.period), entity=ctx.entity.code,
         head_office=settings.head_office.code)
     figures_dir = ctx.staging / "figures"
@@ -206,7 +220,7 @@ def compute(ctx: RunContext, gate: GateResult, accept_empty: str | None = None) 
     except ValueError as exc:  # UnknownCalendarYear: said plainly, never guessed
         error = str(exc)
     reason = accept_empty_reason(accept_empty)
-    empty = reason if reason and period_complaints(gate, ctx.period) == 0 else None
+    empty = reason if reason and relevant_complaints(ctx, gate) == 0 else None
     if empty:
         log.warning("no complaint in %s; filed on the officer's acknowledgement: %s", ctx.period.code, empty)
     return Computed(result, trend, due, error, empty)
@@ -217,14 +231,27 @@ def figures_for(ctx: RunContext, gate: GateResult, period: Period, rulebooks: An
     settings = ctx.loaded.settings
     rec = gate.reconciliation["ledger"]
     rows = {"read": rec["read"], "accepted": rec["accepted"], "quarantined": rec["quarantined"]}
+    if period.kind == "week":
+        return weekly_figures(ctx, gate, period, rulebooks, rows)
     if period.kind == "month":
         return monthly_figures(gate.ledger, month=period, as_of=ctx.as_of, entity=ctx.entity.code,
-                               names={e.code: e.name for e in settings.entities}, rows=rows)
+                               names={e.code: e.name for e in settings.entities}, rows=rows,
+                               callback=callback_arguments(ctx, period, rulebooks),
+                               callback_results=results_figures(ctx, period),
+                               penalties=penalties_figures(ctx, period))
     return compute_figures(
         gate.ledger, period=period, as_of=ctx.as_of, calendar=ctx.calendar, rulebooks=rulebooks,
         exposure=gate.exposure, events=gate.events, entity=ctx.entity.code,
         head_office=settings.head_office.code, major=settings.major,
         department_targets=settings.department_targets, rows=rows, reference=reference_for(ctx.loaded))
+
+
+def callback_arguments(ctx: RunContext, period: Period, rulebooks: Any) -> dict[str, Any]:
+    """The monthly call-back sample's inputs: the seed comes from the run id (recorded in run.json), so
+    ``bundles reproduce`` redraws the same sample."""
+    settings = ctx.loaded.settings
+    return {"calendar": ctx.calendar, "rulebooks": rulebooks, "seed": run_seed(ctx.run_id, period.code),
+            "share": settings.publications.callback_sample_share, "head_office": settings.head_office.code}
 
 
 def trend_quarters(period: Period) -> list[Period]:
@@ -254,7 +281,11 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed,
     are found is always the run's own configuration and working directory (``tasks/lookup.py``)."""
     settings = settings or ctx.loaded.settings
     if ctx.filing == "monthly":
-        return _publish_file(ctx, render_monthly(ctx, gate.ledger, settings))
+        write_errors(ctx, computed.figures.get("callback_results"))
+        return _publish_file(ctx, render_monthly(ctx, gate.ledger, settings, computed.figures.get("callback"),
+                                                 computed.figures.get("penalties")))
+    if ctx.filing == "weekly":
+        return _publish_file(ctx, render_weekly(ctx, gate.ledger, computed.figures))
     failed = [(f"{r.id} {r.description_zh}", r.failing_rows) for r in gate.results if not r.passed]
     rec = gate.reconciliation["ledger"]
     quality = QualitySummary(rows_read=rec["read"], rows_accepted=rec["accepted"],
@@ -312,7 +343,9 @@ def render_overrides(ctx: RunContext) -> dict[str, Any]:
     return out
 
 
-def render_monthly(ctx: RunContext, ledger: pd.DataFrame, settings: Settings | None = None) -> RenderResult:
+def render_monthly(ctx: RunContext, ledger: pd.DataFrame, settings: Settings | None = None,
+                   callback: dict[str, Any] | None = None, penalties: dict[str, Any] | None = None
+                   ) -> RenderResult:
     """The monthly publication workbook (three sheets, personal data masked) of the accepted ``ledger``'s
     records received in the month, into the output dir."""
     settings = settings or ctx.loaded.settings
@@ -320,7 +353,8 @@ def render_monthly(ctx: RunContext, ledger: pd.DataFrame, settings: Settings | N
     rctx = context_from_settings(settings, period=ctx.period.code, run_id=ctx.run_id,
                                  generated_at=ctx.started_at, entity_code=ctx.entity.code,
                                  narrative_dir=entity_narrative_dir(ctx), **render_overrides(ctx))
-    return RenderResult(write_monthly_workbook(rows, ctx.period.code, rctx, document_path(ctx, ".xlsx")), [])
+    return RenderResult(write_monthly_workbook(rows, ctx.period.code, rctx, document_path(ctx, ".xlsx"),
+                                               callback=callback, penalties=penalties), [])
 
 
 def document_path(ctx: RunContext, suffix: str) -> Path:

@@ -255,9 +255,9 @@ def exposure_gaps(
 
     Scope: the entities given × the business lines of their ledger rows (received in ``period`` when
     one is given). With a quarter, rows of that quarter count; with a year, a year row or all four
-    quarter rows; with no period, any row. A month needs no denominators (nothing is missing).
+    quarter rows; with no period, any row. A month or a week needs no denominators (nothing is missing).
     """
-    if period is not None and period.kind == "month":
+    if period is not None and period.kind in ("month", "week"):
         return []
     rows = ledger
     if period is not None:

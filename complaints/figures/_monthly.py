@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from complaints.callback import callback_sample
 from complaints.ledger import CATEGORIES
 from complaints.periods import Period
 from complaints.times import SHANGHAI, to_local
@@ -110,10 +111,17 @@ def monthly_figures(
     entity: str,
     names: Mapping[str, str],
     rows: Mapping[str, int] | None = None,
+    callback: Mapping[str, Any] | None = None,
+    callback_results: Mapping[str, Any] | None = None,
+    penalties: Mapping[str, Any] | None = None,
 ) -> FiguresResult:
     """The month's counts and the two summary tables, with the complaint ids behind each count.
 
-    ``ledger``: the accepted, normalised ledger (any span; the month's records are taken here)."""
+    ``ledger``: the accepted, normalised ledger (any span; the month's records are taken here).
+    ``callback``: when given (``calendar``, ``rulebooks``, ``seed``, ``share``, ``head_office``), the
+    call-back sample (:mod:`complaints.callback`) as ``callback.*``, its population and sample with
+    lineage. ``callback_results``: the previous month's call-back results as read back (figures as given).
+    """
     month_ledger = month_rows(ledger, month)
     out = Collector()
     flags = _flags(month_ledger)
@@ -123,6 +131,20 @@ def monthly_figures(
     out.put("redress_total", float(paid.sum()), flags["cases"] & (paid.to_numpy() > 0))
     out.put("tables.summary", _records(summary_table(month_ledger, names)))
     out.put("tables.region_category", _records(region_category_table(month_ledger)))
+    if callback is not None:
+        sample = callback_sample(month_ledger, month=month, as_of=as_of, entity=entity, **callback)
+        ids = month_ledger["complaint_id"].astype(str)
+        for key, value in sample.figures().items():
+            if key == "population":
+                out.put("callback.population", value, ids.isin(sample.population).to_numpy())
+            elif key == "sample":
+                out.put("callback.sample", value, ids.isin(sample.sample).to_numpy())
+            else:
+                out.put(f"callback.{key}", value)
+    if callback_results is not None:  # read back from the previous month's call lists (tasks/)
+        out.put("callback_results", dict(callback_results))
+    if penalties is not None:  # the fines summary (complaints.penalties), where a source has penalties
+        out.put("penalties", dict(penalties))
     n = len(ledger)
     figures: dict[str, Any] = {
         "period": month.code,

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from complaints.callback import RESULT_CHOICES
 from complaints.figures import region_category_table, summary_table
 from complaints.ledger import (
     BUSINESS_LINES,
     CATEGORIES,
     CHANNELS,
+    DEPARTMENTS,
     OUTCOMES,
     PRODUCT_LINES,
     SEVERITIES,
@@ -32,6 +36,11 @@ from .docx_utils import normalize_zip, write_atomic
 SUMMARY_SHEET = "投诉处理汇总表"
 REGION_SHEET = "各地投诉案件分类汇总表"
 DETAIL_SHEET = "案件处理明细表"
+CALLBACK_SHEET = "响应速度抽访名单"
+PENALTIES_SHEET = "投诉罚单汇总表"
+#: the call list's result columns (filled in by the call centre, read back for the next month)
+CALLBACK_CHOICES = RESULT_CHOICES
+CALLBACK_RESULT_COLUMNS: tuple[str, ...] = (*CALLBACK_CHOICES, "回访日期", "回访人", "备注")
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
@@ -76,6 +85,30 @@ def detail_table(
     return out.sort_values(["收到日期", "投诉编号"], kind="stable").fillna("").reset_index(drop=True)
 
 
+def _write_call_list(ws: Worksheet, head: str, ledger: pd.DataFrame, callback: dict[str, Any],
+                     names: dict[str, str], unmask: bool) -> None:
+    table = callback_table(ledger, list(callback["sample"]), names, unmask)
+    title = (f"{head}响应速度抽访名单（未在时限内办结{callback['population']}件，"
+             f"随机抽取{callback['sample_size']}件，抽取比例不低于{callback['share']:.0%}，"
+             f"随机种子{callback['seed']}）")
+    widths = {"投诉编号": 18, "处理机构": 16, "收到日期": 12, "处理决定日期": 12, "投诉人标识": 12,
+              "保单号": 16, "投诉摘要": 40, **{c: 16 for c in CALLBACK_RESULT_COLUMNS}}
+    _write(ws, title, table, widths)
+    headers = [str(c) for c in table.columns]
+    last_row = max(3, ws.max_row)
+    for col, allowed in CALLBACK_CHOICES.items():
+        letter = get_column_letter(headers.index(col) + 1)
+        dv = DataValidation(type="list", formula1='"' + ",".join(allowed) + '"', allow_blank=True)
+        dv.add(f"{letter}3:{letter}{last_row}")
+        ws.add_data_validation(dv)
+    ws.auto_filter.ref = f"A2:{get_column_letter(len(headers))}{last_row}"
+    ws.print_title_rows = "2:2"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
 def _write(
     ws: Worksheet, title: str, table: pd.DataFrame, widths: dict[str, float], money: tuple[str, ...] = ()
 ) -> None:
@@ -101,10 +134,41 @@ def _write(
     ws.freeze_panes = "B3"
 
 
-def write_monthly_workbook(ledger_month: pd.DataFrame, month: str, ctx: RenderContext, out: Path) -> Path:
+def callback_table(ledger: pd.DataFrame, sample: list[str], names: dict[str, str],
+                   unmask: bool = False) -> pd.DataFrame:
+    """The call list: the sampled cases (masked) and an empty column for each result to record."""
+    rows = ledger[ledger["complaint_id"].astype(str).isin(set(sample))].sort_values("complaint_id")
+    detail = detail_table(rows, unmask, names)
+    out = pd.DataFrame({"序号": range(1, len(detail) + 1)})
+    for col in ("投诉编号", "处理机构", "收到日期", "投诉事由", "处理决定日期", "投诉人标识", "保单号",
+                "投诉摘要"):
+        out[col] = detail[col].to_numpy()
+    for col in CALLBACK_RESULT_COLUMNS:
+        out[col] = ""
+    return out
+
+
+def penalties_table(penalties: dict[str, Any], names: dict[str, str]) -> pd.DataFrame:
+    """The fines summary as one table: by branch, by department, by reason, and the total."""
+    rows = []
+    for key, label, name in (("by_branch", "按机构", lambda c: names.get(c, c)),
+                             ("by_department", "按责任部门", lambda c: DEPARTMENTS.get(c, c)),
+                             ("by_reason", "按处罚原因", lambda c: c)):
+        for code, g in penalties[key].items():
+            rows.append({"分类": label, "名称": name(code), "罚单件数": g["count"],
+                         "罚款金额(元)": g["amount"]})
+    rows.append({"分类": "合计", "名称": f"涉及投诉{penalties['complaints']}件",
+                 "罚单件数": penalties["count"], "罚款金额(元)": penalties["amount"]})
+    return pd.DataFrame(rows, columns=["分类", "名称", "罚单件数", "罚款金额(元)"])
+
+
+def write_monthly_workbook(ledger_month: pd.DataFrame, month: str, ctx: RenderContext, out: Path,
+                           callback: dict[str, Any] | None = None,
+                           penalties: dict[str, Any] | None = None) -> Path:
     """Write the monthly publication tables for ``month`` (``YYYY-MM``) to ``out`` (.xlsx path or directory).
 
     ``ledger_month`` is the normalised ledger restricted to the month (the loading step is the caller's).
+    ``callback``: the month's call-back sample figures (``callback.*``): a fourth sheet, the call list.
     """
     period = Period.parse(month)
     if period.kind != "month":
@@ -141,6 +205,12 @@ def write_monthly_workbook(ledger_month: pd.DataFrame, month: str, ctx: RenderCo
             "投诉摘要": 60,
         },
     )
+    if penalties is not None:
+        _write(wb.create_sheet(PENALTIES_SHEET),
+               f"{head}投诉罚单汇总表（{penalties['due']}报送）", penalties_table(penalties, names),
+               {"分类": 12, "名称": 24, "罚款金额(元)": 14}, money=("罚款金额(元)",))
+    if callback is not None:
+        _write_call_list(wb.create_sheet(CALLBACK_SHEET), head, ledger_month, callback, names, unmask)
     stamp = ctx.generated_at.replace(microsecond=0, tzinfo=None)
     wb.properties.creator = ctx.company
     wb.properties.lastModifiedBy = ctx.company

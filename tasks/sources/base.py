@@ -77,6 +77,7 @@ class Part:
     queries: list[dict[str, Any]]
     meta: dict[str, Any]
     errors: pd.DataFrame | None = None  # branch spreadsheets: row-level errors sent back to the branch
+    penalties: pd.DataFrame | None = None  # the optional penalties side table (投诉罚单)
 
 
 @dataclass

@@ -52,6 +52,8 @@ class Extract:
     unparsed: pd.DataFrame = field(default_factory=pd.DataFrame)  # source, table, key, column, value
     # branch spreadsheets: every row-level error (文件, 行号, 列, 字段, 填写值, 问题, source), as sent back
     branch_errors: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the optional penalties side table (投诉罚单); None when no source has one
+    penalties: pd.DataFrame | None = None
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready metadata for ``extract/extract.json``."""
@@ -70,11 +72,17 @@ class Extract:
 def _windows(period: Period) -> list[Period]:
     """The periods to read: P first, then back to the same period a year earlier without gaps, so that
     QoQ, YoY and the filing's multi-quarter trend chart all come from this one snapshot. A month (the
-    monthly publication tables) compares with nothing: the month alone."""
+    monthly publication tables) compares with nothing: the month alone. A week (the weekly overdue
+    publication) needs the cases still open at its end: the quarter of its last day and the four quarters
+    before (a case open longer than that is read only by a quarterly filing)."""
     if period.kind == "year":
         return [period, period.previous()]
     if period.kind == "month":
         return [period]
+    if period.kind == "week":  # the cases still open at its end: its quarter and the four before it
+        last = period.last_day
+        quarter = Period("quarter", last.year, (last.month - 1) // 3 + 1)
+        return [quarter.shift(-k) for k in range(5)]
     return [period.shift(-k) for k in range(5)]
 
 
@@ -108,6 +116,7 @@ def extract_period(
     windows = _windows(period)
     sc = Scope(windows, _period_codes(windows), as_of, scope, workdir, progress, sleep)
     ledgers, exposures, events, bad, queries, meta, errors = [], [], [], [], [], [], []
+    penalties: list[pd.DataFrame] = []
     for src in sources:
         part = READERS[src.kind].read(src, sc)
         ledgers.append(part.ledger)
@@ -120,6 +129,8 @@ def extract_period(
         meta.append(part.meta)
         if part.errors is not None:
             errors.append(part.errors)
+        if part.penalties is not None:
+            penalties.append(part.penalties)
     ledger = _concat(ledgers, "ledger")
     event_frame = _concat(events, "events")
     exposure = _concat(exposures, "exposure")
@@ -139,6 +150,7 @@ def extract_period(
             if errors
             else pd.DataFrame(columns=[*ERROR_COLUMNS, "source"])
         ),
+        penalties=_concat(penalties, "penalties") if penalties else None,
     )
 
 

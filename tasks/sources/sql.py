@@ -112,6 +112,7 @@ class SourceMapping(SourceModel):
     ledger: LedgerMap
     exposure: TableMap | None = None
     events: EventsMap | None = None
+    penalties: TableMap | None = None  # optional: 投诉罚单 (LEDGER.md "Side table: penalties")
 
     @field_validator("name")
     @classmethod
@@ -152,7 +153,8 @@ def _error(path: Path, key: str, problem: str, column: str | None = None) -> Sou
 
 def _check_semantics(path: Path, m: SourceMapping) -> None:
     """Ledger column names, required columns, translation targets and lookups."""
-    for tkey, tmap in (("ledger", m.ledger), ("exposure", m.exposure), ("events", m.events)):
+    for tkey, tmap in (("ledger", m.ledger), ("exposure", m.exposure), ("events", m.events),
+                       ("penalties", m.penalties)):
         if tmap is None:
             continue
         known = {c.name: c for c in TABLES[tkey]}
@@ -249,6 +251,7 @@ class _Raw:
     events_unparsed: pd.DataFrame | None
     exposure: pd.DataFrame | None
     queries: list[dict[str, Any]]
+    penalties: pd.DataFrame | None = None
 
 
 def _to_source_tz(value: dt.datetime | dt.date, tz: str) -> dt.datetime:
@@ -478,7 +481,15 @@ def _read_snapshot(
                     m.exposure.table or "query",
                     sa.select(*[xt.c[n] for n in xcols]).order_by(*[xt.c[n] for n in xcols]),
                 )
-    return _Raw(ledger, ledger_bad, events, events_bad, exposure, queries)
+            penalties = None
+            if m.penalties is not None:
+                pcols = m.penalties.source_columns()
+                pt = _source_table(m.penalties, pcols, {})
+                penalties = run(
+                    m.penalties.table or "query",
+                    sa.select(*[pt.c[n] for n in pcols]).order_by(*[pt.c[n] for n in pcols]),
+                )
+    return _Raw(ledger, ledger_bad, events, events_bad, exposure, queries, penalties)
 
 
 _TRANSIENT = re.compile(
@@ -614,6 +625,14 @@ class SqlReader:
             exposure = ex.reset_index(drop=True)
             bad.append(b)
             rows["exposure"] = len(exposure)
+        penalties = None
+        if raw.penalties is not None and m.penalties is not None:
+            pe, b = _map_frame(raw.penalties, m.penalties, "penalties", m.timezone, m.name)
+            if sc.entity is not None:  # a branch's run: the penalties of its own complaints
+                pe = pe[pe["complaint_id"].isin(set(led["complaint_id"])) | (pe["unit"] == sc.entity)]
+            penalties = _sorted(pe, ["issued_at", "complaint_id"]).reset_index(drop=True)
+            bad.append(b)
+            rows["penalties"] = len(penalties)
         meta = {
             "name": m.name,
             "kind": m.kind,
@@ -622,4 +641,4 @@ class SqlReader:
             "timezone": m.timezone,
             "rows": rows,
         }
-        return Part(led, events, exposure, bad, raw.queries, meta)
+        return Part(led, events, exposure, bad, raw.queries, meta, penalties=penalties)

@@ -113,7 +113,8 @@ def test_json_keys_and_states(cli: typer.Typer, workdir: Path) -> None:
     code, out, err = run(cli, workdir, "--year", "2026", "--today", "2026-10-13", "--json")
     rows = json.loads(out)
     assert all(set(r) == KEYS for r in rows)
-    assert len(rows) == 4 * 3 + 3 + 12  # quarterly and annual per entity, monthly for the head office
+    # quarterly and annual per entity, monthly and weekly (53 ISO weeks in 2026) for the head office
+    assert len(rows) == 4 * 3 + 3 + 12 + 53
     by = {(r["filing"], r["period"], r["entity"]): r for r in rows}
     gd = by[("quarterly", "2026Q3", "GD")]
     assert gd["submission"].startswith("submission-quarterly/GD/2026Q3/")
@@ -161,3 +162,27 @@ def test_table_and_errors(cli: typer.Typer, workdir: Path) -> None:
     assert code == 2 and "YYYY-MM-DD" in err
     result = CliRunner().invoke(cli, ["status", "--config", str(workdir / "missing.yaml")])
     assert result.exit_code == 2 and "file not found" in result.stderr
+
+
+def test_fines_summary_tracked_where_a_source_has_penalties(cli: typer.Typer, workdir: Path) -> None:
+    """With a source mapping the penalties table, each month's fines summary is a due item (the 1st of the
+    next month, a natural day) filed by the month's first committed monthly publication."""
+    from tasks.archive.stores import LocalStore
+    from tasks.config_files import CONFIG_DIR
+
+    config = workdir / "complaints.yaml"
+    source = CONFIG_DIR / "sources" / "demo_callcenter.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + f"sources: [{json.dumps(str(source))}]\n",
+                      encoding="utf-8")
+    monthly = "monthly/HO/2026-08/20260901T010000Z-ab12cd34"  # committed 09-01 09:00 Shanghai: on time
+    signed_bundle(workdir / "bag-m", monthly, LocalStore(workdir / "archive"))
+    code, out, _ = run(cli, workdir, "--year", "2026", "--today", "2026-10-13", "--json")
+    assert code == 0
+    fines = {r["period"]: r for r in json.loads(out) if r["filing"] == "fines"}
+    assert len(fines) == 12
+    assert (fines["2026-08"]["due"], fines["2026-08"]["state"], fines["2026-08"]["bundle"]) == (
+        "2026-09-01", "filed", monthly)
+    assert (fines["2026-09"]["due"], fines["2026-09"]["state"]) == ("2026-10-01", "late")  # National Day
+    assert fines["2026-10"]["state"] == "not_open"
+    code, out, _ = run(cli, workdir, "--year", "2026", "--today", "2026-11-01")
+    assert code == 0 and "投诉罚单汇总" in out

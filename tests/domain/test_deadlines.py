@@ -167,7 +167,8 @@ def test_rules_are_configurable(cal: WorkCalendar, rules: FilingRules, filing: F
     ("quarterly", "2026", "head_office", RULES, "reports on a quarter"),
     ("annual", "2026Q1", "head_office", RULES, "reports on a year"),
     ("monthly", "2026Q1", "head_office", RULES, "reports on a month"),
-    ("weekly", "2026Q1", "head_office", RULES, "unknown filing"),
+    ("weekly", "2026Q1", "head_office", RULES, "reports on a week"),
+    ("fortnightly", "2026Q1", "head_office", RULES, "unknown filing"),
     ("quarterly", "2026Q1", "province", RULES, "unknown entity level"),
     ("monthly", "2026-07", "head_office", FilingRules(monthly_before_working_day=1), "at least 2"),
     ("annual", "2026", "head_office", FilingRules(annual_due_month_day="02-30"), "02-30"),
@@ -188,14 +189,19 @@ def test_annual_due_29_february_rule_in_common_year() -> None:
 # -- the whole year --------------------------------------------------------------------------------
 def test_filings_for_2026_without_2027(cal: WorkCalendar) -> None:
     entries = filings_for_year(2026, None, cal, RULES)
-    assert len(entries) == 8 + 2 + 12
+    assert len(entries) == 8 + 2 + 12 + 53  # ISO 2026 has 53 weeks (W53: 12-28 … 2027-01-03)
+    assert {e.level for e in entries if e.filing == "weekly"} == {"head_office"}
     assert [(e.filing, e.period, e.level) for e in entries[:3]] == [
         ("quarterly", "2026Q1", "head_office"), ("quarterly", "2026Q1", "branch"),
         ("quarterly", "2026Q2", "head_office")]
     assert {e.level for e in entries if e.filing == "monthly"} == {"head_office"}
     failed = [(e.filing, e.period, e.level) for e in entries if e.due is None]
     assert failed == [("quarterly", "2026Q4", "head_office"), ("quarterly", "2026Q4", "branch"),
-                      ("monthly", "2026-12", "head_office")]
+                      ("monthly", "2026-12", "head_office"), ("weekly", "2026-W53", "head_office")]
+    weekly = {e.period: e.due for e in entries if e.filing == "weekly"}
+    # the first working day after the week: after National Day (10-01..10-07) the Thursday
+    assert (weekly["2026-W40"], weekly["2026-W41"], weekly["2026-W52"]) == (D(2026, 10, 8), D(2026, 10, 12),
+                                                                           D(2026, 12, 28))
     for e in entries:
         assert (e.error is None) == (e.due is not None)
         if e.error:
@@ -213,7 +219,7 @@ def test_filings_for_2026_with_2027(year_2027: Path) -> None:
 
 @pytest.mark.parametrize(("level", "count", "filings"), [
     ("branch", 4 + 1, {"quarterly", "annual"}),
-    ("head_office", 4 + 1 + 12, {"quarterly", "annual", "monthly"}),
+    ("head_office", 4 + 1 + 12 + 52, {"quarterly", "annual", "monthly", "weekly"}),
 ])
 def test_filings_for_one_level(cal: WorkCalendar, level: Level, count: int, filings: set[str]) -> None:
     entries = filings_for_year(2025, level, cal, RULES)
@@ -299,7 +305,7 @@ def test_cli_json_exit_3_without_next_year(cli: typer.Typer, config: Path) -> No
     code, out, err = run(cli, "--year", "2026", "--config", config, "--json")
     assert code == 3
     rows = json.loads(out)
-    assert len(rows) == 22
+    assert len(rows) == 22 + 53
     assert all(list(r) == ["filing", "period", "level", "due", "error"] for r in rows)
     by_key = {(r["filing"], r["period"], r["level"]): r for r in rows}
     assert by_key[("quarterly", "2026Q3", "head_office")] == {

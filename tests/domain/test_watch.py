@@ -234,9 +234,9 @@ def test_decide_covers_every_filing_and_entity(cal: WorkCalendar) -> None:
     archive = index_bundles([parse_bundle_id(EARLY_BR)])
     out = decide(D(2026, 10, 13), ENTITIES, cal, RULES, archive, years=[2026],
                  submitted={("quarterly", "2026Q3", "GD"): submitted(EARLY_BR)})
-    # quarterly 4 x 3 entities, annual 3, monthly 12 for the head office only
-    assert len(out) == 12 + 3 + 12
-    assert {d.entity for d in out if d.filing == "monthly"} == {"HO"}
+    # quarterly 4 x 3 entities, annual 3, monthly 12 and weekly 53 (ISO 2026) for the head office only
+    assert len(out) == 12 + 3 + 12 + 53
+    assert {d.entity for d in out if d.filing in ("monthly", "weekly")} == {"HO"}
     assert {(d.entity, d.level) for d in out} == {("HO", "head_office"), ("GD", "branch"), ("JS", "branch")}
     by = {(d.filing, d.period, d.entity): d for d in out}
     assert by[("quarterly", "2026Q3", "GD")].state == "filed"
@@ -272,7 +272,9 @@ def test_watcher_reports_every_late_unsubmitted_filing_but_starts_only_recent_on
     assert ("quarterly", "2026Q1") not in kept  # submitted (late) long ago: nothing to report
     assert ("quarterly", "2026Q4") in kept  # due unknown: still watched
     starts = [d.key for d in to_start(keep, D(2026, 10, 13), lookback_days=31)]
-    assert sorted(starts) == [("monthly", "2026-09", "HO"), ("quarterly", "2026Q3", "HO")]
+    # and the weekly publications due since 09-12 (W37 due 09-14 … W41 due 10-12)
+    assert sorted(starts) == [("monthly", "2026-09", "HO"), ("quarterly", "2026Q3", "HO"),
+                              *(("weekly", f"2026-W{w}", "HO") for w in range(37, 42))]
     # schedules.watch_from (go-live): filings due before it are left out, the rest as before
     since = {(d.filing, d.period) for d in watched(all_, D(2026, 10, 13), 31, since=D(2026, 7, 1))}
     assert ("quarterly", "2026Q2") in since and ("annual", "2025") not in since
@@ -350,3 +352,21 @@ def test_on_request_filings_are_reported_until_submitted() -> None:
     assert "ON REQUEST AT RISK (按需报告临近截止):\n- rectification R1 HO due 2026-10-20" in text
     assert "C2" not in text  # submitted on time: filed
     assert [r["period"] for r in report.payload()["on_request"]] == ["C1", "R1"]
+
+
+# -- the weekly overdue publication (internal: its bundle is the publication) --------------------------------
+@pytest.mark.parametrize(("today", "bundles", "state", "action"), [
+    (D(2026, 10, 7), (), "not_open", None),  # W40 ended 10-04, but 10-05..10-07 are holidays
+    (D(2026, 10, 8), (), "at_risk", "start"),  # the first working day after the week: due, start it
+    (D(2026, 10, 9), (), "late", "start"),
+    (D(2026, 10, 9), ("20261008T010000Z",), "filed", None),  # committed 10-08 09:00 Shanghai: on time
+    (D(2026, 10, 12), ("20261009T010000Z",), "filed_late", None),
+])
+def test_weekly_publication_is_filed_by_its_bundle(cal: WorkCalendar, today: dt.date,
+                                                   bundles: tuple[str, ...], state: str,
+                                                   action: str | None) -> None:
+    drafts = filed(*(bundle("weekly", "HO", "2026-W40", b) for b in bundles))
+    d = decide_one(today, "weekly", "2026-W40", "HO", "head_office", cal, RULES, drafts)
+    assert (d.due, d.window_opens, d.state, d.action) == (D(2026, 10, 8), D(2026, 10, 8), state, action)
+    if bundles:
+        assert d.submission == drafts[0][0]

@@ -23,8 +23,9 @@ def test_deployments_for_every_entity_and_the_daily_watcher(tmp_path: Path) -> N
     by_name = {d.name: d for d in deps}
     codes = [e.code for e in loaded.settings.entities]
     assert set(by_name) == ({f"quarterly-{c}" for c in codes} | {f"annual-{c}" for c in codes}
-                            | {"monthly-HO", "daily"})  # the monthly tables: the head office only
+                            | {"monthly-HO", "weekly-HO", "daily"})  # monthly and weekly: head office only
     assert by_name["monthly-HO"].entrypoint == "flows.filing.monthly_publication"
+    assert by_name["weekly-HO"].entrypoint == "flows.weekly.weekly_publication"
     gd = by_name["quarterly-GD"]
     assert gd.entrypoint == "flows.filing.quarterly_filing"  # module path: runs from any directory
     assert gd.parameters == {"config": str(loaded.path), "workdir": str(tmp_path.resolve()), "entity": "GD",
@@ -39,6 +40,7 @@ def test_deployments_for_every_entity_and_the_daily_watcher(tmp_path: Path) -> N
     assert deployment_name("quarterly", "GD") == "quarterly-filing/quarterly-GD"
     assert deployment_name("annual", "HO") == "annual-self-inspection/annual-HO"
     assert deployment_name("monthly", "HO") == "monthly-publication/monthly-HO"
+    assert deployment_name("weekly", "HO") == "weekly-overdue-publication/weekly-HO"
     with pytest.raises(ValueError, match="no flow for the rectification filing"):
         deployment_name("rectification", "HO")
 

@@ -73,34 +73,68 @@ def test_watcher_flow_states_runs_and_notifications(workdir: tuple[Path, Path], 
     common: dict[str, Any] = {"config": str(config), "workdir": str(wd), "return_state": True}
 
     # 1. a day after the head office's Q3 due date, nothing started: Failed, "late" notified (the
-    # September monthly tables too: due 12 October)
+    # September monthly tables too: due 12 October; and the weekly publications of W40-W42, each due on the
+    # first working day after its week: W40 after National Day on Thursday 10-08; W39, due 09-28, is before
+    # watch_from)
     state = deadline_watcher(today="2026-10-21", start_runs=False, **common)
-    assert state.is_failed() and state.message == "2026-10-21: 2 late"
+    assert state.is_failed() and state.message == "2026-10-21: 5 late"
     summary: Any = state.result(raise_on_failure=False)
     assert summary["problems"] == ["late: quarterly 2026Q3 HO (due 2026-10-20, no draft)",
-                                   "late: monthly 2026-09 HO (due 2026-10-12, no draft)"]
-    assert [r["period"] for r in got[-1]["late"]] == ["2026Q3", "2026-09"] and got[-1]["ok"] is False
+                                   "late: monthly 2026-09 HO (due 2026-10-12, no draft)",
+                                   "late: weekly 2026-W40 HO (due 2026-10-08, no draft)",
+                                   "late: weekly 2026-W41 HO (due 2026-10-12, no draft)",
+                                   "late: weekly 2026-W42 HO (due 2026-10-19, no draft)"]
+    assert [r["period"] for r in got[-1]["late"]] == ["2026Q3", "2026-09", "2026-W40", "2026-W41",
+                                                      "2026-W42"] and got[-1]["ok"] is False
     assert store.list() == []
 
     # 2. the source cannot be reached: the started run fails, so does the watcher
     monkeypatch.setenv("COMPLAINTS_DEMO_SOURCE_URL", f"sqlite:///{wd / 'missing-dir' / 'x.sqlite'}")
     state = deadline_watcher(today="2026-10-13", launch="subflow", **common)
-    assert state.is_failed() and "2 started (2 failed)" in (state.message or "")
+    assert state.is_failed() and "4 started (4 failed)" in (state.message or "")
     failed = got[-1]["failed_runs"]
     assert [(r["filing"], r["period"], r["entity"], r["launched_as"]) for r in failed] == [
-        ("quarterly", "2026Q3", "HO", "subflow"), ("monthly", "2026-09", "HO", "subflow")]
+        ("quarterly", "2026Q3", "HO", "subflow"), ("monthly", "2026-09", "HO", "subflow"),
+        ("weekly", "2026-W40", "HO", "subflow"), ("weekly", "2026-W41", "HO", "subflow")]
     assert all(r["state"] == "FAILED" and r["bundle"] is None for r in failed)
     assert store.list() == []
 
     # 3. source back, launch "auto" without a Prefect server → subflow; the drafts are committed, but a
-    # draft is not a filing: the quarter stays open, the monthly tables (due yesterday) late
+    # draft is not a filing: the quarter stays open, the monthly tables (due yesterday) late. The weekly
+    # publications are internal: their bundle is the publication (committed today in real time, after
+    # their due dates: filed late), and their escalated units went to the notifier
     monkeypatch.delenv("COMPLAINTS_DEMO_SOURCE_URL")
+    before = len(got)
     state = deadline_watcher(today="2026-10-13", **common)
-    assert state.is_failed() and state.message == "2026-10-13: 1 late, 1 due, 2 started (0 failed)"
+    assert state.is_failed() and state.message == "2026-10-13: 1 late, 1 due, 4 started (0 failed)"
     (bundle,) = store.list("quarterly", "HO", "2026Q3")
     (monthly,) = store.list("monthly", "HO", "2026-09")
+    weekly = {w: store.list("weekly", "HO", w) for w in ("2026-W40", "2026-W41")}
+    assert all(len(ids) == 1 for ids in weekly.values())
     summary = state.result(raise_on_failure=False)
-    run, run_monthly = summary["runs"]
+    run, run_monthly, *run_weekly = summary["runs"]
+    assert [(r["period"], r["ok"], r["bundle"]) for r in run_weekly] == [
+        (w, True, ids[0]) for w, ids in weekly.items()]
+    for w, (weekly_id,) in weekly.items():
+        row = next(d for d in summary["decisions"] if d["period"] == w)
+        assert (row["state"], row["submission"], row["action"]) == ("filed_late", weekly_id, None)
+    escalations = [p for p in got[before:] if p.get("kind") == "weekly_escalation"]
+    for w, (weekly_id,) in weekly.items():
+        figures = json.loads(store.read(weekly_id, "data/figures/figures.json"))
+        assert figures["week"] == w and figures["publication_due"] == row_due(summary, w)
+        escalated = sorted((k, c) for k in ("branch", "department")
+                           for c, u in figures["units"][k].items() if u["escalated"])
+        sent = [p for p in escalations if p["week"] == w]
+        assert len(sent) == (1 if escalated else 0)
+        if sent:
+            assert sorted((u["unit_kind"], u["unit"]) for u in sent[0]["escalated"]) == escalated
+        assert any(name.endswith("周公示.xlsx") for name in store.files(weekly_id))
+        # an auditor recomputes the publication from the bundle alone (`bundles reproduce`)
+        from tasks.archive.bundle import diff_figures, load_figures
+        from tasks.compute import figures_from_bundle
+
+        bag = store.path(weekly_id)
+        assert diff_figures(load_figures(bag), figures_from_bundle(bag / "data")) == []
     assert run["ok"] and run["launched_as"] == "subflow" and run["bundle"] == bundle
     assert run_monthly["ok"] and run_monthly["bundle"] == monthly
     assert got[-1]["runs"][0]["bundle"] == bundle
@@ -138,3 +172,8 @@ def test_watcher_flow_states_runs_and_notifications(workdir: tuple[Path, Path], 
     states = {d["period"]: d["state"] for d in state.result()["decisions"]}
     assert states["2026Q3"] in ("filed", "filed_late") and states["2026-09"] == "filed_late"
     assert store.list("quarterly", "HO", "2026Q3") == [bundle]
+
+
+def row_due(summary: dict[str, Any], period: str) -> str:
+    """The due date the watcher decided for ``period``."""
+    return str(next(d for d in summary["decisions"] if d["period"] == period)["due"])
