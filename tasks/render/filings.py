@@ -196,7 +196,24 @@ def _distribution(figures: Mapping[str, Any], ctx: RenderContext) -> dict[str, A
     branch_rows, branch_total = _branch_rows(figures.get("by_branch"), total, ctx)
     out.update(branch_rows=branch_rows, branch_total=branch_total)
     out["category_share_total"] = out["category_total"]["share"]
+    out.update(_root_cause_table(figures.get("by_root_cause"), total))
     return out
+
+
+def _root_cause_table(mapping: Any, total: Any) -> dict[str, Any]:
+    """The root-cause (溯源) table: names, cases having each cause, share of the period's cases, sorted by
+    count; 合计 is the sum over causes (a case with several causes counts under each). No table when no
+    case in the period records a cause (an older ledger, a source without the column)."""
+    causes = _as_map(mapping)
+    if not any(_count(n) for code, n in causes.items() if code != "unspecified"):
+        return {"root_cause_rows": [], "root_cause_total": {"cases": DASH, "share": DASH}}
+    rows = breakdown_rows(causes, total, "root_cause")
+    for row in rows:
+        if row["code"] == "unspecified":
+            row["name"] = "未填写原因"
+    # 未填写原因 last, whatever its count: it is not a cause
+    rows.sort(key=lambda r: r["code"] == "unspecified")
+    return {"root_cause_rows": rows, "root_cause_total": _total_row(rows, total)}
 
 
 def _count(v: Any) -> float:
