@@ -264,7 +264,8 @@ class Settings(_Model):
         units = {e.code for e in self.entities} | {o.code for o in self.offices}
         unknown = sorted({i.branch for i in self.rectification_items if i.branch and i.branch not in units})
         if unknown:
-            raise ValueError(f"rectification_items name unknown branches {unknown} (an entity's or an office's code)")
+            raise ValueError(
+                f"rectification_items name unknown branches {unknown} (an entity's or an office's code)")
         return self
 
     @model_validator(mode="after")

@@ -29,7 +29,8 @@ def _same(got: Any, want: Any, where: str) -> None:
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
             _same(g, w, f"{where}[{i}]")
     elif isinstance(want, float):
-        assert isinstance(got, float) and math.isclose(got, want, abs_tol=1e-12), f"{where}: {got!r} != {want!r}"
+        assert isinstance(got, float), f"{where}: {got!r}"
+        assert math.isclose(got, want, abs_tol=1e-12), f"{where}: {got!r} != {want!r}"
     else:
         assert got == want, f"{where}: {got!r} != {want!r}"
 
