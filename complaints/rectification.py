@@ -39,15 +39,15 @@ def baseline_quarter(item: RectificationItem) -> Period:
 
 
 def target_text(item: RectificationItem, names: Mapping[str, str] | None = None) -> str:
-    """The slice in words: 「投诉原因为合同条款、事由为理赔、机构为广东分公司」 (names, never codes)."""
+    """The slice in words: 「投诉原因为“合同条款”，事由为“理赔”，机构为广东分公司」 (names, never codes)."""
     parts = []
     if item.root_cause:
-        parts.append(f"投诉原因为{ROOT_CAUSES[item.root_cause]}")
+        parts.append(f"投诉原因为“{ROOT_CAUSES[item.root_cause]}”")
     if item.category:
-        parts.append(f"事由为{CATEGORIES[item.category]}")
+        parts.append(f"事由为“{CATEGORIES[item.category]}”")
     if item.branch:
         parts.append(f"机构为{(names or {}).get(item.branch, item.branch)}")
-    return "、".join(parts)
+    return "，".join(parts)
 
 
 def metric_text(item: RectificationItem, names: Mapping[str, str] | None = None) -> str:

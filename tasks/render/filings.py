@@ -36,6 +36,7 @@ from .common import (
     signed_pct,
 )
 from .context import FiguresError, RenderContext, RenderResult
+from .rectification import rectification_rows
 
 QUARTERLY_TEMPLATE = "quarterly_report.docx"
 ANNUAL_TEMPLATE = "annual_self_inspection.docx"
@@ -655,7 +656,8 @@ def _narrative(ctx: RenderContext, findings_count: int, annual: bool) -> tuple[d
         incomplete.append(f"存在的问题：未提供人工撰写的分析（{file} 的 problems）")
     if not measures:
         incomplete.append(f"改进措施：未提供（{file} 的 measures）")
-    if annual and not (nar and nar.last_year_measures):
+    # the configured rectification items (measured, in their own table) also answer it
+    if annual and not (nar and nar.last_year_measures) and not ctx.rectification:
         incomplete.append(f"上年度改进措施落实情况：未提供（{file} 的 last_year_measures）")
     typical = list(nar.typical_cases) if nar else []
     suggestions = list(nar.suggestions) if nar else []
@@ -1140,6 +1142,8 @@ def render_annual(figures: Mapping[str, Any], ctx: RenderContext, out: Path) -> 
         "satisfaction": format_value(ctx.department_targets.get("satisfaction.rate"), "ratio"),
     }
     values["last_year_rows"] = _last_year_rows(figures, ctx)
+    values["rectification_rows"] = rectification_rows(ctx.rectification, ctx.entity_names)
+    values["rectification_notes"] = [r["note"] for r in values["rectification_rows"]]
     values.update(_benchmark(figures))
     values.update(_benchmark_by_quarter(figures))
     if not values["bench_covered"] and values["bench_q_rows"]:
