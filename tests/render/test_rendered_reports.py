@@ -373,10 +373,16 @@ def test_annual_lists_the_rectification_items_against_their_baseline(demo: Demo,
     opened = [i.id for i in demo.loaded.settings.rectification_items if i.opened.year <= year]
     assert opened and [m["id"] for m in measured] == opened
     assert len(table) - 1 == len(measured)
-    for row, m in zip(table[1:], measured, strict=True):
+    text = re.sub(r"\s+", "", "".join(demo_annual.pages))
+    for n, (row, m) in enumerate(zip(table[1:], measured, strict=True), 1):
         base, latest = m["measured"]["baseline"], m["measured"]["latest"]
-        assert row[0].startswith(m["title"]) and "基线" in row[0] and "最新" in row[0]
-        assert row[1] == m["owner"]
+        assert row[:4] == [m["title"], m["owner"], m["due"], {"planned": "未启动", "in_progress": "整改中",
+                                                              "done": "已完成"}[m["status"]]]
+        # the note under the table names the metric and both quarters (Chinese names, never codes)
+        assert f"{n}．{m['title']}：衡量指标为" in text
+        note = text.split(f"{n}．{m['title']}：")[1].split("。")[0]
+        assert "基线为" in note and "最新为" in note and str(year) in note
+        assert not re.search(r"[A-Za-z]", note), note
         assert latest["period"].startswith(str(year))  # never a quarter after the report's year
         if m["metric"] == "cases":
             assert (row[4], row[5]) == (f"{format_value(base['value'], 'count')}件",
