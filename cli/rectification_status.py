@@ -13,9 +13,14 @@ from complaints.rectification import STATUS_ZH, overdue_items
 from complaints.settings import RectificationItem
 
 
-def rectification_rows(items: Sequence[RectificationItem], today: dt.date) -> list[dict[str, Any]]:
-    """The overdue items (past due, not done) as status rows (``"filing": "rectification_item"``)."""
-    return [{"filing": "rectification_item", "state": "overdue", **r} for r in overdue_items(items, today)]
+def rectification_rows(items: Sequence[RectificationItem], today: dt.date,
+                       head_office: str) -> list[dict[str, Any]]:
+    """The overdue items (past due, not done) as status rows shaped like the others': ``filing``
+    (rectification_item), ``period`` (the item's id, as an on-request filing's key), ``entity`` (the branch
+    it targets, else the head office), ``state`` (overdue), plus title, owner, due, status, days_overdue."""
+    branch = {i.id: i.branch for i in items}
+    return [{"filing": "rectification_item", "period": r["id"], "entity": branch[r["id"]] or head_office,
+             "state": "overdue", **r} for r in overdue_items(items, today)]
 
 
 def rectification_table(rows: list[dict[str, Any]], today: dt.date) -> Table:

@@ -99,7 +99,7 @@ def status(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_CONFIG) from None
 
-    overdue_items = rectification_rows(settings.rectification_items, day)
+    overdue_items = rectification_rows(settings.rectification_items, day, settings.head_office.code)
     if as_json:
         typer.echo(json.dumps([*(d.to_dict() for d in decisions), *on_request, *overdue_items],
                               ensure_ascii=False, indent=2))

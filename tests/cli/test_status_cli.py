@@ -178,7 +178,8 @@ def test_overdue_rectification_items(cli: typer.Typer, workdir: Path) -> None:
     config.write_text(config.read_text(encoding="utf-8") + ITEMS, encoding="utf-8")
     code, out, _ = run(cli, workdir, "--year", "2026", "--today", "2026-10-13", "--json")
     rows = [r for r in json.loads(out) if r["filing"] == "rectification_item"]
-    assert code == 0 and rows == [{"filing": "rectification_item", "state": "overdue", "id": "RC-1",
+    assert code == 0 and rows == [{"filing": "rectification_item", "period": "RC-1", "entity": "HO",
+                                   "state": "overdue", "id": "RC-1",
                                    "title": "理赔条款解释整改", "owner": "理赔部", "due": "2026-09-30",
                                    "status": "in_progress", "days_overdue": 13}]
     code, out, _ = run(cli, workdir, "--year", "2026", "--today", "2026-10-13")
