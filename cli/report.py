@@ -258,6 +258,22 @@ def _figures_file(path: Path | None, option: str) -> dict[str, Any] | None:
     return data
 
 
+def _linked_items(settings: Any, requirement: dict[str, Any], entity: str, ledger: Path | None,
+                  config: Path | None, workdir: Path, when: dt.datetime) -> list[dict[str, Any]]:
+    """The configured rectification items answering this requirement (``requirement`` = its reference),
+    measured as of ``when`` on ``ledger`` (default: the configured sources, this year and last)."""
+    from complaints.rectification import measure_all
+
+    items = [i for i in settings.rectification_items if i.requirement == str(requirement["reference"])]
+    if not items:
+        return []
+    frame = load_ledger(ledger) if ledger is not None else load_from_source(
+        config, Period("year", when.year, 1), workdir)[0]
+    measured = measure_all(frame, items, as_of=when, entity=entity, head_office=settings.head_office.code)
+    by_id = {i.id: i for i in items}
+    return [{**by_id[m["id"]].model_dump(mode="json"), "measured": m} for m in measured]
+
+
 @report_app.command("rectification")
 def rectification(
     requirement: Annotated[
@@ -273,6 +289,11 @@ def rectification(
     ] = None,
     entity: Annotated[
         str | None, typer.Option("--entity", help="reporting entity (default: the requirement's, else HO)")
+    ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="ledger file (CSV/XLSX/Parquet) the rectification items linked to the "
+                     "requirement are measured on; default: the configured sources"),
     ] = None,
     workdir: WorkdirOpt = Path("."),
     out: OutOrDraftOpt = None,
@@ -305,10 +326,12 @@ def rectification(
         run = _draft(loaded, item, who, workdir, when, run_id, by) if archived else None
         period = str((after or before or {}).get("period", ""))
         ctx = _context(settings, period, run.run_id if run else run_id, when, role, entity_code=who.code)
+        linked = _linked_items(settings, req, who.code, ledger, config, workdir, when)
         if run is not None:
-            extract_requirement(run, req, after, before)
+            extract_requirement(run, req, after, before, linked)
         target = out if out is not None else draft_path_for(run, f"整改情况报告_{item.title}")
-        result = render_rectification_report(req, after, ctx, target, baseline=before)
+        result = render_rectification_report(req, after, ctx, target, baseline=before,
+                                             linked_items=linked)
         if run is not None:
             _finish(run, result.path, result.incomplete)
         for reason in result.incomplete:

@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.on_request_status import on_request_rows, on_request_table
+from cli.rectification_status import rectification_rows, rectification_table
 from complaints.errors import ConfigError
 from complaints.times import now_local
 from complaints.watch import Decision, decide, index_bundles, index_submissions
@@ -113,15 +114,18 @@ def status(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_CONFIG) from None
 
+    overdue_items = rectification_rows(settings.rectification_items, day, settings.head_office.code)
     if as_json:
-        typer.echo(json.dumps([*(d.to_dict() for d in decisions), *fines, *on_request], ensure_ascii=False,
-                              indent=2))
+        typer.echo(json.dumps([*(d.to_dict() for d in decisions), *fines, *on_request, *overdue_items],
+                              ensure_ascii=False, indent=2))
     else:
         Console().print(_table(year or day.year, day, decisions))
         if fines:
             Console().print(_fines_table(fines))
         if on_request:
             Console().print(on_request_table(on_request, day))
+        if overdue_items:
+            Console().print(rectification_table(overdue_items, day))
     for problem in on_request_problems:
         typer.echo(f"error: {problem}", err=True)
     for bundle_id, why in listing.damaged:  # never counted as filed

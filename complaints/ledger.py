@@ -69,6 +69,13 @@ DEPARTMENTS = {
 }
 SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
                 "not_reached": "未联系上"}
+# Root causes (溯源, FIGURES.md "Root causes and rectification"; adapted from JR/T 0169-2018 投诉原因).
+ROOT_CAUSES = {
+    "service_quality": "服务态度及服务质量", "systems": "服务设施、设备及系统",
+    "rules_process": "管理制度、业务规则与流程", "marketing": "营销方式和手段", "disclosure": "信息披露",
+    "product_return": "产品收益", "choice": "自主选择权", "contract_terms": "合同条款",
+    "fund_safety": "资金安全", "privacy": "个人信息安全", "pricing_fees": "定价收费", "other": "其他",
+}
 EVENT_KINDS = {"logged": "系统记录", "contacted": "联系客户", "progress_notice": "进度告知",
                "escalated": "升级", "note": "备注"}
 
@@ -76,7 +83,7 @@ CODE_LISTS: dict[str, dict[str, str]] = {
     "channel": CHANNELS, "category": CATEGORIES, "business_line": BUSINESS_LINES,
     "product_line": PRODUCT_LINES, "severity": SEVERITIES, "rejection_reason": REJECTION_REASONS,
     "complexity": COMPLEXITIES, "outcome": OUTCOMES, "responsible_dept": DEPARTMENTS,
-    "satisfaction": SATISFACTION, "event_kind": EVENT_KINDS,
+    "satisfaction": SATISFACTION, "event_kind": EVENT_KINDS, "root_cause": ROOT_CAUSES,
 }
 
 LEDGER_COLUMNS: tuple[Column, ...] = (
@@ -120,6 +127,7 @@ LEDGER_COLUMNS: tuple[Column, ...] = (
     Column("policy_no", "text", False, "保单号"),
     Column("summary", "text", False, "投诉摘要"),
     Column("delay_requested", "bool", False, "客户申请延期处理"),
+    Column("root_cause", "text", False, "投诉原因"),  # ;-separated ROOT_CAUSES codes
 )
 
 EXPOSURE_COLUMNS: tuple[Column, ...] = (
@@ -392,6 +400,12 @@ def extra_category_lists(extra: pd.Series) -> pd.Series:
     """Split ``extra_categories`` ("claims;sales") into lists of stripped lower-case codes."""
     return extra.fillna("").astype(str).str.lower().str.split(";").map(
         lambda items: [i.strip() for i in items if i.strip()])
+
+
+def root_cause_lists(causes: pd.Series) -> pd.Series:
+    """Split ``root_cause`` ("systems;disclosure") into lists of distinct stripped lower-case codes."""
+    return causes.fillna("").astype(str).str.lower().str.split(";").map(
+        lambda items: list(dict.fromkeys(i.strip() for i in items if i.strip())))
 
 
 def empty(table: str = "ledger") -> pd.DataFrame:

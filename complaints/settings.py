@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from complaints.errors import ConfigError
+from complaints.ledger import CATEGORIES, ROOT_CAUSES
 
 _CODE = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
 
@@ -199,6 +200,53 @@ class Submission(_Model):
     channels: list[str] = []
 
 
+class RectificationItem(_Model):
+    """A rectification item (溯源整改, FIGURES.md "Root causes and rectification"): what it answers (a
+    rectification requirement's reference, or an internal finding), the slice of complaints it targets
+    (a root cause and/or a category and/or a branch: cases matching all that are given), who owns it, when
+    it is due, its status, and the metric that should move over that slice: ``cases`` (the slice's cases
+    in a quarter) or ``share`` (the slice's cases ÷ all cases in scope). Measured per quarter against the
+    quarter before the one it was opened in (:mod:`complaints.rectification`)."""
+
+    id: str
+    title: str = Field(description="整改事项, as the documents print it (Chinese)")
+    requirement: str = ""  # the reference of the rectification requirement it answers (文号)
+    finding: str = ""  # or: the internal finding it answers
+    root_cause: str | None = None
+    category: str | None = None
+    branch: str | None = None  # an entity code (its whole province) or an office code
+    owner: str = Field(description="责任部门/责任人, as printed")
+    opened: dt.date
+    due: dt.date
+    status: Literal["planned", "in_progress", "done"] = "in_progress"
+    metric: Literal["cases", "share"] = "cases"
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _CODE.match(v):
+            raise ValueError(f"rectification item id {v!r} must be 1-32 letters, digits, '_' or '-'")
+        return v
+
+    @model_validator(mode="after")
+    def _shape(self) -> RectificationItem:
+        if not (self.requirement or self.finding):
+            raise ValueError(f"rectification item {self.id}: give the requirement it answers (its reference) "
+                             "or the internal finding")
+        if not (self.root_cause or self.category or self.branch):
+            raise ValueError(f"rectification item {self.id}: give the root_cause, category and/or branch it "
+                             "targets")
+        if self.root_cause is not None and self.root_cause not in ROOT_CAUSES:
+            raise ValueError(f"rectification item {self.id}: root_cause {self.root_cause!r} is not one of "
+                             f"{', '.join(ROOT_CAUSES)}")
+        if self.category is not None and self.category not in CATEGORIES:
+            raise ValueError(f"rectification item {self.id}: category {self.category!r} is not one of "
+                             f"{', '.join(CATEGORIES)}")
+        if self.due < self.opened:
+            raise ValueError(f"rectification item {self.id}: due {self.due} is before opened {self.opened}")
+        return self
+
+
 class Settings(_Model):
     company: Company
     entities: list[Entity]
@@ -218,6 +266,20 @@ class Settings(_Model):
     rules_in_force: list[Rule] = []  # internal rules listed in the annual self-inspection
     benchmarks: Benchmarks = Benchmarks()
     submission: Submission = Submission()
+    rectification_items: list[RectificationItem] = []  # 溯源整改 items, measured and tracked by status
+
+    @model_validator(mode="after")
+    def _items_known(self) -> Settings:
+        ids = [i.id for i in self.rectification_items]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"rectification_items repeat ids {repeated}")
+        units = {e.code for e in self.entities} | {o.code for o in self.offices}
+        unknown = sorted({i.branch for i in self.rectification_items if i.branch and i.branch not in units})
+        if unknown:
+            raise ValueError(
+                f"rectification_items name unknown branches {unknown} (an entity's or an office's code)")
+        return self
 
     @model_validator(mode="after")
     def _offices_belong(self) -> Settings:

@@ -356,6 +356,9 @@ class WatchReport:
     #: ``complaints.on_request.item_states`` gives them: filing, period (the case or requirement key),
     #: entity, title, due, state, drafts, bundle
     on_request: tuple[Mapping[str, Any], ...] = ()
+    #: overdue rectification items (``complaints.rectification.overdue_items``: id, title, owner, due,
+    #: status, days_overdue): an internal task, so a notice, never a problem that fails the run
+    rectification_overdue: tuple[Mapping[str, Any], ...] = ()
 
     def on_request_in(self, *states: str) -> list[Mapping[str, Any]]:
         return [r for r in self.on_request if r["state"] in states]
@@ -391,7 +394,8 @@ class WatchReport:
     def needs_notice(self) -> bool:
         """Anything an officer should hear about: due, at risk, late, unknown, or a run started."""
         return bool(self.in_state("open", "at_risk", "late", "unknown") or self.runs
-                    or self.on_request_in("open", "at_risk", "late", "unknown"))
+                    or self.on_request_in("open", "at_risk", "late", "unknown")
+                    or self.rectification_overdue)
 
     def message(self) -> str:
         """One line for the Prefect state message and the e-mail subject."""
@@ -403,6 +407,8 @@ class WatchReport:
             parts.append(f"{len(self.runs)} started ({len(self.failed_runs)} failed)")
         if self.delivery_errors:
             parts.append(f"{len(self.delivery_errors)} notification(s) failed")
+        if self.rectification_overdue:
+            parts.append(f"{len(self.rectification_overdue)} rectification item(s) overdue")
         return f"{self.today}: " + (", ".join(parts) if parts else "nothing due")
 
     def subject(self) -> str:
@@ -436,6 +442,10 @@ class WatchReport:
             if items_:
                 out.append(f"{title}:")
                 out += [f"{bullet}{_item_name(r)} due {r['due']}{_item_drafted(r)}" for r in items_]
+        if self.rectification_overdue:
+            out.append("RECTIFICATION OVERDUE (整改事项已逾期):")
+            out += [f"{bullet}{r['id']} {r['title']} — {r['owner']}, due {r['due']} "
+                    f"({r['days_overdue']} day(s) overdue)" for r in self.rectification_overdue]
         if self.runs:
             out.append("RUNS STARTED (已启动):")
             out += [f"{bullet}{_name(r)} via {r.launched_as}: {r.state}"
@@ -486,4 +496,5 @@ class WatchReport:
             "failed_runs": [r.to_row() for r in self.failed_runs],
             "problems": self.problems,
             "on_request": [dict(r) for r in self.on_request if r["state"] not in ("filed", "filed_late")],
+            "rectification_overdue": [dict(r) for r in self.rectification_overdue],
         }

@@ -38,6 +38,7 @@ from prefect.states import Completed, Failed, State
 
 from complaints.calendar import WorkCalendar
 from complaints.periods import Period
+from complaints.rectification import overdue_items
 from complaints.times import now_local
 from complaints.watch import (
     Decision,
@@ -214,7 +215,8 @@ def deadline_watcher(
     on_request, on_request_problems = on_request_items(loaded, Path(workdir).resolve(), store, day, calendar)
     for problem in on_request_problems:
         logger.error("on-request filing not tracked: %s", problem)
-    report = WatchReport(day, tuple(decisions), tuple(runs), on_request=tuple(on_request))
+    report = WatchReport(day, tuple(decisions), tuple(runs), on_request=tuple(on_request),
+                         rectification_overdue=tuple(overdue_items(settings.rectification_items, day)))
     notifier = settings.schedules.notifier
     if notify and report.needs_notice and channels(notifier):
         deliveries = deliver(notifier, notice_for(report))

@@ -153,6 +153,7 @@ TSGD = sa.Table(
     sa.Column("cpxl", sa.String(20), comment="产品线"),
     sa.Column("tssy", sa.String(20), comment="投诉事由"),
     sa.Column("qtsy", sa.String(60), comment="其他事由(；分隔)"),
+    sa.Column("tsyy", sa.String(60), comment="投诉原因(溯源，；分隔)"),
     sa.Column("tsjb", sa.String(10), comment="投诉级别"),
     sa.Column("sjje", sa.Numeric(14, 2), comment="涉及金额"),
     sa.Column("tsrs", sa.Integer, comment="投诉人数"),
@@ -432,6 +433,8 @@ def generate(
     two &= pd.notna(extra)
     extra[two] = extra[two] + "；其他"
 
+    causes = _root_causes(np.random.default_rng([seed, 19]), category)
+
     ref_num = rng.integers(10**9, 10**10, n)
     cust = np.char.add("C", ref_num.astype(str)).astype(object)
     pol_num = rng.integers(10**11, 10**12, n).astype(str)
@@ -470,6 +473,7 @@ def generate(
             "cpxl": product,
             "tssy": category,
             "qtsy": extra,
+            "tsyy": causes,
             "tsjb": severity,
             "sjje": amount,
             "tsrs": group,
@@ -510,6 +514,40 @@ def generate(
     volume = _volume(rng, start, end, complaints / 20000)
     return {"kf_jgxx": branches, "kf_tsgd": tickets, "kf_gdls": events, "kf_hf": callbacks, "yw_gmb": volume,
             "kf_fd": _penalties(seed, tickets, now)}
+
+
+# 投诉原因 (溯源) as the call centre records them, most likely first for each 事由; the mapping
+# (config/sources/demo_callcenter.yaml, tsyy) translates them to the root-cause codes.
+CAUSES_BY_CATEGORY = {
+    "销售": ["营销方式", "信息披露", "服务质量"],
+    "承保": ["制度流程", "合同条款", "服务质量"],
+    "保全": ["制度流程", "系统设施", "服务质量"],
+    "理赔": ["制度流程", "合同条款", "服务质量"],
+    "退保": ["产品收益", "信息披露", "营销方式"],
+    "续保": ["自主选择权", "定价收费", "服务质量"],
+    "收付费": ["资金安全", "系统设施", "定价收费"],
+    "柜面服务": ["服务质量", "制度流程"],
+    "电话中心": ["服务质量", "系统设施"],
+    "产品条款": ["合同条款", "信息披露"],
+    "信息安全": ["个人信息", "系统设施"],
+    "其他": ["其他", "服务质量"],
+}
+
+
+def _root_causes(rng: np.random.Generator, category: np.ndarray) -> np.ndarray:
+    """投诉原因 for each ticket (its own generator, so the other columns stay as they were): about 88%
+    filled, one in six of those with a second cause, joined with the source's separator 「；」."""
+    n = len(category)
+    first, second = rng.random(n), rng.random(n)
+    out = np.full(n, None, dtype=object)
+    filled = rng.random(n) < 0.88
+    two = rng.random(n) < 0.17
+    for i in np.flatnonzero(filled):
+        options = CAUSES_BY_CATEGORY.get(str(category[i]), ["其他"])
+        a = options[min(int(first[i] ** 1.6 * len(options)), len(options) - 1)]
+        b = options[int(second[i] * len(options))]
+        out[i] = f"{a}；{b}" if two[i] and b != a else a
+    return out
 
 
 def _plant_defects(t: pd.DataFrame, rng: np.random.Generator, kind: np.ndarray, link: np.ndarray) -> None:

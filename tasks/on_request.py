@@ -102,8 +102,10 @@ def extract_case(run: OnRequestRun, case: pd.Series, events: pd.DataFrame | None
 
 
 def extract_requirement(run: OnRequestRun, requirement: Mapping[str, Any],
-                        figures: Mapping[str, Any] | None, baseline: Mapping[str, Any] | None) -> None:
-    """Stage the requirement (as read) and the figures that show the baseline and the effect."""
+                        figures: Mapping[str, Any] | None, baseline: Mapping[str, Any] | None,
+                        items: list[dict[str, Any]] | None = None) -> None:
+    """Stage the requirement (as read), the figures that show the baseline and the effect, and the
+    rectification items linked to it as measured (``rectification.json``)."""
     target = run.staging / "extract"
     target.mkdir(parents=True, exist_ok=True)
     (target / "requirement.yaml").write_text(
@@ -112,6 +114,8 @@ def extract_requirement(run: OnRequestRun, requirement: Mapping[str, Any],
     for name, data in (("figures", figures), ("baseline", baseline)):
         if data is not None:
             write_json(target / f"{name}.json", data)
+    if items:
+        write_json(target / "rectification.json", items)
 
 
 def publish(run: OnRequestRun, document: Path) -> None:

@@ -139,8 +139,10 @@ def rebuild(ctx: RunContext, source: Source) -> tuple[ArchivedGate, Computed]:
         ledger, trend_quarters(ctx.period), entity=ctx.entity.code,
         head_office=source.settings.head_office.code)
     due = run.get("due")
+    measured = data / "figures" / "rectification.json"  # what the run measured (annual, items configured)
+    rectification = json.loads(measured.read_text(encoding="utf-8")) if measured.is_file() else []
     computed = Computed(FiguresResult(figures, lineage), trend, dt.date.fromisoformat(due) if due else None,
-                        run.get("due_error"), run.get("accept_empty"))
+                        run.get("due_error"), run.get("accept_empty"), rectification)
     extract = data / "extract" / "extract.json"
     if extract.is_file():  # what the extraction left out, said again in the new draft's run.json
         for s in json.loads(extract.read_text(encoding="utf-8")).get("sources") or []:

@@ -12,7 +12,7 @@ import json
 import logging
 import shutil
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,6 +34,7 @@ from complaints.filings import filing_kind, preview_mark
 from complaints.ledger import local_dates
 from complaints.masking import mask_frame
 from complaints.periods import Period
+from complaints.rectification import measure_all
 from complaints.settings import Settings
 from complaints.times import TZ, iso_local, now_local
 from tasks import lookup
@@ -195,6 +196,8 @@ class Computed:
     due_error: str | None
     # the officer's acknowledgement that the period has no complaint (set only when it has none)
     accept_empty: str | None = None
+    # annual: the configured rectification items measured up to the year's end (figures/rectification.json)
+    rectification: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def figures(self) -> dict[str, Any]:
@@ -223,7 +226,19 @@ def compute(ctx: RunContext, gate: GateResult, accept_empty: str | None = None) 
     empty = reason if reason and relevant_complaints(ctx, gate) == 0 else None
     if empty:
         log.warning("no complaint in %s; filed on the officer's acknowledgement: %s", ctx.period.code, empty)
-    return Computed(result, trend, due, error, empty)
+    rectification = measured_items(ctx, gate.ledger, settings) if ctx.filing == "annual" else []
+    if rectification:
+        write_json(figures_dir / "rectification.json", rectification)
+    return Computed(result, trend, due, error, empty, rectification)
+
+
+def measured_items(ctx: RunContext, ledger: pd.DataFrame, settings: Settings) -> list[dict[str, Any]]:
+    """Each configured rectification item opened by the period's end, with its measurement over the
+    accepted rows (baseline quarter and each quarter since, up to the period's end)."""
+    items = {i.id: i for i in settings.rectification_items}
+    measured = measure_all(ledger, list(items.values()), as_of=ctx.as_of, entity=ctx.entity.code,
+                           head_office=settings.head_office.code, until=ctx.period)
+    return [{**items[m["id"]].model_dump(mode="json"), "measured": m} for m in measured]
 
 
 def figures_for(ctx: RunContext, gate: GateResult, period: Period, rulebooks: Any) -> FiguresResult:
@@ -299,7 +314,8 @@ def render(ctx: RunContext, gate: GateResult, computed: Computed,
         settings, period=ctx.period.code, run_id=ctx.run_id, generated_at=ctx.started_at,
         entity_code=ctx.entity.code, narrative_dir=entity_narrative_dir(ctx),
         quality=quality, major_cases=major, trend=computed.trend,
-        open_cases=open_cases(gate.ledger, ctx.period), **render_overrides(ctx))
+        open_cases=open_cases(gate.ledger, ctx.period), rectification=computed.rectification,
+        **render_overrides(ctx))
     stage_narrative(ctx)
     out = document_path(ctx, ".docx")
     renderer = render_quarterly if ctx.filing == "quarterly" else render_annual

@@ -106,16 +106,26 @@ def circular_links(frame: pd.DataFrame) -> np.ndarray:
     return p[:n] != n
 
 
-def extra_category_codes(frame: pd.DataFrame) -> np.ndarray:
-    extra = frame["extra_categories"]
-    present = extra.dropna()
+def _listed_codes_unknown(frame: pd.DataFrame, column: str, codes: dict[str, str]) -> np.ndarray:
+    """Rows whose ``;``-separated ``column`` lists an item that is not one of ``codes``."""
+    if column not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    present = frame[column].dropna()
     if present.empty:
         return np.zeros(len(frame), dtype=bool)
     items = present.astype(str).str.lower().str.split(";").explode().str.strip()
     items = items[items != ""]
-    bad = ~items.isin(list(L.CATEGORIES))
+    bad = ~items.isin(list(codes))
     bad_rows = bad[bad].index.unique()
     return frame.index.isin(bad_rows)
+
+
+def extra_category_codes(frame: pd.DataFrame) -> np.ndarray:
+    return _listed_codes_unknown(frame, "extra_categories", L.CATEGORIES)
+
+
+def root_cause_codes(frame: pd.DataFrame) -> np.ndarray:
+    return _listed_codes_unknown(frame, "root_cause", L.ROOT_CAUSES)
 
 
 def product_line_mismatch(frame: pd.DataFrame) -> np.ndarray:

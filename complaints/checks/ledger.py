@@ -373,6 +373,17 @@ CHECKS: tuple[Check, ...] = (
         columns=TEXT_COLUMNS,
         condition=cond.mobile_in_text,
     ),
+    # appended after the pinned catalogue (issue 19): a new check takes the next id, never an old one's place
+    custom(
+        id="L064",
+        table="ledger",
+        level="row",
+        severity="blocking",
+        zh="投诉原因(root_cause)须为规定原因代码，以分号分隔",
+        en="root_cause must be ;-separated root-cause codes",
+        columns=("root_cause",),
+        condition=cond.root_cause_codes,
+    ),
 )
 
 TABLE = TableChecks(

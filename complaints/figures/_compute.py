@@ -20,6 +20,7 @@ from complaints.figures._rates import denominators, ratio
 from complaints.figures._regulator import benchmark, regulator_basis
 from complaints.figures._result import Collector, FiguresResult
 from complaints.figures.catalogue import lower_is_better
+from complaints.ledger import root_cause_lists
 from complaints.periods import Period
 from complaints.rules import (
     ACKNOWLEDGEMENT,
@@ -289,6 +290,28 @@ class _Figures:
             table[code] = len(rows)
             self.out.trace(f"issues_by_category.{code}", np.sort(rows))
         self.put("issues_by_category", table)
+        self.root_causes()
+
+    def root_causes(self) -> None:
+        """by_root_cause: over cases(P), for each root-cause code, the cases having it (a case with
+        several causes counts under each, so the counts may add up to more than the cases);
+        ``unspecified`` for cases with none."""
+        f = self.L.frame
+        pos = np.flatnonzero(self.cases)
+        if "root_cause" in f.columns:
+            lists = root_cause_lists(f["root_cause"].iloc[pos])
+        else:
+            lists = pd.Series([[] for _ in pos], dtype=object)
+        lists.index = pos
+        lists = lists.map(lambda codes: codes or [UNSPECIFIED])
+        items = lists.explode()
+        table: dict[str, int] = {}
+        flat = items.astype(str).reset_index(drop=True)
+        for code, positions in _groups(flat, np.ones(len(items), dtype=bool)):
+            rows = np.sort(items.index.to_numpy(dtype=np.int64)[positions])
+            table[code] = len(rows)
+            self.out.trace(f"by_root_cause.{code}", rows)
+        self.put("by_root_cause", table)
 
     def _needed(self, mask: Mask, line: str | None = None) -> set[tuple[str, str]]:
         f = self.L.frame

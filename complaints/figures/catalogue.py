@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from complaints.benchmarks import BULLETIN_ISSUES, BULLETIN_PRODUCTS, RATES
-from complaints.ledger import BUSINESS_LINES, CATEGORIES, CHANNELS, DEPARTMENTS, PRODUCT_LINES, SEVERITIES
+from complaints.ledger import (
+    BUSINESS_LINES,
+    CATEGORIES,
+    CHANNELS,
+    DEPARTMENTS,
+    PRODUCT_LINES,
+    ROOT_CAUSES,
+    SEVERITIES,
+)
 
 Unit = Literal["ratio", "pct", "count", "number", "days", "money"]
 """ratio: 0..1, printed as a percentage; pct: already a percentage; count, number, days, money (元)."""
@@ -36,6 +44,7 @@ PLACEHOLDERS: dict[str, Mapping[str, str]] = {
     "channel": CHANNELS,
     "product_line": PRODUCT_LINES,
     "severity": SEVERITIES,
+    "root_cause": {**ROOT_CAUSES, "unspecified": "未填写"},
     "rate": RATES,
     "bulletin_issue": BULLETIN_ISSUES,
     "bulletin_product": BULLETIN_PRODUCTS,
@@ -138,6 +147,8 @@ _CORE: tuple[FigureSpec, ...] = (
     FigureSpec("by_severity.<severity>", "{severity}数", "count", False),
     FigureSpec("by_responsible_dept.<dept>", "{dept}部门投诉件数", "count", False),
     FigureSpec("issues_by_category.<category>", "涉及{category}事项的投诉件数", "count", False),
+    # 溯源: cases having each cause (a case with several causes counts under each)
+    FigureSpec("by_root_cause.<root_cause>", "投诉原因为{root_cause}的投诉件数", "count", False),
     # rates against business volume
     FigureSpec("rates.per_100m_premium", "亿元保费投诉量", "number", True),
     FigureSpec("rates.per_10k_policies", "万张保单投诉量", "number", True),

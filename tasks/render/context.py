@@ -91,6 +91,9 @@ class RenderContext:
     contact_phone: str = ""
     document_number: str = ""  # 文号 prefix ("{year}" is the report's year)
     previous_figures: Mapping[str, Any] | None = None  # annual: last year's figures, for measures' effect
+    # rectification items (溯源整改): each configured item's fields plus "measured"
+    # (complaints.rectification.measure); the annual 改进措施 and the rectification report show them
+    rectification: Sequence[Mapping[str, Any]] = ()
     role: str | None = None
     unmask_roles: Sequence[str] = ()
     rectification_days: int = 30

@@ -36,6 +36,7 @@ from .common import (
     signed_pct,
 )
 from .context import FiguresError, RenderContext, RenderResult
+from .rectification import rectification_rows
 
 QUARTERLY_TEMPLATE = "quarterly_report.docx"
 ANNUAL_TEMPLATE = "annual_self_inspection.docx"
@@ -196,7 +197,24 @@ def _distribution(figures: Mapping[str, Any], ctx: RenderContext) -> dict[str, A
     branch_rows, branch_total = _branch_rows(figures.get("by_branch"), total, ctx)
     out.update(branch_rows=branch_rows, branch_total=branch_total)
     out["category_share_total"] = out["category_total"]["share"]
+    out.update(_root_cause_table(figures.get("by_root_cause"), total))
     return out
+
+
+def _root_cause_table(mapping: Any, total: Any) -> dict[str, Any]:
+    """The root-cause (溯源) table: names, cases having each cause, share of the period's cases, sorted by
+    count; 合计 is the sum over causes (a case with several causes counts under each). No table when no
+    case in the period records a cause (an older ledger, a source without the column)."""
+    causes = _as_map(mapping)
+    if not any(_count(n) for code, n in causes.items() if code != "unspecified"):
+        return {"root_cause_rows": [], "root_cause_total": {"cases": DASH, "share": DASH}}
+    rows = breakdown_rows(causes, total, "root_cause")
+    for row in rows:
+        if row["code"] == "unspecified":
+            row["name"] = "未填写原因"
+    # 未填写原因 last, whatever its count: it is not a cause
+    rows.sort(key=lambda r: r["code"] == "unspecified")
+    return {"root_cause_rows": rows, "root_cause_total": _total_row(rows, total)}
 
 
 def _count(v: Any) -> float:
@@ -638,7 +656,8 @@ def _narrative(ctx: RenderContext, findings_count: int, annual: bool) -> tuple[d
         incomplete.append(f"存在的问题：未提供人工撰写的分析（{file} 的 problems）")
     if not measures:
         incomplete.append(f"改进措施：未提供（{file} 的 measures）")
-    if annual and not (nar and nar.last_year_measures):
+    # the configured rectification items (measured, in their own table) also answer it
+    if annual and not (nar and nar.last_year_measures) and not ctx.rectification:
         incomplete.append(f"上年度改进措施落实情况：未提供（{file} 的 last_year_measures）")
     typical = list(nar.typical_cases) if nar else []
     suggestions = list(nar.suggestions) if nar else []
@@ -1126,6 +1145,8 @@ def render_annual(figures: Mapping[str, Any], ctx: RenderContext, out: Path) -> 
         "satisfaction": format_value(ctx.department_targets.get("satisfaction.rate"), "ratio"),
     }
     values["last_year_rows"] = _last_year_rows(figures, ctx)
+    values["rectification_rows"] = rectification_rows(ctx.rectification, ctx.entity_names)
+    values["rectification_notes"] = [r["note"] for r in values["rectification_rows"]]
     values.update(_benchmark(figures))
     values.update(_benchmark_by_quarter(figures))
     if not values["bench_covered"] and values["bench_q_rows"]:

@@ -22,7 +22,7 @@ metric is shown before/after with both periods named (:func:`effect_rows`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ from complaints.errors import UserError
 from complaints.figures.catalogue import label
 from complaints.findings import dig, format_value, is_number
 from complaints.periods import Period
+from complaints.rectification import MOVED_ZH, STATUS_ZH, target_text
+from complaints.settings import RectificationItem
 
 from .common import DASH, base_context, date_zh, period_label, render_template, safe_filename
 from .context import RenderContext, RenderResult
@@ -204,12 +206,15 @@ def render_rectification_report(
     out: Path,
     *,
     baseline: Mapping[str, Any] | None = None,
+    linked_items: Sequence[Mapping[str, Any]] = (),
 ) -> RenderResult:
     """Render 《关于……整改情况的报告》; ``out`` is a .docx path or a directory.
 
     ``figures`` / ``baseline``: figures JSON of the periods before and after the requirement (either may
     be given as either; :func:`split_figures` decides by their periods). Items without measures get a
-    visible 「待补充」 text and are listed in ``incomplete``.
+    visible 「待补充」 text and are listed in ``incomplete``. ``linked_items``: the configured rectification
+    items linked to this requirement, measured (:func:`rectification_rows`): each shown before (its baseline
+    quarter) and after (the latest quarter since it was opened), never the later figure alone.
     """
     check_requirement(requirement)
     received = _received(requirement, "requirement")
@@ -260,6 +265,9 @@ def render_rectification_report(
         after_label=f"整改后（{after_name}）" if after is not None else "整改后",
         figures_caption=_caption(before_name if before is not None else None,
                                  after_name if after is not None else None) if shown else "",
+        item_rows=(item_rows := rectification_rows(linked_items, ctx.entity_names)),
+        item_notes=[r["note"] for r in item_rows],
+        items_heading=f"{'四' if shown else '三'}、溯源整改事项成效",
         attachments=attachments,
         attachments_text="；".join(f"{n}．{a}" for n, a in enumerate(attachments, 1)) if len(attachments) > 1
         else "".join(attachments),
@@ -271,6 +279,59 @@ def render_rectification_report(
         RECTIFICATION_TEMPLATE, values, {}, ctx, target, f"关于{values['subject']}整改情况的报告"
     )
     return RenderResult(path, incomplete)
+
+
+def _item_value(value: Any, metric: str) -> str:
+    if not is_number(value):
+        return DASH
+    return f"{format_value(value, 'count')}件" if metric == "cases" else format_value(value, "ratio")
+
+
+def _item_change(change: Any, metric: str) -> str:
+    if not is_number(change):
+        return ""
+    if abs(float(change)) < 1e-12:
+        return ""
+    word = "减少" if change < 0 else "增加"
+    if metric == "cases":
+        return f"{word}{format_value(abs(change), 'count')}件"
+    return f"{'下降' if change < 0 else '上升'}{abs(float(change)) * 100:.2f}个百分点"
+
+
+def rectification_rows(measured: Any, names: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    """Rows of the rectification-item table (annual 改进措施, rectification report): each configured item
+    ``{**item, "measured": complaints.rectification.measure(...)}``: title, owner, due, status, the
+    baseline quarter's value, the latest quarter's and whether the metric moved (lower is better); ``note``
+    says in words what is measured, over which quarters, and by how much it changed."""
+    rows = []
+    for n, entry in enumerate(measured or (), 1):
+        item = RectificationItem(**{k: v for k, v in entry.items() if k != "measured"})
+        m = entry.get("measured") or {}
+        base, latest = m.get("baseline") or {}, m.get("latest") or {}
+        metric_name = f"{target_text(item, names)}的投诉" + ("件数" if item.metric == "cases" else "占比")
+        base_value = _item_value(base.get("value"), item.metric)
+        base_name = period_label(base.get("period", ""))
+        note = f"{n}．{item.title}：衡量指标为{metric_name}，基线为{base_name}的{base_value}"
+        if latest:
+            latest_value = _item_value(latest.get("value"), item.metric)
+            change = _item_change(latest.get("change"), item.metric) or "持平"
+            note += f"，最新为{period_label(latest['period'])}的{latest_value}，{change}。"
+        else:
+            latest_value = "待统计"
+            note += "；启动后尚无已结束的季度，整改后数据待统计。"
+        rows.append({
+            "id": item.id,
+            "item": item.title,
+            "metric": metric_name,
+            "owner": item.owner,
+            "due": item.due.isoformat(),
+            "status": STATUS_ZH[item.status],
+            "baseline": base_value,
+            "latest": latest_value,
+            "moved": MOVED_ZH.get(str(m.get("moved")), "待统计") if latest else "待统计",
+            "note": note,
+        })
+    return rows
 
 
 def _caption(before: str | None, after: str | None) -> str:

@@ -59,6 +59,10 @@ from tasks.sources.mapping import TableMap, _map_frame
 if TYPE_CHECKING:  # type only: the registry imports every kind module, which imports this one
     from tasks.sources.registry import Source
 
+# Text columns holding `;`-separated codes, and the code list their translations must land in.
+_LIST_CODES = {"extra_categories": "category", "root_cause": "root_cause"}
+
+
 IN_BATCH = 500  # ids per IN (...) list when following links
 _PASSWORD_IN_URL = re.compile(r"://[^/@:]*:[^@/]+@")
 
@@ -195,10 +199,11 @@ def _check_semantics(path: Path, m: SourceMapping) -> None:
                             f"{tgt!r} is not a {col.codes} code ({', '.join(allowed)})",
                             name,
                         )
-            elif name == "extra_categories":
+            elif name in _LIST_CODES:
+                code_list = _LIST_CODES[name]
                 for src, tgt in cm.values.items():
-                    if tgt is not None and str(tgt) not in CODE_LISTS["category"]:
-                        raise _error(path, f"{key}.values.{src}", f"{tgt!r} is not a category code", name)
+                    if tgt is not None and str(tgt) not in CODE_LISTS[code_list]:
+                        raise _error(path, f"{key}.values.{src}", f"{tgt!r} is not a {code_list} code", name)
             elif col.kind == "bool":
                 for src, tgt in cm.values.items():
                     if tgt is not None and not isinstance(tgt, bool):

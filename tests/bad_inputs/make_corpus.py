@@ -470,6 +470,7 @@ def build() -> None:
     row("unknown_category.csv", L, 0, ["L016"], category="weather")
     row("unknown_severity.csv", L, 0, ["L017"], severity="urgent")
     row("bad_extra_categories.csv", L, 0, ["L023"], extra_categories="sales;lottery")
+    row("bad_root_cause.csv", L, 0, ["L064"], root_cause="systems;bad_luck")
     row("acknowledged_before_received.csv", L, 0, ["L025"], acknowledged_at="2026-06-30T09:00:00")
     row("closed_before_decided.csv", L, 0, ["L027"], closed_at="2026-07-09T10:00:00")
     row("review_before_decision.csv", L, 4, ["L028"], review_requested_at="2026-09-01T18:00:00")

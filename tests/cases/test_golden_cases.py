@@ -55,6 +55,7 @@ FIGURES_KEYS = {
     "by_severity",
     "by_responsible_dept",
     "issues_by_category",
+    "by_root_cause",
     "rates.per_100m_premium",
     "rates.per_10k_policies",
     "rates.complaint_rate_pct",

@@ -186,3 +186,32 @@ def test_fines_summary_tracked_where_a_source_has_penalties(cli: typer.Typer, wo
     assert fines["2026-10"]["state"] == "not_open"
     code, out, _ = run(cli, workdir, "--year", "2026", "--today", "2026-11-01")
     assert code == 0 and "投诉罚单汇总" in out
+
+
+ITEMS = """rectification_items:
+  - {id: RC-1, title: 理赔条款解释整改, finding: 季度投诉分析, root_cause: contract_terms, owner: 理赔部,
+     opened: 2026-04-10, due: 2026-09-30, status: in_progress}
+  - {id: RC-2, title: 柜面服务整改, requirement: 粤金消保函〔2026〕41号, category: counter_service,
+     owner: 运营部, opened: 2026-04-10, due: 2026-09-01, status: done}
+"""
+
+
+def test_overdue_rectification_items(cli: typer.Typer, workdir: Path) -> None:
+    """Issue 19: an item past its due date and not done is listed (JSON row and its own table); a done
+    item and one not yet due are not; a bad item is a configuration error (exit 2)."""
+    config = workdir / "complaints.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + ITEMS, encoding="utf-8")
+    code, out, _ = run(cli, workdir, "--year", "2026", "--today", "2026-10-13", "--json")
+    rows = [r for r in json.loads(out) if r["filing"] == "rectification_item"]
+    assert code == 0 and rows == [{"filing": "rectification_item", "period": "RC-1", "entity": "HO",
+                                   "state": "overdue", "id": "RC-1",
+                                   "title": "理赔条款解释整改", "owner": "理赔部", "due": "2026-09-30",
+                                   "status": "in_progress", "days_overdue": 13}]
+    code, out, _ = run(cli, workdir, "--year", "2026", "--today", "2026-10-13")
+    assert code == 0 and "整改事项已逾期" in out and "RC-1" in out and "RC-2" not in out
+    code, out, _ = run(cli, workdir, "--year", "2026", "--today", "2026-09-30", "--json")
+    assert not [r for r in json.loads(out) if r["filing"] == "rectification_item"]
+    config.write_text(config.read_text(encoding="utf-8").replace("root_cause: contract_terms",
+                                                                 "root_cause: bad_luck"), encoding="utf-8")
+    code, _, err = run(cli, workdir, "--year", "2026", "--today", "2026-10-13")
+    assert code == 2 and "bad_luck" in err and "Traceback" not in err

@@ -370,3 +370,27 @@ def test_weekly_publication_is_filed_by_its_bundle(cal: WorkCalendar, today: dt.
     assert (d.due, d.window_opens, d.state, d.action) == (D(2026, 10, 8), D(2026, 10, 8), state, action)
     if bundles:
         assert d.submission == drafts[0][0]
+
+
+def test_overdue_rectification_items_are_a_notice_not_a_failure() -> None:
+    """Issue 19: an item past its due date and not done is in the watcher's report (text, payload,
+    message) and makes it notify, but an internal task never fails the run; a done one is not listed."""
+    from complaints.rectification import overdue_items
+    from complaints.settings import RectificationItem
+
+    def item(id_: str, due: dt.date, status: str) -> RectificationItem:
+        return RectificationItem(id=id_, title="理赔时效整改", finding="季度分析", category="claims",
+                                 owner="理赔部", opened=D(2026, 4, 1), due=due, status=status)  # type: ignore[arg-type]
+
+    items = [item("RC1", D(2026, 9, 30), "in_progress"), item("RC2", D(2026, 9, 1), "done"),
+             item("RC3", D(2026, 10, 13), "planned")]
+    today = D(2026, 10, 13)
+    overdue = overdue_items(items, today)
+    assert [(r["id"], r["days_overdue"]) for r in overdue] == [("RC1", 13)]  # RC3 is due today: not yet
+    report = WatchReport(today, (), rectification_overdue=tuple(overdue))
+    assert report.ok and report.problems == [] and report.needs_notice
+    assert report.message() == "2026-10-13: 1 rectification item(s) overdue"
+    assert ("RECTIFICATION OVERDUE (整改事项已逾期):\n- RC1 理赔时效整改 — 理赔部, due 2026-09-30 "
+            "(13 day(s) overdue)") in report.text()
+    assert [r["id"] for r in report.payload()["rectification_overdue"]] == ["RC1"]
+    assert not WatchReport(today, ()).needs_notice

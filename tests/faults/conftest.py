@@ -65,7 +65,12 @@ def base_workdir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     else:
         os.environ["COMPLAINTS_SIGNING_KEY_FILE"] = saved
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    dropped = [e for e in data["entities"] if e["code"] not in ("HO", "GD")]
     data["entities"] = [e for e in data["entities"] if e["code"] in ("HO", "GD")]
+    # the dropped entities' cases still need their names (the configuration refuses a code naming no
+    # entity or office): they become offices of the head office
+    data["offices"] = [{"code": e["code"], "name": e["name"], "parent": "HO"} for e in dropped] + data.get(
+        "offices", [])
     config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     create_demo_source(f"sqlite:///{wd / 'demo_source.sqlite'}", complaints=1000)
     return wd, key_file

@@ -53,7 +53,12 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path
     monkeypatch.delenv("COMPLAINTS_WATCHER_LAUNCH", raising=False)
     config = prepare_workdir(tmp_path, None)
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    dropped = [e for e in data["entities"] if e["code"] != "HO"]
     data["entities"] = [e for e in data["entities"] if e["code"] == "HO"]
+    # only the head office files here; the other entities' cases still need their names in the documents
+    # (the configuration refuses a code naming no entity or office): they become offices of the head office
+    data["offices"] = [{"code": e["code"], "name": e["name"], "parent": "HO"} for e in dropped] + data.get(
+        "offices", [])
     data["schedules"] = {"watcher_time": "08:30", "timezone": "Asia/Shanghai", "watch_from": "2026-10-01",
                          "notifier": {"webhook_url_env": "WATCH_HOOK_URL"}}
     config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

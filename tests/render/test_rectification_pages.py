@@ -110,3 +110,39 @@ def test_signature_block_is_chained_to_the_closing_paragraph(ctx: Any, tmp_path:
     start = next(i for i, p in enumerate(paras) if p.text.startswith("下一步"))
     end = max(i for i, p in enumerate(paras) if p.text == ctx.institution)
     assert [i for i in range(start, end + 1) if not paras[i].paragraph_format.keep_with_next] == []
+
+
+@needs_tools
+def test_linked_items_before_and_after_never_the_later_figure_alone(ctx: Any, tmp_path: Path) -> None:
+    """Issue 19: the rectification items linked to the requirement (the golden case rectification_item,
+    hand-computed there) each show the baseline quarter and the latest quarter, with a note in words."""
+    import yaml
+
+    from complaints.ledger import normalize
+    from complaints.rectification import measure_all
+    from complaints.settings import RectificationItem
+    from tasks.sources import read_table
+
+    case = Path(__file__).resolve().parents[1] / "cases" / "rectification_item"
+    spec = yaml.safe_load((case / "items.yaml").read_text(encoding="utf-8"))
+    items = [RectificationItem(**i) for i in spec["rectification_items"]]
+    ledger = normalize(read_table(case / "ledger.csv", "ledger"), "ledger")
+    measured = measure_all(ledger, items, as_of=dt.datetime(2026, 10, 8, 9), entity="HO", head_office="HO")
+    linked = [{**i.model_dump(mode="json"), "measured": m} for i, m in zip(items, measured, strict=True)]
+    req = load_requirement(FIXTURES / "rectification_2026.yaml")
+    result = render_rectification_report(req, None, ctx, tmp_path / "items.docx", linked_items=linked)
+    pages = pdf_text(result.path, tmp_path)
+    text = _flat(pages)
+    _common(pages, ctx)
+    assert "三、溯源整改事项成效" in text  # no figures given: the items' section is the third
+    assert ("1．理赔环节合同条款解释不清：衡量指标为投诉原因为“合同条款”，事由为“理赔”的投诉件数，"
+            "基线为2026年第一季度的3件，最新为2026年第三季度的3件，持平。") in text
+    assert ("2．降低理赔合同条款类投诉占比：衡量指标为投诉原因为“合同条款”，事由为“理赔”的投诉占比，"
+            "基线为2026年第一季度的60.00%，最新为2026年第三季度的75.00%，上升15.00个百分点。") in text
+    from docx import Document
+
+    rows = [[c.text for c in r.cells] for t in Document(str(result.path)).tables for r in t.rows]
+    assert ["整改事项", "整改前", "整改后", "变化"] in rows
+    assert ["理赔环节合同条款解释不清", "3件", "3件", "持平"] in rows
+    assert ["降低理赔合同条款类投诉占比", "60.00%", "75.00%", "未改善"] in rows
+    assert "60.00%" in lines("\n".join(pages)) and "75.00%" in lines("\n".join(pages))  # not wrapped

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from docx import Document
 
+from complaints.findings import format_value
 from tasks.render.filings import major_rank
 from tests.render.rendered_docs import Demo, Rendered, render_edge
 
@@ -324,3 +325,67 @@ def test_ids_and_amounts_do_not_wrap(doc: Rendered) -> None:
     for row in table[1:]:
         assert row[0] in text, f"id {row[0]} wraps"
         assert row[table[0].index("涉及金额(元)")] in text
+
+
+# ------------------------------------------------------------------ issue 19: 溯源 and 整改
+
+
+def _table_headed(doc: Rendered, first: str) -> list[list[str]] | None:
+    return next((t for t in docx_tables(doc.docx) if t and t[0] and t[0][0] == first), None)
+
+
+def test_root_cause_table_names_counts_and_total(doc: Rendered) -> None:
+    """The root-cause table: names (not codes) in order of count with 未填写原因 last, each count the
+    figure's, and a 合计（按原因计） that is the sum of the rows — more than the cases when cases have
+    several causes, as the note under it says."""
+    from complaints.ledger import ROOT_CAUSES
+
+    table = _table_headed(doc, "投诉原因")
+    assert table is not None, "no root-cause table"
+    causes = doc.figures["by_root_cause"]
+    names = {v: k for k, v in ROOT_CAUSES.items()} | {"未填写原因": "unspecified"}
+    rows = [r for r in table[1:] if not r[0].startswith("合计")]
+    assert rows and all(r[0] in names for r in rows), [r[0] for r in rows]
+    assert {names[r[0]]: number(r[1]) for r in rows} == {k: v for k, v in causes.items() if v}
+    named = [number(r[1]) for r in rows if r[0] != "未填写原因"]
+    assert named == sorted(named, reverse=True)
+    assert rows[-1][0] == "未填写原因" or "unspecified" not in causes
+    total = [r for r in table if r[0] == "合计（按原因计）"]
+    assert len(total) == 1 and number(total[0][1]) == sum(number(r[1]) for r in rows)
+    assert number(total[0][1]) >= doc.figures["counts"]["cases"]
+    text = re.sub(r"\s+", "", "".join(doc.pages))
+    assert f"可能多于投诉件数（{format_value(doc.figures['counts']['cases'], 'count')}件）" in text
+    for row in rows:  # nothing wrapped: each name and count on one line of the PDF
+        assert any(row[0] in line and row[1] in line for page in doc.pages for line in page.splitlines()), row
+
+
+def test_annual_lists_the_rectification_items_against_their_baseline(demo: Demo,
+                                                                     demo_annual: Rendered) -> None:
+    """改进措施: each rectification item opened by the year's end with owner, due date, status, its
+    baseline quarter's value, the latest quarter's and whether it moved — as the bundle measured them."""
+    import json
+
+    table = _table_headed(demo_annual, "整改事项")
+    assert table is not None, "no rectification-item table in the annual report"
+    assert table[0] == ["整改事项", "责任部门", "完成期限", "状态", "基线", "最新", "是否改善"]
+    measured = json.loads((demo.annual_bundle / "figures" / "rectification.json").read_text("utf-8"))
+    year = int(demo_annual.ctx.period)
+    opened = [i.id for i in demo.loaded.settings.rectification_items if i.opened.year <= year]
+    assert opened and [m["id"] for m in measured] == opened
+    assert len(table) - 1 == len(measured)
+    text = re.sub(r"\s+", "", "".join(demo_annual.pages))
+    for n, (row, m) in enumerate(zip(table[1:], measured, strict=True), 1):
+        base, latest = m["measured"]["baseline"], m["measured"]["latest"]
+        assert row[:4] == [m["title"], m["owner"], m["due"], {"planned": "未启动", "in_progress": "整改中",
+                                                              "done": "已完成"}[m["status"]]]
+        # the note under the table names the metric and both quarters (Chinese names, never codes)
+        assert f"{n}．{m['title']}：衡量指标为" in text
+        note = text.split(f"{n}．{m['title']}：")[1].split("。")[0]
+        assert "基线为" in note and "最新为" in note and str(year) in note
+        assert not re.search(r"[A-Za-z]", note), note
+        assert latest["period"].startswith(str(year))  # never a quarter after the report's year
+        if m["metric"] == "cases":
+            assert (row[4], row[5]) == (f"{format_value(base['value'], 'count')}件",
+                                        f"{format_value(latest['value'], 'count')}件")
+        moved = {"improved": "改善", "unchanged": "持平", "worsened": "未改善"}[m["measured"]["moved"]]
+        assert row[6].split("（")[0] == moved
