@@ -77,7 +77,7 @@ def draft_path(run: OnRequestRun, stem: str) -> Path:
     the officer may have edited."""
     run.output_dir.mkdir(parents=True, exist_ok=True)
     n = 1
-    while (path := run.output_dir / f"{safe_filename(stem)}_v{n}.docx").exists():
+    while (path := run.output_dir / f"{safe_filename(stem)}-v{n}.docx").exists():  # as the filings: -vN
         n += 1
     return path
 

@@ -41,7 +41,7 @@ def test_forwarded_report_is_an_archived_tracked_draft(tmp_path: Path, signed: P
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     doc = Path(first.stdout.strip().splitlines()[-1])
-    assert doc.name.endswith("_v1.docx")
+    assert doc.name.endswith("-v1.docx")
     assert doc.parent == work / "output" / "forwarded" / "HO" / "C2026072203"
     bundle = _bundle(first.stderr)
     assert bundle.startswith("forwarded/HO/C2026072203/")
@@ -56,7 +56,7 @@ def test_forwarded_report_is_an_archived_tracked_draft(tmp_path: Path, signed: P
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
     again = Path(second.stdout.strip().splitlines()[-1])
-    assert again.name.endswith("_v2.docx") and doc.read_bytes() == edited
+    assert again.name.endswith("-v2.docx") and doc.read_bytes() == edited
 
     verify = runner.invoke(app, ["bundles", "verify", bundle, "--workdir", str(work),
                                  "--public-key", str(signed)])
