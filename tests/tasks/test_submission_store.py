@@ -18,7 +18,7 @@ from tasks.archive.bundle import archive_bundle, generate_keypair, verify_bag
 from tasks.archive.stores import LocalStore, parse_bundle_id
 
 DRAFT = "quarterly/HO/2026Q3/20261021T020000Z-ab12cd34"
-PREVIEW = "quarterly/HO/2026Q4/20261021T020000Z-cd34ef56"  # a preview of a quarter not ended
+PREVIEW = "quarterly-preview/HO/2026Q4/20261021T020000Z-cd34ef56"  # a preview of a quarter not ended
 
 
 def make_docx(path: Path, cases: str = "1320") -> Path:
@@ -85,7 +85,8 @@ def test_approver_switch_at_and_preview(workdir: Path) -> None:
     assert code == 2 and "before the draft was made" in err
     code, _, err = submit(workdir, PREVIEW, *base[1:], *approver)
     assert code == 1 and "preview" in err
-    code, _, err = submit(workdir, PREVIEW.replace("quarterly/", "preview-quarterly/"), *base[1:], *approver)
+    other_prefix = PREVIEW.replace("quarterly-preview/", "preview-quarterly/")
+    code, _, err = submit(workdir, other_prefix, *base[1:], *approver)
     assert code == 1 and "preview" in err  # a preview under its own prefix
     code, out, err = submit(workdir, *base, *approver, "--at", "2026-10-21T10:00:00+08:00", "--json")
     assert code == 0, err
@@ -125,7 +126,7 @@ def test_submission_identity_is_signed(workdir: Path) -> None:
     args = ["--config", str(workdir / "complaints.yaml"), "--workdir", str(workdir)]
     listed = CliRunner().invoke(app, ["bundles", "list", "--filing", "quarterly", "--json", *args])
     assert [(r["id"], r["kind"], r["draft"]) for r in json.loads(listed.stdout)] == [
-        (DRAFT, "draft", None), (PREVIEW, "draft", None), (sub_id, "submission", DRAFT)]
+        (DRAFT, "draft", None), (sub_id, "submission", DRAFT)]  # previews: --filing quarterly-preview
     shown = CliRunner().invoke(app, ["bundles", "show", DRAFT, *args])
     assert f"submissions: {sub_id}" in shown.stdout
     reproduced = CliRunner().invoke(app, ["bundles", "reproduce", sub_id, *args])
