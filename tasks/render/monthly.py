@@ -109,9 +109,8 @@ def _write_call_list(ws: Worksheet, head: str, ledger: pd.DataFrame, callback: d
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _write(
-    ws: Worksheet, title: str, table: pd.DataFrame, widths: dict[str, float], money: tuple[str, ...] = ()
-) -> None:
+def titled_table(ws: Worksheet, title: str, table: pd.DataFrame) -> None:
+    """A sheet's title (row 1, merged over the table), bold header (row 2) and bordered body rows."""
     ws.append([title])
     ws["A1"].font = Font(bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(1, table.shape[1]))
@@ -126,6 +125,14 @@ def _write(
     for r in ws.iter_rows(min_row=3, max_row=ws.max_row):
         for cell in r:
             cell.border = _BORDER
+
+
+def _write(
+    ws: Worksheet, title: str, table: pd.DataFrame, widths: dict[str, float], money: tuple[str, ...] = ()
+) -> None:
+    titled_table(ws, title, table)
+    for r in ws.iter_rows(min_row=3, max_row=ws.max_row):
+        for cell in r:
             header = ws.cell(row=2, column=cell.column).value
             if header in money:
                 cell.number_format = "#,##0.00"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -22,12 +22,11 @@ from tasks.xlsx_safe import neutralise
 
 from .context import RenderContext
 from .docx_utils import normalize_zip, write_atomic
+from .monthly import titled_table
 
 LIST_SHEET = "超时限案件清单"
 BRANCH_SHEET = "各机构超时限情况"
 DEPT_SHEET = "各责任部门超时限情况"
-_THIN = Side(style="thin", color="000000")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _ESCALATED = PatternFill("solid", fgColor="FFC7CE")
 
 
@@ -67,22 +66,11 @@ def unit_table(units: dict[str, dict[str, Any]], label: str, name_of: Any) -> pd
 
 def _sheet(ws: Worksheet, title: str, table: pd.DataFrame, widths: dict[str, float],
            percent: tuple[str, ...] = (), flag: str | None = None) -> None:
-    ws.append([title])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(1, table.shape[1]))
-    ws["A1"].alignment = Alignment(horizontal="center")
-    ws.append([str(c) for c in table.columns])
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = _BORDER
-    for row in table.itertuples(index=False):
-        ws.append([v.item() if hasattr(v, "item") else v for v in row])
+    titled_table(ws, title, table)
     headers = [str(c) for c in table.columns]
     for r in ws.iter_rows(min_row=3, max_row=ws.max_row):
         escalated = flag is not None and r[headers.index(flag)].value == "是"
         for cell in r:
-            cell.border = _BORDER
             if headers[cell.column - 1] in percent:
                 cell.number_format = "0.0%"
             if escalated:
