@@ -123,3 +123,41 @@ def pytest_report_header(config: pytest.Config) -> str:
         return (f"S3 tests: Ceph RGW {os.environ.get('COMPLAINTS_TEST_S3_VERSION', '?')} at "
                 f"{os.environ['COMPLAINTS_TEST_S3_URL']}")
     return "S3 tests: moto's server (set COMPLAINTS_TEST_S3_URL for a real one: scripts/rgw.sh)"
+
+
+@pytest.fixture
+def after_source_query(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """``listen(fn)``: call ``fn(statement)`` right after each statement a source read executes, on both
+    reading paths (SQLAlchemy's ``after_cursor_execute`` event; ADBC's execute, before the result is
+    streamed); so a test can kill the connection or commit rows in the middle of an extraction. The
+    listeners are removed at the end of the test."""
+    import sqlalchemy as sa
+
+    from tasks.sources import sql
+
+    listeners: list[Any] = []
+    original = sql._adbc_execute
+
+    def listen(fn: Any) -> None:
+        def on_sa(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            fn(statement)
+
+        sa.event.listen(sa.engine.Engine, "after_cursor_execute", on_sa)
+        listeners.append(on_sa)
+        previous = sql._adbc_execute
+
+        def on_adbc(cursor: Any, statement: str, params: list[Any]) -> Any:
+            reader = previous(cursor, statement, params)
+            fn(statement)
+            return reader
+
+        monkeypatch.setattr(sql, "_adbc_execute", on_adbc)
+
+    def stop() -> None:
+        while listeners:
+            sa.event.remove(sa.engine.Engine, "after_cursor_execute", listeners.pop())
+        monkeypatch.setattr(sql, "_adbc_execute", original)
+
+    listen.stop = stop  # type: ignore[attr-defined]
+    yield listen
+    stop()

@@ -1,8 +1,8 @@
 """The source database connection is lost in the middle of the extraction (PostgreSQL on loopback).
 
 Another connection calls ``pg_terminate_backend`` on the extraction's backend right after each of its
-queries on the complaints table (a SQLAlchemy ``after_cursor_execute`` listener: the real server drops
-the real connection). While it keeps happening the run fails with one message naming the source, and
+queries on the complaints table (the ``after_source_query`` fixture: the real server drops the real
+connection, on the ADBC path PostgreSQL is read through). While it keeps happening the run fails with one message naming the source, and
 nothing is archived or reported as filed; when it happens once, the extraction re-reads the whole
 snapshot and the run files normally.
 """
@@ -54,8 +54,8 @@ def _killer(db_url: str, times: int) -> tuple[sa.Engine, Any, list[int]]:
     dbname = sa.make_url(db_url).database
     kills: list[int] = []
 
-    def kill(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if conn.engine is killer or "kf_tsgd" not in statement or len(kills) >= times:
+    def kill(statement: str) -> None:
+        if "kf_tsgd" not in statement or len(kills) >= times:
             return
         with killer.connect() as k:
             n = k.execute(sa.text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -66,7 +66,7 @@ def _killer(db_url: str, times: int) -> tuple[sa.Engine, Any, list[int]]:
 
 
 def test_connection_lost_mid_extraction(workdir: Workdir, pg_source: str,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+                                        monkeypatch: pytest.MonkeyPatch, after_source_query: Any) -> None:
     mapping = yaml.safe_load((CONFIG_DIR / "sources" / "demo_callcenter.yaml").read_text(encoding="utf-8"))
     mapping.update(retries=1, retry_backoff_s=0.1)  # keep the failing case short: 2 attempts
     (workdir.path / "demo_callcenter.yaml").write_text(yaml.safe_dump(mapping, allow_unicode=True),
@@ -75,22 +75,22 @@ def test_connection_lost_mid_extraction(workdir: Workdir, pg_source: str,
     monkeypatch.setenv("COMPLAINTS_DEMO_SOURCE_URL", pg_source)
 
     killer, kill, kills = _killer(pg_source, times=100)
-    sa.event.listen(sa.engine.Engine, "after_cursor_execute", kill)
+    after_source_query(kill)
     try:
         lost = workdir.cli(*workdir.run_args("HO"))
     finally:
-        sa.event.remove(sa.engine.Engine, "after_cursor_execute", kill)
+        after_source_query.stop()
         killer.dispose()
     assert len(kills) == 2 and all(n >= 1 for n in kills)  # the backend was really terminated, twice
     one_clear_error(lost, "demo_callcenter", "nothing was extracted")
     assert_consistent(workdir, "HO", filed=0)
 
     killer, kill, kills = _killer(pg_source, times=1)  # dropped once: retried, whole snapshot re-read
-    sa.event.listen(sa.engine.Engine, "after_cursor_execute", kill)
+    after_source_query(kill)
     try:
         ok = workdir.cli(*workdir.run_args("HO"), "--json")
     finally:
-        sa.event.remove(sa.engine.Engine, "after_cursor_execute", kill)
+        after_source_query.stop()
         killer.dispose()
     assert kills == [1] and ok.exit_code == 0, ok.output
     summary = json.loads(ok.stdout[ok.stdout.index("{"):])

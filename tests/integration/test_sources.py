@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -150,14 +151,14 @@ def test_same_ledger_on_sqlite_postgresql_mariadb(
     assert len(base["ledger"]) > 1000
 
 
-def _snapshot_case(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+def _snapshot_case(monkeypatch: pytest.MonkeyPatch, url: str, after_source_query: Any) -> None:
     before = _extract(monkeypatch, url)
     writer = sa.create_engine(url)
     first_id = before.ledger["complaint_id"].iloc[0]
     fired: list[str] = []
 
-    def insert_midway(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if fired or conn.engine is writer or "kf_tsgd" not in statement:
+    def insert_midway(statement: str) -> None:
+        if fired or "kf_tsgd" not in statement or statement.lstrip().upper().startswith("INSERT"):
             return
         fired.append(statement)
         with writer.begin() as w:  # another session commits while the extraction is reading
@@ -176,11 +177,11 @@ def _snapshot_case(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
                 f"'{first_id}', '2026-11-20 11:00:00', '不满意' FROM kf_hf"
             )
 
-    sa.event.listen(sa.engine.Engine, "after_cursor_execute", insert_midway)
+    after_source_query(insert_midway)
     try:
         during = _extract(monkeypatch, url)
     finally:
-        sa.event.remove(sa.engine.Engine, "after_cursor_execute", insert_midway)
+        after_source_query.stop()
     assert fired, "the insert did not run during the extraction"
     for name, frame in _comparable(before).items():
         pd.testing.assert_frame_equal(frame, _comparable(during)[name], obj=name)
@@ -200,10 +201,10 @@ def _snapshot_case(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
 
 
 def test_snapshot_is_consistent_while_rows_are_inserted(
-    monkeypatch: pytest.MonkeyPatch, pg_url: str, my_url: str
+    monkeypatch: pytest.MonkeyPatch, pg_url: str, my_url: str, after_source_query: Any
 ) -> None:
-    for url in (pg_url, my_url):
-        _snapshot_case(monkeypatch, url)
+    for url in (pg_url, my_url):  # PostgreSQL read through ADBC, MariaDB through SQLAlchemy
+        _snapshot_case(monkeypatch, url, after_source_query)
 
 
 def _killer(db_url: str, times: int):  # type: ignore[no-untyped-def]
@@ -212,8 +213,8 @@ def _killer(db_url: str, times: int):  # type: ignore[no-untyped-def]
     dbname = sa.make_url(db_url).database
     kills: list[int] = []
 
-    def kill(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if conn.engine is killer or "kf_tsgd" not in statement or len(kills) >= times:
+    def kill(statement: str) -> None:
+        if "kf_tsgd" not in statement or len(kills) >= times:
             return
         with killer.connect() as k:
             n = k.execute(
@@ -228,15 +229,16 @@ def _killer(db_url: str, times: int):  # type: ignore[no-untyped-def]
     return killer, kill, kills
 
 
-def test_connection_drop_is_retried(monkeypatch: pytest.MonkeyPatch, pg_url: str) -> None:
+def test_connection_drop_is_retried(monkeypatch: pytest.MonkeyPatch, pg_url: str,
+                                    after_source_query: Any) -> None:
     baseline = _extract(monkeypatch, pg_url)
     killer, kill, kills = _killer(pg_url, times=1)
     sleeps: list[float] = []
-    sa.event.listen(sa.engine.Engine, "after_cursor_execute", kill)
+    after_source_query(kill)
     try:
         x = _extract(monkeypatch, pg_url, sleep=sleeps.append)
     finally:
-        sa.event.remove(sa.engine.Engine, "after_cursor_execute", kill)
+        after_source_query.stop()
         killer.dispose()
     assert kills == [1] and sleeps == [1.0]  # one backend killed, one backoff, whole snapshot re-read
     for name, frame in _comparable(baseline).items():
@@ -244,16 +246,17 @@ def test_connection_drop_is_retried(monkeypatch: pytest.MonkeyPatch, pg_url: str
     assert [q["rows"] for q in x.queries] == [q["rows"] for q in baseline.queries]
 
 
-def test_connection_that_keeps_dropping_fails_cleanly(monkeypatch: pytest.MonkeyPatch, pg_url: str) -> None:
+def test_connection_that_keeps_dropping_fails_cleanly(monkeypatch: pytest.MonkeyPatch, pg_url: str,
+                                                     after_source_query: Any) -> None:
     killer, kill, kills = _killer(pg_url, times=100)
     sleeps: list[float] = []
-    sa.event.listen(sa.engine.Engine, "after_cursor_execute", kill)
+    after_source_query(kill)
     result = None
     try:
         with pytest.raises(ExtractError) as err:
             result = _extract(monkeypatch, pg_url, sleep=sleeps.append)
     finally:
-        sa.event.remove(sa.engine.Engine, "after_cursor_execute", kill)
+        after_source_query.stop()
         killer.dispose()
     assert result is None  # no partial output
     text = str(err.value)
