@@ -50,9 +50,9 @@ def narrow_domains(engine: PandasExecutionEngine) -> PandasExecutionEngine:
     original = type(engine).get_domain_records
 
     def get_domain_records(self: PandasExecutionEngine, domain_kwargs: dict[str, Any]) -> pd.DataFrame:
-        batch_id = domain_kwargs.get("batch_id") or self.batch_manager.active_batch_data_id
-        batch = self.batch_manager.batch_data_cache.get(batch_id)
-        whole = getattr(batch, "dataframe", None)
+        batch_id: Any = domain_kwargs.get("batch_id") or self.batch_manager.active_batch_data_id
+        batch: Any = self.batch_manager.batch_data_cache.get(batch_id)
+        whole: Any = getattr(batch, "dataframe", None)
         cols = None if whole is None else _domain_columns(domain_kwargs, whole.columns)
         if cols is None or len(cols) == len(whole.columns):
             return original(self, domain_kwargs)

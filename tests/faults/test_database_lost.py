@@ -2,9 +2,9 @@
 
 Another connection calls ``pg_terminate_backend`` on the extraction's backend right after each of its
 queries on the complaints table (the ``after_source_query`` fixture: the real server drops the real
-connection, on the ADBC path PostgreSQL is read through). While it keeps happening the run fails with one message naming the source, and
-nothing is archived or reported as filed; when it happens once, the extraction re-reads the whole
-snapshot and the run files normally.
+connection, on the ADBC path PostgreSQL is read through). While it keeps happening the run fails with
+one message naming the source, and nothing is archived or reported as filed; when it happens once, the
+extraction re-reads the whole snapshot and the run files normally.
 """
 
 from __future__ import annotations
