@@ -396,16 +396,27 @@ def _present(values: pd.Series) -> np.ndarray:
     return present.fillna(False).to_numpy(dtype=bool)
 
 
+def _code_lists(values: pd.Series, distinct: bool) -> pd.Series:
+    """Each ``;``-separated text as a list of stripped lower-case codes, split once per distinct text (a
+    quarter's 200,000 cases hold a few hundred distinct lists). Rows with the same text share one list
+    object: callers read the lists, never change them."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    for i, text in enumerate(np.asarray(uniques, dtype=object)):
+        items = [i.strip() for i in str(text).lower().split(";") if i.strip()]
+        table[i] = list(dict.fromkeys(items)) if distinct else items
+    table[-1] = []  # missing (code -1)
+    return pd.Series(table[codes], index=values.index, dtype=object)
+
+
 def extra_category_lists(extra: pd.Series) -> pd.Series:
     """Split ``extra_categories`` ("claims;sales") into lists of stripped lower-case codes."""
-    return extra.fillna("").astype(str).str.lower().str.split(";").map(
-        lambda items: [i.strip() for i in items if i.strip()])
+    return _code_lists(extra, distinct=False)
 
 
 def root_cause_lists(causes: pd.Series) -> pd.Series:
     """Split ``root_cause`` ("systems;disclosure") into lists of distinct stripped lower-case codes."""
-    return causes.fillna("").astype(str).str.lower().str.split(";").map(
-        lambda items: list(dict.fromkeys(i.strip() for i in items if i.strip())))
+    return _code_lists(causes, distinct=True)
 
 
 def empty(table: str = "ledger") -> pd.DataFrame:
