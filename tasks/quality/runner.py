@@ -60,11 +60,16 @@ def _run_gx(frames: dict[str, pd.DataFrame], as_of: dt.datetime) -> tuple[list[C
     context. Results come back in the tables' order, as a sequential run gives them."""
     run_id = RunIdentifier(run_name="quality_gate", run_time=dt.datetime.now(dt.UTC))
     tables = list(frames.items())
+    def run(item: tuple[str, pd.DataFrame]) -> tuple[list[CheckResult], Any]:
+        out = _run_table(item[0], item[1], as_of, run_id)
+        release_memory(collect=True)  # the table's GX context, in reference cycles, as soon as it is done
+        return out
+
     if GATE_THREADS > 1 and len(tables) > 1:
         with ThreadPoolExecutor(max_workers=GATE_THREADS, thread_name_prefix="gate") as pool:
-            done = list(pool.map(lambda item: _run_table(item[0], item[1], as_of, run_id), tables))
+            done = list(pool.map(run, tables))
     else:
-        done = [_run_table(table, frame, as_of, run_id) for table, frame in tables]
+        done = [run(item) for item in tables]
     results: list[CheckResult] = []
     raw: dict[str, Any] = {}
     for (table, _), (table_results, table_raw) in zip(tables, done, strict=True):
