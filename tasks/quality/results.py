@@ -108,8 +108,8 @@ def _row_ids(frame: pd.DataFrame, table: str, positions: np.ndarray, limit: int 
     keys = C.KEY_COLUMNS[table] if table != "events" else ("complaint_id",)
     out: list[str] = []
     seen: set[str] = set()
-    sub = frame.iloc[positions[: max(limit * 5, limit)]]
-    for pos, values in zip(positions, sub[list(keys)].itertuples(index=False), strict=False):
+    sub = frame[list(keys)].iloc[positions[: max(limit * 5, limit)]]  # the key columns only (0.2 s a call)
+    for pos, values in zip(positions, sub.itertuples(index=False), strict=False):
         parts = ["" if pd.isna(v) else str(v) for v in values]
         key = "/".join(parts) if any(parts) else f"#{int(pos) + 1}"
         if key not in seen:
