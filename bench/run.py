@@ -280,6 +280,9 @@ def main() -> None:
     ap.add_argument("--child-plain", nargs=2, metavar=("CONFIG", "WORKDIR"), help=argparse.SUPPRESS)
     ap.add_argument("--child-baseline", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child_plain or args.child_prefect:  # as the CLI and the flows do: tune() after the imports
+        import flows.filing  # noqa: F401
+        import tasks.stages  # noqa: F401
     tune()  # the pipeline's allocator in this process and in the floor and Prefect children alike
     if args.child_floor:
         print(json.dumps(floor(args.child_floor)))
