@@ -7,8 +7,9 @@
    (``rss_baseline_mb``).
 3. The floor, in a child process: the source tables the filing reads (the window's tickets, their
    events and call-backs) into Arrow through ADBC's PostgreSQL driver (``floor_adbc_s``, the physical
-   floor); then, for reference, ``pandas.read_sql`` of the tickets and events and writing both to
-   Parquet (through SQLAlchemy = ``floor_s``, through the bare psycopg connection = ``floor_dbapi_s``).
+   floor: the faster of two reads); then, for reference, ``pandas.read_sql`` of the tickets and events
+   and writing both to Parquet (through SQLAlchemy = ``floor_s``, through the bare psycopg connection =
+   ``floor_dbapi_s``).
 4. The quarterly run for 2026Q2 (head office, every ticket in the window) as plain functions in a fresh
    child process, each stage timed: extract, validate, compute, render, archive. The ledger's and the
    events' in-memory size (``memory_usage(deep=True)``) and the process's peak RSS (``getrusage``).
@@ -126,16 +127,19 @@ def floor_adbc(url: str, start: Any, end: Any) -> dict[str, Any]:
     }
     uri = adbc_uri(url)
     assert uri is not None
-    gc.collect()
     rows: dict[str, int] = {}
-    t0 = time.perf_counter()
-    with adbc_pg.connect(uri, autocommit=False) as conn, conn.cursor() as cur:
-        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        for name, sql in queries.items():
-            cur.execute(sql)
-            rows[name] = cur.fetch_arrow_table().num_rows
-        conn.rollback()
-    return {"floor_adbc_s": time.perf_counter() - t0, "floor_adbc_rows": rows}
+    times = []
+    for _ in range(2):  # the floor is the best the wire gives: the faster of two reads (they vary by ±20 %)
+        gc.collect()
+        t0 = time.perf_counter()
+        with adbc_pg.connect(uri, autocommit=False) as conn, conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            for name, sql in queries.items():
+                cur.execute(sql)
+                rows[name] = cur.fetch_arrow_table().num_rows
+            conn.rollback()
+        times.append(time.perf_counter() - t0)
+    return {"floor_adbc_s": min(times), "floor_adbc_runs_s": times, "floor_adbc_rows": rows}
 
 
 def baseline_rss() -> dict[str, Any]:
@@ -311,7 +315,9 @@ def main() -> None:
     base = _child("baseline")
     say("floor: the ADBC read of the source tables, then read_sql + Parquet for reference (child process) …")
     fl = _child("floor", url)
-    say(f"floor: ADBC {fl['floor_adbc_s']:.2f} s ({fl['floor_adbc_rows']}); read_sql + Parquet "
+    runs = ", ".join(f"{t:.2f}" for t in fl["floor_adbc_runs_s"])
+    say(f"floor: ADBC {fl['floor_adbc_s']:.2f} s, the faster of {runs} ({fl['floor_adbc_rows']}); "
+        f"read_sql + Parquet "
         f"{fl['floor_s']:.2f} s (read {fl['floor_read_s']:.2f} s, write {fl['floor_write_s']:.2f} s; "
         f"{fl['floor_tickets']:,} tickets, {fl['floor_events']:,} events); bare psycopg connection: "
         f"{fl['floor_dbapi_s']:.2f} s")

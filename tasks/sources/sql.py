@@ -612,22 +612,16 @@ def _read_snapshot(
             del raw_events
             release_memory()
 
-        exposure = None
-        if m.exposure is not None:
-            xcols = m.exposure.source_columns()
-            xt = _source_table(m.exposure, xcols, {})
-            exposure = run(
-                m.exposure.table or "query",
-                sa.select(*[xt.c[n] for n in xcols]).order_by(*[xt.c[n] for n in xcols]),
-            )
-        penalties = None
-        if m.penalties is not None:
-            pcols = m.penalties.source_columns()
-            pt = _source_table(m.penalties, pcols, {})
-            penalties = run(
-                m.penalties.table or "query",
-                sa.select(*[pt.c[n] for n in pcols]).order_by(*[pt.c[n] for n in pcols]),
-            )
+        def whole(tmap: TableMap | None) -> pd.DataFrame | None:
+            """A side table read whole (exposure, penalties), in a stable order."""
+            if tmap is None:
+                return None
+            cols = tmap.source_columns()
+            t = _source_table(tmap, cols, {})
+            ordered = [t.c[n] for n in cols]
+            return run(tmap.table or "query", sa.select(*ordered).order_by(*ordered))
+
+        exposure, penalties = whole(m.exposure), whole(m.penalties)
     return _Raw(ledger, ledger_bad, events, events_bad, exposure, queries, penalties)
 
 
