@@ -573,42 +573,42 @@ def _read_snapshot(
             )
             lt = quoted_table(lk.table, lcols)
             lookups[lname] = keyed(lt, lk.key, lcols, lk.table, [lk.key, lk.order_by])
+
         def map_tickets(tickets: pd.DataFrame, lookups: dict[str, pd.DataFrame]
                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
             aligned = _pick_lookups(tickets, lookups, lm)
             lookups.clear()
             return _map_frame(tickets, lm, "ledger", tz, m.name, aligned, consume=True)
 
-        # The tickets are mapped before the (larger) events are read, so the rows as read are freed
-        # first. Through ADBC the events stream without the GIL (and PostgreSQL works on its own core):
-        # the mapping runs in a thread meanwhile (1M complaints: ~4 s of the extract's 25 s).
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="map") if adbc and m.events else None
-        if pool is None:
-            ledger, ledger_bad = map_tickets(all_tickets, lookups)
-            mapped = None
-        else:
-            mapped = pool.submit(map_tickets, all_tickets, lookups)
-        del all_tickets, lookups
-        release_memory()
-
-        events = events_bad = None
-        if m.events is not None:
-            em = m.events
+        def read_events(em: EventsMap) -> pd.DataFrame:
             ecols = list(dict.fromkeys([em.key, *em.source_columns()]))
             et = _source_table(em, ecols, {})
             order = [
                 em.key,
                 *[cm.column for cm in em.columns.values() if cm.column and cm.column != em.key],
             ]
-            try:
-                raw_events = keyed(et, em.key, ecols, em.table or "query", order)
-            finally:
-                if pool is not None and mapped is not None:
-                    pool.shutdown(wait=True)  # the mapping's own error, if any, comes out of result()
-            if mapped is not None:
-                ledger, ledger_bad = mapped.result()
-                mapped = None
-            events, events_bad = _map_frame(raw_events, em, "events", tz, m.name, consume=True)
+            return keyed(et, em.key, ecols, em.table or "query", order)
+
+        # The tickets are mapped before the (larger) events are read, so the rows as read are freed
+        # first. Through ADBC the events stream without the GIL (and PostgreSQL works on its own core):
+        # the mapping runs in a thread meanwhile (1M complaints: ~4 s of the extract's 25 s).
+        raw_events = None
+        if adbc and m.events is not None:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="map") as pool:  # waits, errors too
+                mapped = pool.submit(map_tickets, all_tickets, lookups)
+                del all_tickets, lookups
+                raw_events = read_events(m.events)
+            ledger, ledger_bad = mapped.result()  # the mapping's own error, if any, comes out here
+        else:
+            ledger, ledger_bad = map_tickets(all_tickets, lookups)
+            del all_tickets, lookups
+            release_memory()
+            if m.events is not None:
+                raw_events = read_events(m.events)
+
+        events = events_bad = None
+        if m.events is not None and raw_events is not None:  # (both or neither)
+            events, events_bad = _map_frame(raw_events, m.events, "events", tz, m.name, consume=True)
             del raw_events
             release_memory()
 
