@@ -7,18 +7,26 @@ expectation however simple (measured with bench/validate_bench.py). :func:`narro
 engine select the domain's columns (and those its row condition reads) first, then apply GX's own
 filters: the same rows, the same labels, the same values, so every metric gives the same answer.
 Table-level domains (row count, column list, column types) still see the whole frame.
+
+A row condition is evaluated once per batch: GX runs ``DataFrame.query`` again for every metric of its
+domain (46 queries of 7 conditions per ledger suite, ~2 s at 1M rows); the narrowed engine keeps the
+rows each condition selects (a boolean array per condition, 1 MB per million rows) and hands GX those
+rows, as its own filter would.
 """
 
 from __future__ import annotations
 
 import re
 import types
+import weakref
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from great_expectations.execution_engine import PandasExecutionEngine
 
 _WORD = re.compile(r"[\w\u4e00-\u9fff]+")
+_CONDITION_KEYS = ("row_condition", "condition_parser")
 
 
 def _domain_columns(domain_kwargs: dict[str, Any], columns: pd.Index) -> list[Any] | None:
@@ -42,6 +50,25 @@ def _domain_columns(domain_kwargs: dict[str, Any], columns: pd.Index) -> list[An
     return [c for c in columns if c in wanted]
 
 
+def _condition_rows(engine: Any, whole: pd.DataFrame, narrowed: pd.DataFrame, condition: str) -> np.ndarray:
+    """The rows of ``whole`` that GX's filter ``DataFrame.query(condition, parser="pandas")`` keeps, as a
+    boolean array; computed once per batch frame and condition."""
+    masks: dict[str, tuple[weakref.ref[pd.DataFrame], np.ndarray]] = engine._row_masks
+    cached = masks.get(condition)
+    if cached is not None and cached[0]() is whole:
+        return cached[1]
+    kept = narrowed.query(condition, parser="pandas")
+    mask = np.zeros(len(narrowed), dtype=bool)
+    mask[narrowed.index.get_indexer(kept.index)] = True
+    masks[condition] = (weakref.ref(whole), mask)
+    return mask
+
+
+def forget_conditions(engine: Any) -> None:
+    """Drop the row conditions' cached rows (with the batches they were computed over)."""
+    getattr(engine, "_row_masks", {}).clear()
+
+
 def narrow_domains(engine: PandasExecutionEngine) -> PandasExecutionEngine:
     """Make ``engine`` hand each column, column-pair and multicolumn domain only its own columns (again:
     no change)."""
@@ -56,12 +83,20 @@ def narrow_domains(engine: PandasExecutionEngine) -> PandasExecutionEngine:
         cols = None if whole is None else _domain_columns(domain_kwargs, whole.columns)
         if cols is None or len(cols) == len(whole.columns):
             return original(self, domain_kwargs)
-        batch._dataframe = whole[cols]  # GX's own filters, over the domain's columns only
+        kwargs = domain_kwargs
+        narrowed = whole[cols]
+        condition = domain_kwargs.get("row_condition")
+        if (isinstance(condition, str) and domain_kwargs.get("condition_parser") == "pandas"
+                and whole.index.is_unique):
+            narrowed = narrowed[_condition_rows(self, whole, narrowed, condition)]
+            kwargs = {k: v for k, v in domain_kwargs.items() if k not in _CONDITION_KEYS}
+        batch._dataframe = narrowed  # GX's own filters, over the domain's columns only
         try:
-            return original(self, domain_kwargs)
+            return original(self, kwargs)
         finally:
             batch._dataframe = whole
 
     engine.get_domain_records = types.MethodType(get_domain_records, engine)  # type: ignore[method-assign]
     engine._narrowed = True  # type: ignore[attr-defined]
+    engine._row_masks = {}  # type: ignore[attr-defined]
     return engine

@@ -5,7 +5,8 @@ uniqueness builds several integer arrays per row; on the 5M events of 1M complai
 A suite whose expectations each look at one row, or (uniqueness) at rows sharing a key, gives the
 same answer on partitions cut so that all rows of one key value (and all rows missing it) fall in
 one partition. :func:`partitions` cuts them; :func:`merge_runs` makes the partitions' validation
-results one result, as if GX had seen the whole table (counts summed, samples the first by row).
+results one result, as if GX had seen the whole table (counts summed, samples the first by row);
+:func:`concat_runs` does the same for a suite validated in groups of expectations.
 """
 
 from __future__ import annotations
@@ -121,16 +122,29 @@ def merge_runs(runs: list[Any], limit: int) -> Any:
         raised = [x.exception_info for x in same if exception_message(x.exception_info)]
         if raised:
             r.exception_info = raised[0]
-    ok = sum(bool(r.success) for r in first.results)
-    total = len(first.results)
-    first.success = ok == total
-    first.statistics.update({
+    return _restate(first)
+
+
+def concat_runs(runs: list[Any], order: list[str]) -> Any:
+    """The results of a suite validated in groups of expectations as one, in the suite's ``order`` of
+    check ids (GX's own order varies from run to run): the first, updated in place."""
+    first = runs[0]
+    first.results = sorted((r for run in runs for r in run.results),
+                           key=lambda r: order.index(r.expectation_config.meta["check_id"]))
+    return _restate(first)
+
+
+def _restate(run: Any) -> Any:
+    ok = sum(bool(r.success) for r in run.results)
+    total = len(run.results)
+    run.success = ok == total
+    run.statistics.update({
         "evaluated_expectations": total,
         "successful_expectations": ok,
         "unsuccessful_expectations": total - ok,
         "success_percent": ok / total * 100 if total else None,
     })
-    return first
+    return run
 
 
 def exception_message(info: Any) -> str | None:

@@ -6,12 +6,15 @@ failed check with its reason.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
 import re
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import great_expectations as gx
@@ -20,13 +23,14 @@ import pandas as pd
 from great_expectations.core.expectation_suite import ExpectationSuite
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.execution_engine import pandas_execution_engine
 
 from complaints import checks as C
 from complaints.masking import mask_value
 from tasks.memory import release_memory
 from tasks.quality.frames import for_gx
-from tasks.quality.narrow import narrow_domains
-from tasks.quality.partitioning import exception_message, merge_runs, partitions
+from tasks.quality.narrow import forget_conditions, narrow_domains
+from tasks.quality.partitioning import concat_runs, exception_message, merge_runs, partitions
 from tasks.quality.results import MAX_IDS, CheckResult, _make, _row_ids
 from tasks.quality.suites import load_suite
 
@@ -37,6 +41,7 @@ from tasks.quality.suites import load_suite
 SUMMARY_FORMAT: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_IDS}
 COMPLETE_FORMAT: dict[str, Any] = {"result_format": "COMPLETE", "partial_unexpected_count": MAX_IDS}
 GATE_THREADS = int(os.environ.get("COMPLAINTS_GATE_THREADS", "2"))
+SPLIT_ROWS = 100_000  # a table validated whole from this size has its suite split across the threads
 
 
 def suite_columns(suite: ExpectationSuite, columns: Iterable[Any]) -> list[Any]:
@@ -50,66 +55,129 @@ def suite_columns(suite: ExpectationSuite, columns: Iterable[Any]) -> list[Any]:
 
 
 def _gx_context() -> Any:
+    # GX fingerprints every pandas batch under 1 GB (an MD5 of pandas' hash of every value, kept as a
+    # batch marker nobody reads): ~1 s per validation run of the 1M-row ledger, twice per table with
+    # pass 2, and again for each events partition. What was validated is identified by the extract's
+    # SHA-256 in the evidence bundle, not by this marker.
+    pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
 
 
-def _run_gx(frames: dict[str, pd.DataFrame], as_of: dt.datetime) -> tuple[list[CheckResult], dict[str, Any]]:
-    """Every table's suite; the tables in parallel threads (:data:`GATE_THREADS`), each with its own GX
-    context. Results come back in the tables' order, as a sequential run gives them."""
-    run_id = RunIdentifier(run_name="quality_gate", run_time=dt.datetime.now(dt.UTC))
-    tables = list(frames.items())
-    def run(item: tuple[str, pd.DataFrame]) -> tuple[list[CheckResult], Any]:
-        out = _run_table(item[0], item[1], as_of, run_id)
-        release_memory(collect=True)  # the table's GX context, in reference cycles, as soon as it is done
-        return out
+@dataclass
+class _Table:
+    """One table's share of the gate: its suite cut into units of work (a row partition × a group of
+    expectations), and the GX frame of a whole table, built once and shared by its groups."""
 
-    if GATE_THREADS > 1 and len(tables) > 1:
+    name: str
+    frame: pd.DataFrame
+    suite: ExpectationSuite
+    columns: list[Any]
+    parts: list[np.ndarray | None]
+    groups: list[list[dict[str, Any]]]  # the suite's expectations (as configured), in groups validated apart
+    left: int = 0  # units not finished; the shared GX frame is dropped after the last
+    shared: pd.DataFrame | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def gx_frame(self, rows: np.ndarray | None) -> pd.DataFrame:
+        if rows is not None:
+            return for_gx(self.frame[self.columns].take(rows))
+        with self.lock:
+            if self.shared is None:
+                self.shared = for_gx(self.frame[self.columns])
+            return self.shared
+
+    def finished(self) -> None:
+        with self.lock:
+            self.left -= 1
+            if self.left == 0:
+                self.shared = None
+
+
+def _plan(table: str, frame: pd.DataFrame) -> _Table:
+    """Big tables whose checks are row-local or per complaint go through GX a partition at a time (row
+    labels stay the table's positions): the same results at a fraction of GX's copies. A big table
+    validated whole has its suite split into one group per thread, over one shared GX frame. Either
+    way each expectation sees exactly the rows it would see in one run over the whole table."""
+    suite = load_suite(table)
+    parts = partitions(frame, suite, table)
+    expectations = [e.configuration.to_json_dict() for e in suite.expectations]
+    n = GATE_THREADS if parts == [None] and len(frame) >= SPLIT_ROWS else 1
+    groups = [g for g in (expectations[i::n] for i in range(n)) if g]
+    return _Table(table, frame, suite, suite_columns(suite, frame.columns), parts, groups,
+                  left=len(parts) * len(groups))
+
+
+def _run_gx(frames: dict[str, pd.DataFrame], as_of: dt.datetime) -> tuple[list[CheckResult], dict[str, Any]]:
+    """Every table's suite, its units of work (:func:`_plan`) shared among :data:`GATE_THREADS` threads,
+    each unit with its own GX context (numpy and Arrow kernels release the GIL). Results come back in
+    the tables' and the suites' order, as one sequential run over each whole table gives them."""
+    run_id = RunIdentifier(run_name="quality_gate", run_time=dt.datetime.now(dt.UTC))
+    plans = [_plan(table, frame) for table, frame in frames.items()]
+    # the tables' units interleaved: each table's first unit, then the second ones, and so on
+    units = sorted(((t, p, g) for t in plans for p in range(len(t.parts)) for g in range(len(t.groups))),
+                   key=lambda u: u[1] + u[2])
+
+    def run(unit: tuple[_Table, int, int]) -> tuple[Any, dict[str, np.ndarray]]:
+        t, p, g = unit
+        try:
+            return _run_unit(t, p, g, as_of, run_id)
+        finally:
+            t.finished()
+            release_memory(collect=True)  # the unit's GX context, in reference cycles, as soon as it is done
+
+    if GATE_THREADS > 1 and len(units) > 1:
         with ThreadPoolExecutor(max_workers=GATE_THREADS, thread_name_prefix="gate") as pool:
-            done = list(pool.map(run, tables))
+            done = dict(zip(((t.name, p, g) for t, p, g in units), pool.map(run, units), strict=True))
     else:
-        done = [run(item) for item in tables]
+        done = {(t.name, p, g): run((t, p, g)) for t, p, g in units}
     results: list[CheckResult] = []
     raw: dict[str, Any] = {}
-    for (table, _), (table_results, table_raw) in zip(tables, done, strict=True):
-        results.extend(table_results)
-        raw[table] = table_raw
+    for t in plans:
+        merged = [merge_runs([done[t.name, p, g][0] for p in range(len(t.parts))], MAX_IDS)
+                  for g in range(len(t.groups))]
+        full: dict[str, list[np.ndarray]] = {}
+        for (name, _, _), (_, failing) in done.items():
+            if name == t.name:
+                for cid, positions in failing.items():
+                    full.setdefault(cid, []).append(positions)
+        run_all = concat_runs(merged, [e.meta["check_id"] for e in t.suite.expectations])
+        results.extend(_table_results(t, run_all, full))
+        raw[t.name] = _masked_for_docs(run_all)
     return results, raw
 
 
-def _run_table(table: str, frame: pd.DataFrame, as_of: dt.datetime, run_id: RunIdentifier
-               ) -> tuple[list[CheckResult], Any]:
+def _run_unit(t: _Table, part: int, group: int, as_of: dt.datetime, run_id: RunIdentifier
+              ) -> tuple[Any, dict[str, np.ndarray]]:
+    """One group of the table's expectations over one of its partitions, in a GX context of its own."""
     context = _gx_context()
     source = context.data_sources.add_pandas("quality_gate")
-    results: list[CheckResult] = []
-    params = {"as_of": as_of}
-    suite = context.suites.add(load_suite(table))
-    batch = source.add_dataframe_asset(table).add_batch_definition_whole_dataframe("all")
+    suite = context.suites.add(ExpectationSuite(name=t.suite.name, meta=copy.deepcopy(t.suite.meta),
+                                                expectations=copy.deepcopy(t.groups[group])))
+    batch = source.add_dataframe_asset(t.name).add_batch_definition_whole_dataframe("all")
     vd = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"gate_{table}", data=batch, suite=suite)
+        gx.ValidationDefinition(name=f"gate_{t.name}", data=batch, suite=suite)
     )
-    columns = suite_columns(suite, frame.columns)
-    runs: list[Any] = []
-    full: dict[str, list[np.ndarray]] = {}
-    # Big tables whose checks are row-local or per complaint go through GX a partition at a time
-    # (row labels stay the table's positions): the same results at a fraction of GX's copies.
-    parts = partitions(frame, suite, table)
-    for part, rows in enumerate(parts):
-        gx_frame = for_gx(frame[columns] if rows is None else frame[columns].take(rows))
-        narrow_domains(source.get_execution_engine())  # the engine GX validates this batch with
-        run, failing = _validate_part(context, suite, batch, vd, gx_frame, params, run_id,
-                                      f"{table}_{part}")
-        runs.append(run)
-        for cid, positions in failing.items():
-            full.setdefault(cid, []).append(positions)
+    gx_frame = t.gx_frame(t.parts[part])
+    narrow_domains(source.get_execution_engine())  # the engine GX validates this batch with
+    try:
+        return _validate_part(context, suite, batch, vd, gx_frame, {"as_of": as_of}, run_id,
+                              f"{t.name}_{part}_{group}")
+    finally:
         del gx_frame
-        _forget_batches(source, collect=part == len(parts) - 1)
-    run = merge_runs(runs, MAX_IDS)
+        _forget_batches(source, collect=False)
+
+
+def _table_results(t: _Table, run: Any, full: dict[str, list[np.ndarray]]) -> list[CheckResult]:
+    """The catalogue's result of each of the table's expectations, from GX's merged result and the
+    failing rows' positions of pass 2."""
+    frame, table = t.frame, t.name
+    results: list[CheckResult] = []
     by_id = {r.expectation_config.meta["check_id"]: (r, exception_message(r.exception_info))
              for r in run.results}
     complete = {cid: np.sort(np.concatenate(parts)) for cid, parts in full.items()}
-    for exp in suite.expectations:
+    for exp in t.suite.expectations:
         cid = exp.meta["check_id"]
         check = C.BY_ID[cid]
         if cid not in by_id:
@@ -134,8 +202,7 @@ def _run_table(table: str, frame: pd.DataFrame, as_of: dt.datetime, run_id: RunI
                 ids=_row_ids(frame, table, positions) if count else [],
             )
         )
-    del batch, vd, runs
-    return results, _masked_for_docs(run)
+    return results
 
 
 def _validate_part(
@@ -197,7 +264,9 @@ def _forget_batches(source: Any, collect: bool = True) -> None:
     the context, which GX's project manager keeps alive after the gate returns (hundreds of MB at 1M).
     ``collect``: also GX's other copies, held in reference cycles. A full collection costs ~0.3 s once
     GX has built its objects, so a partitioned table collects after its last partition only."""
-    manager = source.get_execution_engine().batch_manager
+    engine = source.get_execution_engine()
+    forget_conditions(engine)
+    manager = engine.batch_manager
     manager.batch_data_cache.clear()
     manager.reset_batch_cache()
     release_memory(collect=collect)
