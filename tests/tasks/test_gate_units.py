@@ -61,7 +61,7 @@ def test_groups_and_partitions_give_the_results_of_one_whole_run(monkeypatch: py
     monkeypatch.setattr(runner, "SPLIT_ROWS", 1)
     monkeypatch.setattr(partitioning, "PARTITION_ROWS", len(frames["events"]) // 3)
     plans = {t: runner._plan(t, f) for t, f in frames.items()}
-    assert len(plans["ledger"].groups) == 2 and len(plans["events"].parts) >= 3  # the split is real
+    assert len(plans["ledger"].groups) == 4 and len(plans["events"].parts) >= 3  # the split is real
     split, split_gx = _gate(frames)
 
     assert [c["id"] for c in split] == [c["id"] for c in whole]
