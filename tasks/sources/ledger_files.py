@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import field_validator, model_validator
 
+from complaints.checks import is_member
 from complaints.ledger import TABLES, normalize
 from tasks.sources.base import ExtractError, Part, Scope, _local
 from tasks.sources.file_sources import (
@@ -156,7 +157,7 @@ class LedgerFilesReader:
         if m.events:
             raw_ev = stacked("events")
             ev_ids = normalize(raw_ev.drop(columns="_file"), "events")["complaint_id"]
-            take_ev = (ev_ids.isin(led["complaint_id"].dropna()) | ev_ids.isna()).to_numpy()
+            take_ev = is_member(ev_ids, led["complaint_id"]) | ev_ids.isna().to_numpy()
             events, b = finish("events", raw_ev, take_ev, ["complaint_id", "at", "kind"])
             bad.append(b)
             rows["events"] = len(events)

@@ -49,6 +49,7 @@ from pydantic import Field, field_validator
 from sqlalchemy.dialects import postgresql
 from tqdm import tqdm
 
+from complaints.checks import is_member
 from complaints.ledger import CODE_LISTS, TABLES
 from complaints.periods import Period
 from complaints.settings import redact_text
@@ -515,12 +516,13 @@ def _read_snapshot(
             if k in lm.columns and lm.columns[k].column
         ]
         frames = [main]
-        seen = main[lm.key].dropna().astype(str)  # vectorised: a Python set of 1M ids took 0.8 s
+        # compared in Arrow (is_member): a Python set of 1M ids took 0.8 s, pandas' isin on Arrow text ~4 s
+        seen = main[lm.key].dropna().astype(str)
         extra_ids: list[str] = []
         for _ in range(10):
             links = pd.concat([frames[-1][col].dropna().astype(str) for col in link_cols]) \
                 if link_cols else pd.Series([], dtype="str")
-            ids = sorted(set(links[~links.isin(seen)]))
+            ids = sorted(set(links[~is_member(links, seen)]))
             if not ids:
                 break
             seen = pd.concat([seen, pd.Series(ids, dtype="str")], ignore_index=True)
@@ -767,7 +769,7 @@ class SqlReader:
         if raw.penalties is not None and m.penalties is not None:
             pe, b = _map_frame(raw.penalties, m.penalties, "penalties", m.timezone, m.name)
             if sc.entity is not None:  # a branch's run: the penalties of its own complaints
-                pe = pe[pe["complaint_id"].isin(set(led["complaint_id"])) | (pe["unit"] == sc.entity)]
+                pe = pe[is_member(pe["complaint_id"], led["complaint_id"]) | (pe["unit"] == sc.entity)]
             penalties = _sorted(pe, ["issued_at", "complaint_id"]).reset_index(drop=True)
             bad.append(b)
             rows["penalties"] = len(penalties)
