@@ -18,8 +18,8 @@ from complaints import checks as C
 from complaints import ledger as L
 from complaints.periods import Period
 from complaints.times import to_local
+from tasks.quality import runner
 from tasks.quality.results import MAX_IDS, CheckResult, GateResult, _make
-from tasks.quality.runner import GATE_THREADS, _run_gx
 from tasks.quality.suites import TABLES
 
 
@@ -67,7 +67,7 @@ def run_quality_gate_owned(
     normalized: dict[str, pd.DataFrame] = {}
     results: list[CheckResult] = []
     # the tables normalised side by side (Arrow's and numpy's kernels release the GIL)
-    with ThreadPoolExecutor(max_workers=GATE_THREADS, thread_name_prefix="normalize") as pool:
+    with ThreadPoolExecutor(max_workers=runner.GATE_THREADS, thread_name_prefix="normalize") as pool:
         done = dict(zip(given, pool.map(lambda item: L.normalize(item[1], item[0]), given.items()),
                         strict=True))
     for table, raw in given.items():
@@ -102,7 +102,7 @@ def run_quality_gate_owned(
     if given:
         del raw, norm  # the last table's: only ``given`` and ``normalized`` hold the frames
 
-    gx_checks, gx_raw = _run_gx(normalized, as_of_local)
+    gx_checks, gx_raw = runner._run_gx(normalized, as_of_local)
     results.extend(gx_checks)
 
     # Row-level quarantine.
