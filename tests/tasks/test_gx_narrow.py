@@ -70,3 +70,23 @@ def test_narrowed_engine_gives_the_same_results(result_format: dict[str, Any]) -
     assert with_condition & set(failing)
     for cid in shipped:
         assert narrowed[cid] == shipped[cid], cid
+
+
+def test_each_row_condition_is_evaluated_once_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = _ledger()
+    suite = load_suite("ledger")
+    conditions = {e.configuration.kwargs["row_condition"]["pass_through_filter"] for e in suite.expectations
+                  if e.configuration.kwargs.get("row_condition")}
+    calls: list[str] = []
+    query = pd.DataFrame.query
+
+    def counted(self: pd.DataFrame, expr: str, **kwargs: Any) -> Any:
+        calls.append(expr)
+        return query(self, expr, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "query", counted)
+    _run(frame, True, SUMMARY_FORMAT)
+    assert len(conditions) >= 5 and sorted(calls) == sorted(conditions)  # GX alone: once per metric
+    calls.clear()
+    _run(frame, False, SUMMARY_FORMAT)
+    assert len(calls) > 2 * len(conditions)
