@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import io
 import re
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -288,6 +289,7 @@ def _contact(ctx: RenderContext) -> str:
     return f"联系人：{person}　　联系电话：{phone}"
 
 
+_DOCX_LOCK = threading.Lock()
 _SAFE_NAME = re.compile(r"[^0-9A-Za-z_\-\u4e00-\u9fa5]+")
 
 
@@ -305,7 +307,25 @@ def render_template(
     *,
     keep_closing: bool = False,
 ) -> Path:
-    """Fill ``template`` (autoescape on), embed ``images`` (150 mm wide) and save byte-deterministically."""
+    """Fill ``template`` (autoescape on), embed ``images`` (150 mm wide) and save byte-deterministically.
+
+    One document at a time per process: python-docx parses every part with one module-level lxml parser
+    (its custom element classes), and lxml parsers are not thread-safe. Two entities rendered at once in
+    a thread pool got plain elements back ("'lxml.etree._Element' object has no attribute 'tbl_lst'")."""
+    with _DOCX_LOCK:
+        return _render_template(template, values, images, ctx, out, title, keep_closing=keep_closing)
+
+
+def _render_template(
+    template: str,
+    values: dict[str, Any],
+    images: Mapping[str, Path | None],
+    ctx: RenderContext,
+    out: Path,
+    title: str,
+    *,
+    keep_closing: bool = False,
+) -> Path:
     path = ctx.templates_dir / template
     if not path.exists():
         raise FileNotFoundError(f"{path}: template missing; restore it from templates/ of the release")
