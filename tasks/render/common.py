@@ -312,44 +312,32 @@ def render_template(
     One document at a time per process: python-docx parses every part with one module-level lxml parser
     (its custom element classes), and lxml parsers are not thread-safe. Two entities rendered at once in
     a thread pool got plain elements back ("'lxml.etree._Element' object has no attribute 'tbl_lst'")."""
-    with _DOCX_LOCK:
-        return _render_template(template, values, images, ctx, out, title, keep_closing=keep_closing)
-
-
-def _render_template(
-    template: str,
-    values: dict[str, Any],
-    images: Mapping[str, Path | None],
-    ctx: RenderContext,
-    out: Path,
-    title: str,
-    *,
-    keep_closing: bool = False,
-) -> Path:
     path = ctx.templates_dir / template
     if not path.exists():
         raise FileNotFoundError(f"{path}: template missing; restore it from templates/ of the release")
-    tpl = DocxTemplate(str(path))
-    if ctx.preview_mark:  # into the template's headers before they are filled (docxtpl replaces their parts)
-        tpl.init_docx()
-        mark_every_page(tpl.docx, ctx.preview_mark)
-    context = dict(values)
-    for name, image in images.items():
-        context[name] = InlineImage(tpl, str(image), width=Mm(150)) if image is not None else None
-    tpl.render(context, autoescape=True)
-    if ctx.fonts is not None:
-        apply_fonts(tpl.docx, ctx.fonts.body, ctx.fonts.heading)
-    fit_tables(tpl.docx)
-    if keep_closing:
-        keep_signature_together(tpl.docx)
-    set_core_properties(
-        tpl.docx,
-        title=title,
-        author=ctx.company,
-        when=ctx.generated_at,
-        subject=ctx.period,
-        keywords=f"run {ctx.run_id}",
-    )
-    buffer = io.BytesIO()
-    tpl.save(buffer)
+    with _DOCX_LOCK:
+        tpl = DocxTemplate(str(path))
+        # the preview mark goes into the template's headers before they are filled (docxtpl replaces them)
+        if ctx.preview_mark:
+            tpl.init_docx()
+            mark_every_page(tpl.docx, ctx.preview_mark)
+        context = dict(values)
+        for name, image in images.items():
+            context[name] = InlineImage(tpl, str(image), width=Mm(150)) if image is not None else None
+        tpl.render(context, autoescape=True)
+        if ctx.fonts is not None:
+            apply_fonts(tpl.docx, ctx.fonts.body, ctx.fonts.heading)
+        fit_tables(tpl.docx)
+        if keep_closing:
+            keep_signature_together(tpl.docx)
+        set_core_properties(
+            tpl.docx,
+            title=title,
+            author=ctx.company,
+            when=ctx.generated_at,
+            subject=ctx.period,
+            keywords=f"run {ctx.run_id}",
+        )
+        buffer = io.BytesIO()
+        tpl.save(buffer)
     return write_atomic(out, normalize_zip(buffer.getvalue()))
