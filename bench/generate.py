@@ -110,8 +110,9 @@ def load_postgres(url: str, tables: dict[str, pd.DataFrame]) -> dict[str, int]:
             raw.commit()
             # a source in service has been vacuumed: without it the first reads of freshly copied rows
             # set every tuple's hint bits (writes), and the floor measured 17.8 s instead of ~10 s
-            raw.autocommit = True
-            cur.execute("VACUUM (ANALYZE, FREEZE)")
+            # (on psycopg's own connection: SQLAlchemy's pool proxy would just take the attribute)
+            raw.driver_connection.autocommit = True
+            raw.driver_connection.execute("VACUUM (ANALYZE, FREEZE)")
         finally:
             raw.close()
         return counts
