@@ -269,11 +269,11 @@ def exposure_gaps(
     """
     if period is not None and period.kind in ("month", "week"):
         return []
-    rows = ledger
+    rows = ledger[["entity_code", "business_line"]]  # all it reads: the ledger's other columns stay put
     if period is not None:
         start = pd.Timestamp(period.start)
         end = pd.Timestamp(period.end)
-        rows = ledger[(ledger["received_at"] >= start) & (ledger["received_at"] < end)]
+        rows = rows[(ledger["received_at"] >= start) & (ledger["received_at"] < end)]
     exp = exposure[["entity_code", "business_line", "period"]].dropna()
     if period is None:
         have = set(zip(exp["entity_code"], exp["business_line"], strict=True))
