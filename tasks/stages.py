@@ -12,6 +12,7 @@ import json
 import logging
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -84,24 +85,30 @@ def extract(ctx: RunContext) -> Extract:
     if ctx.filing == "monthly":  # the filled-in call lists, read back from the bundle's copies
         stage_callback_results(ctx)
     result = extract_period(ctx.loaded, ctx.period, ctx.as_of, entity=ctx.entity.code, workdir=ctx.workdir)
-    ledger = result.ledger
-    if not ctx.loaded.settings.archive.include_personal_data:
-        ledger = mask_frame(ledger)  # free text and policy numbers; no figure depends on them
-    frames = {"ledger": ledger, "exposure": result.exposure, "events": result.events}
+    extract_dir = ctx.staging / "extract"
+    unmasked = {"exposure": result.exposure, "events": result.events}
     if result.penalties is not None:  # a source has the penalties side table (投诉罚单)
-        frames["penalties"] = result.penalties
-    if not result.branch_errors.empty:
-        frames["branch_errors"] = mask_frame(result.branch_errors)
-        ctx.output_dir.mkdir(parents=True, exist_ok=True)
-        write_frames_xlsx(ctx.output_dir / f"branch-errors-{ctx.period.code}-{ctx.entity.code}.xlsx",
-                          {"Sheet1": frames["branch_errors"]})
-    write_frames(ctx.staging / "extract", frames)
-    del frames, ledger
+        unmasked["penalties"] = result.penalties
+    # the tables with nothing to mask are written while the ledger is masked (0.7 s at 1M rows)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract-write") as pool:
+        written = pool.submit(write_frames, extract_dir, unmasked)
+        ledger = result.ledger
+        if not ctx.loaded.settings.archive.include_personal_data:
+            ledger = mask_frame(ledger)  # free text and policy numbers; no figure depends on them
+        frames = {"ledger": ledger}
+        if not result.branch_errors.empty:
+            frames["branch_errors"] = mask_frame(result.branch_errors)
+            ctx.output_dir.mkdir(parents=True, exist_ok=True)
+            write_frames_xlsx(ctx.output_dir / f"branch-errors-{ctx.period.code}-{ctx.entity.code}.xlsx",
+                              {"Sheet1": frames["branch_errors"]})
+        write_frames(extract_dir, frames)
+        written.result()  # a failed write raises here
+    del frames, ledger, unmasked
     release_memory()  # the masked copy and Parquet's buffers
     for source in result.sources:
         for name in source.get("unreadable") or []:
             ctx.incomplete.append(f"source {source['name']}: {name} could not be read and was left out")
-    write_json(ctx.staging / "extract" / "extract.json", result.summary())
+    write_json(extract_dir / "extract.json", result.summary())
     log.info("extracted %d ledger rows, %d exposure rows, %d events from %d source(s)",
              len(result.ledger), len(result.exposure), len(result.events), len(result.sources))
     return result
