@@ -700,10 +700,53 @@ def _short(exc: BaseException) -> str:
 
 def _pick_lookups(tickets: pd.DataFrame, lookups: dict[str, pd.DataFrame], lm: LedgerMap
                   ) -> dict[str, pd.DataFrame]:
-    """One row per ticket key per lookup (the last/first by ``order_by``), aligned to ``tickets``."""
+    """One row per ticket key per lookup (the last/first by ``order_by``), aligned to ``tickets``: the
+    rows :func:`_pick_lookups_pandas` picks, found in Arrow (sort, then one hash lookup of the tickets'
+    keys: 0.36 s instead of 1.5 s for 1M tickets and 0.8M call-backs). Columns Arrow cannot sort or
+    compare go the pandas way."""
     out = {}
     keys = tickets[lm.key].astype(str)
     for lname, lk in lm.lookups.items():
+        f = lookups[lname]
+        try:
+            rows = _picked_rows(keys, f[lk.key].astype(str), f[lk.order_by], lk.pick) if len(f) else None
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            out[lname] = _pick_lookups_pandas(tickets, {lname: f}, lm, only=lname)[lname]
+            continue
+        if rows is None:
+            aligned = pd.DataFrame(columns=f.columns, index=keys.to_numpy())
+        else:
+            aligned = f.reset_index(drop=True).reindex(rows)  # -1: no row, missing values as reindex gives
+        aligned.index = tickets.index
+        out[lname] = aligned
+    return out
+
+
+def _picked_rows(keys: pd.Series, lookup_keys: pd.Series, order_by: pd.Series, pick: str) -> np.ndarray:
+    """For each of ``keys``, the position of the lookup row it takes (-1 for none): among the rows with
+    its key, the last (or first) by ``order_by``, ties in the order read, missing values last; a missing
+    key matches the missing keys, as pandas' ``reindex`` does."""
+    k = pa.Array.from_pandas(lookup_keys)
+    order = pc.sort_indices(pa.table({"k": k, "o": pa.Array.from_pandas(order_by)}),
+                            sort_keys=[("k", "ascending", "at_end"), ("o", "ascending", "at_end")]).to_numpy()
+    ks = k.take(order)
+    a, b = ks.slice(0, len(ks) - 1), ks.slice(1)
+    differ = pc.and_(pc.fill_null(pc.not_equal(a, b), True), pc.invert(pc.and_(pc.is_null(a), pc.is_null(b))))
+    bounds = np.asarray(differ.to_numpy(zero_copy_only=False), dtype=bool)  # row i's key is not row i+1's
+    picked = order[np.append(bounds, True) if pick == "last" else np.insert(bounds, 0, True)]
+    at = pc.index_in(pa.Array.from_pandas(keys), value_set=k.take(picked), skip_nulls=False)
+    found = pc.fill_null(at, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(found >= 0, picked[np.maximum(found, 0)], -1)
+
+
+def _pick_lookups_pandas(tickets: pd.DataFrame, lookups: dict[str, pd.DataFrame], lm: LedgerMap,
+                         only: str | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`_pick_lookups` with pandas (sort, drop duplicates, reindex by key); ``only``: that lookup."""
+    out = {}
+    keys = tickets[lm.key].astype(str)
+    for lname, lk in lm.lookups.items():
+        if only is not None and lname != only:
+            continue
         f = lookups[lname]
         if len(f):
             f = f.assign(_k=f[lk.key].astype(str)).sort_values(["_k", lk.order_by], kind="stable")
