@@ -86,26 +86,30 @@ def _crosswalk(
         return set()
     f = comp.L.frame
     positions = np.flatnonzero(rows)
-    category = f["category"].to_numpy(dtype=object, na_value=None)
-    product = f["product_line"].to_numpy(dtype=object, na_value=None)
+    # only the forwarded rows' values, and each forwarded day's version looked up once
+    category = f["category"].take(positions).to_numpy(dtype=object, na_value=None)
+    product = f["product_line"].take(positions).to_numpy(dtype=object, na_value=None)
+    days, on_day = np.unique(day[positions], return_inverse=True)
+    versions = [reference.crosswalk_on(pd.Timestamp(d).date()) for d in days]
     issues: list[str] = []
     products: list[str] = []
     used: set[str] = set()
-    for pos in positions:
-        version = reference.crosswalk_on(pd.Timestamp(day[pos]).date())
+    for i, cat, prod in zip(on_day.tolist(), category, product, strict=True):
+        version = versions[i]
         if version is None:
             issues.append("unmapped")
             products.append("unmapped")
             continue
         used.add(version.version)
-        issues.append(version.issue_of(category[pos]))
-        products.append(version.product_of(product[pos], line))
+        issues.append(version.issue_of(cat))
+        products.append(version.product_of(prod, line))
     for name, codes in (("by_issue", issues), ("by_product", products)):
         counts = Counter(codes)
         table: dict[str, int] = {}
+        coded = np.asarray(codes, dtype=object)
         for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             table[code] = n
-            comp.out.trace(f"{prefix}.{name}.{code}", positions[np.array(codes) == code])
+            comp.out.trace(f"{prefix}.{name}.{code}", positions[coded == code])
         comp.put(f"{prefix}.{name}", table)
     if "unmapped" in issues:
         comp.out.note(
