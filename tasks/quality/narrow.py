@@ -53,15 +53,21 @@ def _named(domain_kwargs: dict[str, Any]) -> list[Any]:
     return named
 
 
+def _condition_columns(domain_kwargs: dict[str, Any], columns: pd.Index) -> list[Any]:
+    """The batch columns the domain's row condition names (none without a condition)."""
+    condition = domain_kwargs.get("row_condition")
+    if not condition:
+        return []
+    words = set(_WORD.findall(str(condition)))
+    return [c for c in columns if str(c) in words]
+
+
 def _domain_columns(domain_kwargs: dict[str, Any], columns: pd.Index) -> list[Any] | None:
     """The batch columns a domain reads, in the frame's order; None for a table domain."""
     named = _named(domain_kwargs)
     if not named:
         return None
-    condition = domain_kwargs.get("row_condition")
-    if condition:
-        words = set(_WORD.findall(str(condition)))
-        named.extend(c for c in columns if str(c) in words)
+    named.extend(_condition_columns(domain_kwargs, columns))
     wanted = set(named)
     if not wanted <= set(columns):  # a column the frame lacks: GX's own error message
         return None
@@ -136,8 +142,7 @@ class NarrowedPandasEngine(PandasExecutionEngine):
         whole: Any = getattr(self._whole(domain_kwargs), "dataframe", None)
         if whole is None or not domain_kwargs.get("row_condition") or not whole.index.is_unique:
             return None
-        words = set(_WORD.findall(str(domain_kwargs["row_condition"])))
-        read = [c for c in whole.columns if str(c) in words]  # filter only what the condition reads
+        read = _condition_columns(domain_kwargs, whole.columns)  # filter only what the condition reads
         return _condition_rows(self, whole, whole[read] if read else whole, domain_kwargs)
 
 
