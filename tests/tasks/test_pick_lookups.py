@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tasks.sources.sql import _pick_lookups, _pick_lookups_pandas
+from tasks.sources.sql import _align_pandas, _pick_lookups
 
 
 def _case(rng: np.random.Generator, n_tickets: int, n_rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -35,7 +35,7 @@ def test_arrow_pick_equals_pandas_pick(pick: str) -> None:
         tickets, calls = _case(rng, int(rng.integers(1, 30)), int(rng.integers(0, 30)) if trial % 10 else 0)
         tickets.index = tickets.index + 100  # aligned to the tickets' own labels
         got = _pick_lookups(tickets, {"callback": calls}, lm)["callback"]
-        expected = _pick_lookups_pandas(tickets, {"callback": calls}, lm)["callback"]
+        expected = _pick_lookups(tickets, {"callback": calls}, lm, align=_align_pandas)["callback"]
         pd.testing.assert_frame_equal(got, expected)
 
 
@@ -48,9 +48,8 @@ def test_a_type_arrow_cannot_sort_goes_the_pandas_way(monkeypatch: pytest.Monkey
     calls = pd.DataFrame({"gd_no": pd.Series(["A", "A", "B"], dtype="str"),
                           "hfsj": pd.Series([2, "x", 1], dtype=object),  # mixed: Arrow refuses it
                           "hfjg": pd.Series(["a2", "ax", "b1"], dtype="str")})
-    expected = _pick_lookups_pandas(tickets, {"callback": calls}, lm)["callback"]
+    expected = _pick_lookups(tickets, {"callback": calls}, lm, align=_align_pandas)["callback"]
     used = []
-    monkeypatch.setattr(sql, "_pick_lookups_pandas",
-                        lambda *a, **k: used.append(1) or _pick_lookups_pandas(*a, **k))
+    monkeypatch.setattr(sql, "_align_pandas", lambda *a, **k: used.append(1) or _align_pandas(*a, **k))
     pd.testing.assert_frame_equal(sql._pick_lookups(tickets, {"callback": calls}, lm)["callback"], expected)
     assert used == [1]
