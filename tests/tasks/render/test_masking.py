@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from complaints.masking import contains_identifier, mask_frame, mask_policy_no, mask_text, may_unmask
+from complaints.masking import (
+    contains_identifier,
+    mask_frame,
+    mask_policy_no,
+    mask_text,
+    mask_value,
+    may_unmask,
+)
 
 
 def test_identifiers_are_masked() -> None:
@@ -94,3 +101,17 @@ def test_the_vectorised_prefilter_never_skips_what_the_rules_would_mask() -> Non
     assert sum(e != t for e, t in zip(expected, texts, strict=True)) > 1000  # the corpus exercises the rules
     out = mask_text(pd.Series(texts + [None]))
     assert out.iloc[:-1].tolist() == expected and pd.isna(out.iloc[-1])
+
+
+def test_a_column_of_repeated_phrasings_is_matched_once_per_value_with_the_same_result() -> None:
+    """A long column whose first rows repeat (free-text summaries picked from a few phrasings) is matched
+    once per distinct value: the same masks, in the same rows, missing values kept missing, as the rules
+    run row by row, including an identifier that first appears after the sampled rows."""
+    phrasings = ["客户反映理赔时效慢", "投诉人：张建国称未收到回访", "联系电话13812345678", None,
+                 "身份证110101199003071234", "退保金额有误"]
+    texts = [phrasings[i % len(phrasings)] for i in range(70_000)] + ["王小明先生来电", "客户反映理赔时效慢"]
+    s = pd.Series(texts, dtype="str")
+    out = mask_text(s)
+    expected = [None if t is None else mask_value(t) for t in texts]
+    assert [None if pd.isna(v) else v for v in out.tolist()] == expected
+    assert out.iloc[-2] == "王**先生来电" and out.iloc[2] == "联系电话138****5678"
