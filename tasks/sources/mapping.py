@@ -232,7 +232,7 @@ def _canonical(
                         "table": table,
                         "key": out[key].to_numpy()[rows],
                         "column": col,
-                        "value": frame[col].reset_index(drop=True).astype(str).to_numpy()[rows],
+                        "value": frame[col].iloc[rows].astype(str).to_numpy(),
                     }
                 )
             )
@@ -250,19 +250,29 @@ def _keep_unparsed_as_read(out: pd.DataFrame, mapped: pd.DataFrame, fails: pd.Da
     the others exactly as read. The quality gate then quarantines those rows (nothing silently becomes
     missing), and the bundled extract reproduces the same quarantine."""
     for col in fails.columns:
-        bad = fails[col].to_numpy()
-        if not bad.any():
+        rows = np.flatnonzero(fails[col].to_numpy())
+        if not len(rows):
             continue
-        text = _as_text(out[col]).astype(object)
-        text[bad] = mapped[col].astype(str).to_numpy()[bad]
-        out[col] = pd.Series(text, index=out.index, dtype="str")
+        text = _as_text(out[col]).astype("str")
+        text.iloc[rows] = mapped[col].iloc[rows].astype(str).to_numpy()  # only these rows as read
+        out[col] = text
 
 
 def _as_text(values: pd.Series) -> pd.Series:
     """Canonical values as the text the extract keeps when a column also holds values as read."""
     if pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
         return values
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+    naive = not isinstance(values.dtype, pd.DatetimeTZDtype)
+    if pd.api.types.is_datetime64_any_dtype(values.dtype) and naive:
+        times = values.to_numpy(dtype="datetime64[us]")
+        present = times[~np.isnat(times)]
+        if not len(present) or (present.min() >= np.datetime64("1000-01-01")
+                                and present.max() < np.datetime64("10000-01-01")):
+            # numpy's ISO text: strftime("%Y-%m-%dT%H:%M:%S.%f") in C (1M times: 0.1 s, not 0.5 s)
+            text = pd.Series(np.datetime_as_string(times, unit="us"), index=values.index, dtype="str")
+        else:  # four-digit years only above
+            text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").astype("str")
+    elif pd.api.types.is_datetime64_any_dtype(values.dtype):
         text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").astype("str")
     else:
         text = values.astype("string").astype("str")
