@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from great_expectations.core.expectation_suite import ExpectationSuite
 
 # Tables validated in partitions, and the key their rows are grouped by.
@@ -43,18 +45,28 @@ def partitionable(suite: ExpectationSuite, key: str) -> bool:
     return True
 
 
+Part = np.ndarray | slice | None  # a partition's row positions (ascending), a run of rows, or the whole
+
+
 def partitions(
     frame: pd.DataFrame, suite: ExpectationSuite, table: str, rows: int | None = None
-) -> list[np.ndarray | None]:
-    """Row positions of each partition of ``frame`` (ascending), or ``[None]``: validate it whole.
+) -> list[Part]:
+    """The partitions of ``frame``: row positions (ascending) or runs of rows; ``[None]``: validate it whole.
 
-    Rows go by their key's code modulo the number of partitions, so equal keys share a partition,
-    and so do all rows without a key (code -1)."""
+    Rows sorted by their key (the extract's events are) are cut into runs of about ``rows`` between two
+    keys: no rows are copied to make a partition. Otherwise rows go by their key's code modulo the
+    number of partitions. Either way equal keys share a partition, and so do all rows without a key."""
     rows = rows or PARTITION_ROWS
     key = PARTITION_KEYS.get(table)
     if key is None or key not in frame.columns or len(frame) <= rows or not partitionable(suite, key):
         return [None]
     n = -(-len(frame) // rows)
+    starts = _key_runs(frame[key])
+    if starts is not None:
+        cuts = np.unique(starts[np.minimum(np.searchsorted(starts, np.arange(n) * (len(frame) / n)),
+                                           len(starts) - 1)])
+        ends = [*cuts[1:].tolist(), len(frame)]
+        return [slice(int(a), int(b)) for a, b in zip(cuts.tolist(), ends, strict=True) if b > a]
     codes, _ = pd.factorize(frame[key])
     part = codes % n  # -1 (missing) → n - 1
     if n < 2**15:  # numpy's stable sort of 16-bit ints is a radix sort: 0.04 s instead of 0.23 s for 5M rows
@@ -62,6 +74,28 @@ def partitions(
     order = np.argsort(part, kind="stable")
     bounds = np.searchsorted(part[order], np.arange(n + 1))
     return [order[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+
+
+def _key_runs(keys: pd.Series) -> np.ndarray | None:
+    """Where each key's run of rows starts, when the rows are sorted by the key (missing keys last, all
+    together); None when they are not: then a key may come back after another."""
+    arr = getattr(keys.array, "_pa_array", None)
+    if arr is None:
+        try:
+            arr = pa.chunked_array([pa.array(keys.to_numpy(dtype=object), from_pandas=True)])
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None
+    if len(arr) < 2 or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    a, b = arr.slice(0, len(arr) - 1), arr.slice(1)
+    missing = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if (missing[:-1] & ~missing[1:]).any():  # a key after a missing one
+        return None
+    if not pc.all(pc.fill_null(pc.less_equal(a, b), True)).as_py():
+        return None
+    change = np.asarray(pc.fill_null(pc.not_equal(a, b), True).to_numpy(zero_copy_only=False), dtype=bool)
+    change &= ~(missing[:-1] & missing[1:])  # missing keys are one run
+    return np.concatenate([[0], np.flatnonzero(change) + 1])
 
 
 def _percent(part: int | None, whole: int | None) -> float | None:

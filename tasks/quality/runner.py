@@ -30,7 +30,7 @@ from complaints.masking import mask_value
 from tasks.memory import release_memory
 from tasks.quality.frames import for_gx
 from tasks.quality.narrow import forget_conditions, narrow_domains
-from tasks.quality.partitioning import concat_runs, exception_message, merge_runs, partitions
+from tasks.quality.partitioning import Part, concat_runs, exception_message, merge_runs, partitions
 from tasks.quality.results import MAX_IDS, CheckResult, _make, _row_ids
 from tasks.quality.suites import load_suite
 
@@ -78,13 +78,15 @@ class _Table:
     frame: pd.DataFrame
     suite: ExpectationSuite
     columns: list[Any]
-    parts: list[np.ndarray | None]
+    parts: list[Part]
     groups: list[list[dict[str, Any]]]  # the suite's expectations (as configured), in groups validated apart
     left: int = 0  # units not finished; the shared GX frame is dropped after the last
     shared: pd.DataFrame | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def gx_frame(self, rows: np.ndarray | None) -> pd.DataFrame:
+    def gx_frame(self, rows: Part) -> pd.DataFrame:
+        if isinstance(rows, slice):  # a run of rows: shared with the table, not copied
+            return for_gx(self.frame[self.columns].iloc[rows])
         if rows is not None:
             return for_gx(self.frame[self.columns].take(rows))
         with self.lock:

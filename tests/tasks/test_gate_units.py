@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -50,9 +51,17 @@ def _gate(frames: dict[str, pd.DataFrame]) -> tuple[list[dict[str, Any]], dict[s
     return checks, gx
 
 
-def test_groups_and_partitions_give_the_results_of_one_whole_run(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("order", ["as read", "sorted by complaint"])
+def test_groups_and_partitions_give_the_results_of_one_whole_run(
+    monkeypatch: pytest.MonkeyPatch, order: str
+) -> None:
+    """Events in no order are partitioned by their key's code; events sorted by complaint (as the
+    extract gives them, missing ids last) are cut into runs of rows between two complaints."""
     ledger = _ledger()
-    frames = {"ledger": ledger, "events": _events(ledger)}
+    events = _events(ledger)
+    if order != "as read":
+        events = events.sort_values("complaint_id", kind="stable", na_position="last").reset_index(drop=True)
+    frames = {"ledger": ledger, "events": events}
     monkeypatch.setattr(runner, "GATE_THREADS", 1)
     whole, whole_gx = _gate(frames)
     assert len(partitioning.partitions(frames["events"], runner.load_suite("events"), "events")) == 1
@@ -62,6 +71,12 @@ def test_groups_and_partitions_give_the_results_of_one_whole_run(monkeypatch: py
     monkeypatch.setattr(partitioning, "PARTITION_ROWS", len(frames["events"]) // 3)
     plans = {t: runner._plan(t, f) for t, f in frames.items()}
     assert len(plans["ledger"].groups) == 4 and len(plans["events"].parts) >= 3  # the split is real
+    parts = plans["events"].parts
+    assert all(isinstance(p, slice) for p in parts) == (order != "as read")
+    rows = [np.arange(len(events))[p] for p in parts]
+    assert np.array_equal(np.sort(np.concatenate(rows)), np.arange(len(events)))  # every row once
+    homes = [set(events["complaint_id"].iloc[r].fillna("<missing>")) for r in rows]
+    assert all(not (a & b) for i, a in enumerate(homes) for b in homes[i + 1 :])  # each key in one part
     split, split_gx = _gate(frames)
 
     assert [c["id"] for c in split] == [c["id"] for c in whole]
