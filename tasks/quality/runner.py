@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -56,6 +57,32 @@ def suite_columns(suite: ExpectationSuite, columns: Iterable[Any]) -> list[Any]:
     ids = [(e.meta or {}).get("check_id") for e in suite.expectations]
     words.update(c for cid in ids if cid in C.BY_ID for c in C.BY_ID[cid].columns)  # what each check reads
     return [c for c in columns if str(c) in words]
+
+
+_PARSE_LOCK = threading.Lock()
+
+
+def _serialise_suite_parameter_parsing() -> None:
+    """One suite-parameter parse at a time. GX parses ``{"$PARAMETER": "as_of"}`` with one module-level
+    pyparsing parser: its expression stack, and pyparsing's detection of each parse action's arity on
+    the first calls in a process, are shared by every thread. Two gate threads parsing at once failed
+    at a process's first parses, now and then, with ``TypeError: SuiteParameterParser.push_unary_minus()
+    missing 1 required positional argument: 'toks'``. Both places GX calls it from get the locked
+    function; called before the gate's threads start, and again it changes nothing."""
+    from great_expectations.core import suite_parameters, validation_definition
+
+    parse = suite_parameters.parse_suite_parameter
+    if getattr(parse, "serialised", False):
+        return
+
+    @functools.wraps(parse)
+    def serialised(*args: Any, **kwargs: Any) -> Any:
+        with _PARSE_LOCK:
+            return parse(*args, **kwargs)
+
+    serialised.serialised = True  # type: ignore[attr-defined]
+    suite_parameters.parse_suite_parameter = serialised
+    validation_definition.parse_suite_parameter = serialised  # type: ignore[attr-defined]
 
 
 def _gx_context() -> Any:
@@ -122,6 +149,7 @@ def _run_gx(frames: dict[str, pd.DataFrame], as_of: dt.datetime) -> tuple[list[C
     each unit with its own GX context (numpy and Arrow kernels release the GIL). Results come back in
     the tables' and the suites' order, as one sequential run over each whole table gives them."""
     run_id = RunIdentifier(run_name="quality_gate", run_time=dt.datetime.now(dt.UTC))
+    _serialise_suite_parameter_parsing()  # before any thread parses
     plans = [_plan(table, frame) for table, frame in frames.items()]
     # the tables' units interleaved: each table's first unit, then the second ones, and so on
     units = sorted(((t, p, g) for t in plans for p in range(len(t.parts)) for g in range(len(t.groups))),
