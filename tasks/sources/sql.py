@@ -766,12 +766,6 @@ def _adjacent(keys: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     return before, tied
 
 
-def in_order(keys: pa.Table) -> bool:
-    """Whether a stable sort on ``keys`` (missing values last) would leave every row where it is."""
-    before, tied = _adjacent(keys)
-    return bool((before | tied).all())
-
-
 def sort_indexer(keys: pa.Table) -> np.ndarray | None:
     """The stable sort of the rows on ``keys`` (missing values last) as positions; None when the rows are
     in order. Rows read in order on every key but the last (a source's events come sorted by complaint

@@ -25,13 +25,13 @@ def test_arrow_sort_matches_pandas_stable_sort_with_nulls_and_ties() -> None:
         "complaint_id", kind="stable", na_position="last")["row"].tolist()
 
 
-def test_rows_already_in_order_are_recognised_exactly_as_a_stable_sort_would_leave_them() -> None:
-    """``in_order`` (which lets ``_sorted`` skip the sort) says yes exactly when a stable sort (nulls last)
-    would not move a row: over sorted frames, frames with one pair swapped, and ties and nulls on every
-    key."""
+def test_the_sort_is_the_stable_sort_and_rows_in_order_are_recognised() -> None:
+    """``sort_indexer`` gives a stable sort's positions (nulls last), and None (nothing to move) exactly
+    when that sort would not move a row: over sorted frames, frames with one pair swapped, and ties and
+    nulls on every key."""
     import pyarrow as pa
 
-    from tasks.sources.sql import in_order
+    from tasks.sources.sql import sort_indexer
 
     rng = np.random.default_rng(11)
     by = ["complaint_id", "at", "kind"]
@@ -49,7 +49,9 @@ def test_rows_already_in_order_are_recognised_exactly_as_a_stable_sort_would_lea
                 frame = frame.iloc[[*range(i), i + 1, i, *range(i + 2, n)]].reset_index(drop=True)
         keys = pa.table({c: pa.Array.from_pandas(frame[c]) for c in by})
         order = frame.assign(row=np.arange(n)).sort_values(by, kind="stable", na_position="last")["row"]
-        assert in_order(keys) == (order.tolist() == list(range(n))), frame
+        indexer = sort_indexer(keys)
+        assert (indexer is None) == (order.tolist() == list(range(n))), frame
+        assert (list(range(n)) if indexer is None else indexer.tolist()) == order.tolist(), frame
 
 
 def test_rows_in_order_but_for_the_last_key_are_sorted_within_their_ties_as_a_full_sort_would(
