@@ -8,6 +8,7 @@ strings with an explicit offset are converted to Asia/Shanghai first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
@@ -188,7 +189,7 @@ def to_local_naive(values: pd.Series) -> pd.Series:
         return values.astype("datetime64[us]")
     text = values.astype("string").str.strip()
     text = text.mask(text == "")
-    has_offset = text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True, na=False)
+    has_offset = _ends_with_offset(text)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     naive = text[~has_offset & text.notna()]
     if len(naive):
@@ -199,6 +200,23 @@ def to_local_naive(values: pd.Series) -> pd.Series:
         parsed = pd.to_datetime(aware, errors="coerce", utc=True, format="ISO8601")
         out.loc[aware.index] = parsed.dt.tz_convert(TZ).dt.tz_localize(None).astype("datetime64[us]")
     return out
+
+
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+# the same in RE2 (Arrow): Python's \d is any Unicode decimal digit; the text is stripped, so ``$`` (which in
+# Python also matches before a final newline) meets the end of the text either way
+_OFFSET_RE2 = r"(?:Z|[+-]\p{Nd}{2}:?\p{Nd}{2})$"
+
+
+def _ends_with_offset(text: pd.Series) -> pd.Series:
+    """Which (stripped) texts end with a UTC offset: in Arrow where the text is Arrow's (1M times: 0.01 s
+    instead of 0.2 s through Python's ``re``)."""
+    arr = getattr(text.array, "_pa_array", None)
+    kind = getattr(arr, "type", None)
+    if kind is not None and (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        found = pc.fill_null(pc.match_substring_regex(arr, _OFFSET_RE2), False)
+        return pd.Series(np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool), index=text.index)
+    return text.str.contains(_OFFSET, regex=True, na=False).astype(bool)
 
 
 # A ledger time before this is a typing error (1900: an Excel date 0; 1026 for 2026), not a complaint:

@@ -39,3 +39,22 @@ def test_amounts_parse_as_pandas_parses_them(extra: list[str]) -> None:
     integers = pd.Series(["-0", "7", None], dtype="str")  # pandas: integers, so "-0" is 0, not -0.0
     parsed = normalize(pd.DataFrame({"amount_involved": integers}), "ledger")["amount_involved"]
     assert _same(parsed.to_numpy(), _reference(integers))
+
+
+def test_times_with_an_offset_are_found_as_python_finds_them() -> None:
+    """Which times carry a UTC offset (converted to Beijing time) and which are local: Arrow's RE2 gives
+    Python's ``re`` answer, full-width and other Unicode digits included."""
+    import re
+
+    from complaints.ledger import _ends_with_offset, to_local_naive
+
+    texts = ["2026-07-01T10:00:00+08:00", "2026-07-01T10:00:00+0800", "2026-07-01T10:00:00Z",
+             "2026-07-01 10:00", "2026-07-01T10:00:00-05", "2026-07-01T10:00:00＋08:00",
+             "2026-07-01T10:00:00+０８:００", "2026-07-01T10:00:00+٠٨:٠٠", "2026-07-01T10:00:00z", "x+08:00",
+             "+0800", "2026-07-01T10:00:00 +08:00", "2026-07-01T10:00:00−08:00", "2026-07-01T10:00:00+8:00",
+             "2026-07-01", None]
+    python = [t is not None and re.search(r"(?:Z|[+-]\d{2}:?\d{2})$", t) is not None for t in texts]
+    assert _ends_with_offset(pd.Series(texts, dtype="string")).tolist() == python
+    assert sum(python) == 8 and python[6] and python[7]  # both answers occur; other digits count
+    parsed = to_local_naive(pd.Series(["2026-07-01T02:00:00Z", "2026-07-01 10:00", None], dtype="str"))
+    assert parsed.tolist()[:2] == [pd.Timestamp("2026-07-01 10:00")] * 2 and pd.isna(parsed.iloc[2])
