@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from great_expectations.core.expectation_suite import ExpectationSuite
+
+from tasks.row_order import adjacent
 
 # Tables validated in partitions, and the key their rows are grouped by.
 PARTITION_KEYS = {"events": "complaint_id"}
@@ -87,15 +88,10 @@ def _key_runs(keys: pd.Series) -> np.ndarray | None:
             return None
     if len(arr) < 2 or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return None
-    a, b = arr.slice(0, len(arr) - 1), arr.slice(1)
-    missing = np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    if (missing[:-1] & ~missing[1:]).any():  # a key after a missing one
+    before, tied = adjacent(pa.table({"k": arr}))
+    if not (before | tied).all():  # a key comes back after another (or after a missing one)
         return None
-    if not pc.all(pc.fill_null(pc.less_equal(a, b), True)).as_py():
-        return None
-    change = np.asarray(pc.fill_null(pc.not_equal(a, b), True).to_numpy(zero_copy_only=False), dtype=bool)
-    change &= ~(missing[:-1] & missing[1:])  # missing keys are one run
-    return np.concatenate([[0], np.flatnonzero(change) + 1])
+    return np.concatenate([[0], np.flatnonzero(~tied) + 1])  # missing keys, all last, are one run
 
 
 def _percent(part: int | None, whole: int | None) -> float | None:

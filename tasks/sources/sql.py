@@ -54,6 +54,7 @@ from complaints.ledger import CODE_LISTS, TABLES
 from complaints.periods import Period
 from complaints.settings import redact_text
 from tasks.memory import release_memory
+from tasks.row_order import adjacent, sort_indexer
 from tasks.sources.base import (
     ExtractError,
     Part,
@@ -736,64 +737,12 @@ def _picked_rows(keys: pd.Series, lookup_keys: pd.Series, order_by: pd.Series, p
     k = pa.Array.from_pandas(lookup_keys)
     order = pc.sort_indices(pa.table({"k": k, "o": pa.Array.from_pandas(order_by)}),
                             sort_keys=[("k", "ascending", "at_end"), ("o", "ascending", "at_end")]).to_numpy()
-    ks = k.take(order)
-    a, b = ks.slice(0, len(ks) - 1), ks.slice(1)
-    differ = pc.and_(pc.fill_null(pc.not_equal(a, b), True), pc.invert(pc.and_(pc.is_null(a), pc.is_null(b))))
-    bounds = np.asarray(differ.to_numpy(zero_copy_only=False), dtype=bool)  # row i's key is not row i+1's
+    _, tied = adjacent(pa.table({"k": k.take(order)}))
+    bounds = ~tied  # row i's key is not row i+1's (two missing keys are the same key)
     picked = order[np.append(bounds, True) if pick == "last" else np.insert(bounds, 0, True)]
     at = pc.index_in(pa.Array.from_pandas(keys), value_set=k.take(picked), skip_nulls=False)
     found = pc.fill_null(at, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     return np.where(found >= 0, picked[np.maximum(found, 0)], -1)
-
-
-def _adjacent(keys: pa.Table) -> tuple[np.ndarray, np.ndarray]:
-    """For each row i and the next: whether row i comes first on ``keys`` (lexicographic, missing values
-    last, as ``pc.sort_indices`` with ``at_end``) and whether the two are equal on every key."""
-    n = keys.num_rows
-    before = np.zeros(max(n - 1, 0), dtype=bool)
-    tied = np.ones(max(n - 1, 0), dtype=bool)
-    for column in keys.columns:
-        a, b = column.slice(0, n - 1), column.slice(1)
-        less = np.asarray(pc.fill_null(pc.less(a, b), False).to_numpy(), dtype=bool)
-        equal = np.asarray(pc.fill_null(pc.equal(a, b), False).to_numpy(), dtype=bool)
-        if column.null_count:
-            a_missing = np.asarray(a.is_null().to_numpy(), dtype=bool)
-            b_missing = np.asarray(b.is_null().to_numpy(), dtype=bool)
-            less |= ~a_missing & b_missing
-            equal |= a_missing & b_missing
-        before |= tied & less
-        tied &= equal
-    return before, tied
-
-
-def sort_indexer(keys: pa.Table) -> np.ndarray | None:
-    """The stable sort of the rows on ``keys`` (missing values last) as positions; None when the rows are
-    in order. Rows read in order on every key but the last (a source's events come sorted by complaint
-    and time, their kinds by the source's own codes) are only reordered within their ties."""
-    n = keys.num_rows
-    sort_keys = [(c, "ascending", "at_end") for c in keys.column_names]
-    if n < 2:
-        return None
-    before, tied = _adjacent(keys.select(keys.column_names[:-1])) if keys.num_columns > 1 else (
-        np.zeros(n - 1, dtype=bool), np.ones(n - 1, dtype=bool))
-    if not (before | tied).all():
-        return np.asarray(pc.sort_indices(keys, sort_keys=sort_keys).to_numpy())  # stable
-    last = keys.column(keys.num_columns - 1)
-    last_before, last_tied = _adjacent(pa.table({"k": last}))
-    wrong = tied & ~(last_before | last_tied)  # a tie on the first keys in the wrong order on the last
-    if not wrong.any():
-        return None
-    run = np.concatenate([[0], np.cumsum(~tied)])  # each row's run of rows tied on the first keys
-    out_of_order = np.zeros(run[-1] + 1, dtype=bool)
-    out_of_order[run[:-1][wrong]] = True
-    rows = np.flatnonzero(out_of_order[run])  # the rows of the runs out of order
-    if len(rows) > n // 10:
-        return np.asarray(pc.sort_indices(keys, sort_keys=sort_keys).to_numpy())
-    local = pa.table({"run": run[rows], "k": last.take(rows)})
-    order = pc.sort_indices(local, sort_keys=[("run", "ascending"), ("k", "ascending", "at_end")]).to_numpy()
-    indexer = np.arange(n)
-    indexer[rows] = rows[order]
-    return indexer
 
 
 def _own(col: pd.Series) -> pd.Series:

@@ -31,7 +31,7 @@ def test_the_sort_is_the_stable_sort_and_rows_in_order_are_recognised() -> None:
     nulls on every key."""
     import pyarrow as pa
 
-    from tasks.sources.sql import sort_indexer
+    from tasks.row_order import sort_indexer
 
     rng = np.random.default_rng(11)
     by = ["complaint_id", "at", "kind"]
@@ -62,11 +62,11 @@ def test_rows_in_order_but_for_the_last_key_are_sorted_within_their_ties_as_a_fu
     leaves it; a frame out of order on the first keys takes the full sort."""
     import pyarrow.compute as pc
 
-    import tasks.sources.sql as sql
+    import tasks.row_order as row_order
 
     sorted_rows: list[int] = []
     real = pc.sort_indices
-    monkeypatch.setattr(sql.pc, "sort_indices",
+    monkeypatch.setattr(row_order.pc, "sort_indices",
                         lambda t, **kw: (sorted_rows.append(len(t)), real(t, **kw))[1])
     rng = np.random.default_rng(5)
     n = 20_000
