@@ -211,9 +211,8 @@ _OFFSET_RE2 = r"(?:Z|[+-]\p{Nd}{2}:?\p{Nd}{2})$"
 def _ends_with_offset(text: pd.Series) -> pd.Series:
     """Which (stripped) texts end with a UTC offset: in Arrow where the text is Arrow's (1M times: 0.01 s
     instead of 0.2 s through Python's ``re``)."""
-    arr = getattr(text.array, "_pa_array", None)
-    kind = getattr(arr, "type", None)
-    if kind is not None and (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+    arr = _arrow_text(text)
+    if arr is not None:
         found = pc.fill_null(pc.match_substring_regex(arr, _OFFSET_RE2), False)
         return pd.Series(np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool), index=text.index)
     return text.str.contains(_OFFSET, regex=True, na=False).astype(bool)

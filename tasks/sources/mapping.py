@@ -262,21 +262,23 @@ def _as_text(values: pd.Series) -> pd.Series:
     """Canonical values as the text the extract keeps when a column also holds values as read."""
     if pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
         return values
-    naive = not isinstance(values.dtype, pd.DatetimeTZDtype)
-    if pd.api.types.is_datetime64_any_dtype(values.dtype) and naive:
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        text = _iso_text(values)
+    else:
+        text = values.astype("string").astype("str")
+    return text.where(values.notna(), None).astype("str")
+
+
+def _iso_text(values: pd.Series) -> pd.Series:
+    """``strftime("%Y-%m-%dT%H:%M:%S.%f")`` of the times; numpy's ISO text where it is the same (naive
+    times with four-digit years), in C: 1M times in 0.1 s instead of 0.5 s."""
+    if not isinstance(values.dtype, pd.DatetimeTZDtype):
         times = values.to_numpy(dtype="datetime64[us]")
         present = times[~np.isnat(times)]
         if not len(present) or (present.min() >= np.datetime64("1000-01-01")
                                 and present.max() < np.datetime64("10000-01-01")):
-            # numpy's ISO text: strftime("%Y-%m-%dT%H:%M:%S.%f") in C (1M times: 0.1 s, not 0.5 s)
-            text = pd.Series(np.datetime_as_string(times, unit="us"), index=values.index, dtype="str")
-        else:  # four-digit years only above
-            text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").astype("str")
-    elif pd.api.types.is_datetime64_any_dtype(values.dtype):
-        text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").astype("str")
-    else:
-        text = values.astype("string").astype("str")
-    return text.where(values.notna(), None).astype("str")
+            return pd.Series(np.datetime_as_string(times, unit="us"), index=values.index, dtype="str")
+    return values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").astype("str")
 
 
 def _source_tag(source: str, n: int) -> pd.Categorical:
